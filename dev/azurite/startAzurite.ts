@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+import { freePort } from "./freePort";
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+const ACCOUNT = "devstoreaccount1";
+const KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface AzuriteOptions {
+  /** Persist data in this folder; default in memory (tests). */
+  location?: string;
+  blobPort?: number;
+  queuePort?: number;
+  tablePort?: number;
+}
+
+export interface RunningAzurite {
+  connectionString: string;
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+  stop(): Promise<void>;
+}
+
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Starts Azurite (the npm dev dependency) as a child process on free ports. */
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const blobPort = options.blobPort ?? (await freePort());
+  const queuePort = options.queuePort ?? (await freePort());
+  const tablePort = options.tablePort ?? (await freePort());
+  const args = [
+    require.resolve("azurite/dist/src/azurite.js"),
+    "--silent",
+    "--skipApiVersionCheck",
+    "--disableTelemetry",
+    "--loose",
+    "--blobPort",
+    String(blobPort),
+    "--queuePort",
+    String(queuePort),
+    "--tablePort",
+    String(tablePort),
+    ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      resolve();
+    });
+  });
+  try {
+    await Promise.race([
+      Promise.all([waitForPort(blobPort, 20_000), waitForPort(queuePort, 20_000), waitForPort(tablePort, 20_000)]),
+      exited.then(() => Promise.reject(new Error(`Azurite exited during start-up: ${stderr.trim()}`))),
+    ]);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  const connectionString =
+    `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
+    `BlobEndpoint=http://127.0.0.1:${blobPort}/${ACCOUNT};` +
+    `QueueEndpoint=http://127.0.0.1:${queuePort}/${ACCOUNT};` +
+    `TableEndpoint=http://127.0.0.1:${tablePort}/${ACCOUNT};`;
+  return {
+    connectionString,
+    blobPort,
+    queuePort,
+    tablePort,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}

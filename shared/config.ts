@@ -1,0 +1,188 @@
+import { z } from "zod";
+import type { WorkspaceEndpoint } from "./synapse/artifactsSynapseLinkClient";
+
+/**
+ * Every setting the app reads, parsed once from the environment. A bad or missing setting fails
+ * at start with one error that names each offending setting (see README "Configuration").
+ */
+export interface AppConfig {
+  storage: StorageConfig;
+  ledgerTableName: string;
+  synapse: {
+    workspaces: WorkspaceEndpoint[];
+    /** Only for loopback endpoints (the simulator); production uses DefaultAzureCredential. */
+    staticToken?: string;
+    apiVersion: "2022-12-01-preview" | "2023-04-18-preview";
+  };
+  worker: WorkerSettings;
+}
+
+export type StorageConfig =
+  | { kind: "connectionString"; connectionString: string }
+  /** Identity-based connection (`AzureWebJobsStorage__accountName` etc.), as the Functions host supports. */
+  | { kind: "identity"; tableServiceUri: string; queueServiceUri: string; clientId?: string };
+
+/** The worker's knobs; passed into the orchestration as input so replays never read the environment. */
+export interface WorkerSettings {
+  autoStartLinks: boolean;
+  editBatchMaxTables: number;
+  maxTablesPerLink: number;
+  remediationMaxAttempts: number;
+  tableDeadlineMinutes: number;
+  pollMinSeconds: number;
+  pollMaxSeconds: number;
+  applyPollSeconds: number;
+  pollsPerExecution: number;
+  enabledOnceRetrySeconds: number;
+  enabledOnceMaxRetries: number;
+}
+
+const boolean = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ["true", "false", "1", "0"].includes(v), { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1");
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: "must be a whole number" })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+const workspaceName = /^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]?$/;
+
+/** `name` or `name=https://endpoint`, comma separated; the endpoint defaults to the workspace's dev endpoint. */
+const workspaces = z
+  .string()
+  .trim()
+  .min(1, { message: "must name at least one workspace" })
+  .transform((value, ctx): WorkspaceEndpoint[] => {
+    const result: WorkspaceEndpoint[] = [];
+    for (const entry of value.split(",").map((e) => e.trim()).filter(Boolean)) {
+      const [name = "", endpoint] = entry.split("=", 2).map((p) => p.trim());
+      if (!workspaceName.test(name)) {
+        ctx.addIssue({ code: "custom", message: `"${name}" is not a valid workspace name` });
+        continue;
+      }
+      const url = endpoint ?? `https://${name}.dev.azuresynapse.net`;
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+        ctx.addIssue({ code: "custom", message: `"${url}" (workspace ${name}) is not an http(s) URL` });
+        continue;
+      }
+      if (result.some((w) => w.name === name)) {
+        ctx.addIssue({ code: "custom", message: `workspace ${name} is listed twice` });
+        continue;
+      }
+      result.push({ name, endpoint: url.replace(/\/+$/, "") });
+    }
+    return result;
+  });
+
+const environmentSchema = z.object({
+  AzureWebJobsStorage: z.string().trim().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().trim().min(3).optional(),
+  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
+  AzureWebJobsStorage__clientId: z.string().trim().min(1).optional(),
+  LEDGER_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, { message: "must be 3-63 letters or digits, starting with a letter" })
+    .default("onboardingLedger"),
+  SYNAPSE_WORKSPACES: workspaces,
+  SYNAPSE_STATIC_TOKEN: z.string().min(1).optional(),
+  SYNAPSE_API_VERSION: z.enum(["2022-12-01-preview", "2023-04-18-preview"]).default("2023-04-18-preview"),
+  AUTO_START_LINKS: boolean.default(false),
+  EDIT_BATCH_MAX_TABLES: integer(1, 5000).default(100),
+  MAX_TABLES_PER_LINK: integer(1, 5000).default(5000),
+  REMEDIATION_MAX_ATTEMPTS: integer(0, 10).default(2),
+  TABLE_DEADLINE_MINUTES: integer(5, 7 * 24 * 60).default(24 * 60),
+  POLL_MIN_SECONDS: integer(5, 3600).default(30),
+  POLL_MAX_SECONDS: integer(5, 3600).default(300),
+  APPLY_POLL_SECONDS: integer(1, 600).default(15),
+  POLLS_PER_EXECUTION: integer(1, 1000).default(10),
+  ENABLED_ONCE_RETRY_SECONDS: integer(5, 3600).default(60),
+  ENABLED_ONCE_MAX_RETRIES: integer(0, 100).default(10),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+}
+
+function storageFrom(env: z.infer<typeof environmentSchema>, problems: string[]): StorageConfig | undefined {
+  if (env.AzureWebJobsStorage) return { kind: "connectionString", connectionString: env.AzureWebJobsStorage };
+  const account = env.AzureWebJobsStorage__accountName;
+  if (account || env.AzureWebJobsStorage__tableServiceUri) {
+    const tableServiceUri = env.AzureWebJobsStorage__tableServiceUri ?? `https://${account ?? ""}.table.core.windows.net`;
+    const queueServiceUri = env.AzureWebJobsStorage__queueServiceUri ?? `https://${account ?? ""}.queue.core.windows.net`;
+    return {
+      kind: "identity",
+      tableServiceUri,
+      queueServiceUri,
+      ...(env.AzureWebJobsStorage__clientId ? { clientId: env.AzureWebJobsStorage__clientId } : {}),
+    };
+  }
+  problems.push(
+    "AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName for an identity-based connection)",
+  );
+  return undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const storage = storageFrom(e, problems);
+  if (e.POLL_MAX_SECONDS < e.POLL_MIN_SECONDS) {
+    problems.push(`POLL_MAX_SECONDS: must be at least POLL_MIN_SECONDS (${e.POLL_MIN_SECONDS})`);
+  }
+  if (e.SYNAPSE_STATIC_TOKEN !== undefined) {
+    const remote = e.SYNAPSE_WORKSPACES.filter((w) => !isLoopback(w.endpoint));
+    if (remote.length > 0) {
+      problems.push(
+        `SYNAPSE_STATIC_TOKEN: only allowed when every workspace endpoint is on loopback (the simulator); ${remote
+          .map((w) => w.name)
+          .join(", ")} use Azure endpoints, which authenticate with DefaultAzureCredential`,
+      );
+    }
+  }
+  if (problems.length > 0 || !storage) throw new ConfigError(problems);
+  return {
+    storage,
+    ledgerTableName: e.LEDGER_TABLE_NAME,
+    synapse: {
+      workspaces: e.SYNAPSE_WORKSPACES,
+      ...(e.SYNAPSE_STATIC_TOKEN !== undefined ? { staticToken: e.SYNAPSE_STATIC_TOKEN } : {}),
+      apiVersion: e.SYNAPSE_API_VERSION,
+    },
+    worker: {
+      autoStartLinks: e.AUTO_START_LINKS,
+      editBatchMaxTables: e.EDIT_BATCH_MAX_TABLES,
+      maxTablesPerLink: e.MAX_TABLES_PER_LINK,
+      remediationMaxAttempts: e.REMEDIATION_MAX_ATTEMPTS,
+      tableDeadlineMinutes: e.TABLE_DEADLINE_MINUTES,
+      pollMinSeconds: e.POLL_MIN_SECONDS,
+      pollMaxSeconds: e.POLL_MAX_SECONDS,
+      applyPollSeconds: e.APPLY_POLL_SECONDS,
+      pollsPerExecution: e.POLLS_PER_EXECUTION,
+      enabledOnceRetrySeconds: e.ENABLED_ONCE_RETRY_SECONDS,
+      enabledOnceMaxRetries: e.ENABLED_ONCE_MAX_RETRIES,
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { TableClient } from "@azure/data-tables";
+import { DefaultAzureCredential } from "@azure/identity";
+import { loadConfig, type AppConfig } from "./config";
+import type { Ledger } from "./ledger/ledger";
+import { TableStorageLedger } from "./ledger/tableStorageLedger";
+import { noOutcomePublisher, type OutcomePublisher } from "./outcomes/outcomePublisher";
+import { ArtifactsSynapseLinkClient } from "./synapse/artifactsSynapseLinkClient";
+import type { SynapseLinkClient } from "./synapse/synapseLinkClient";
+import type { WorkerDeps } from "./worker/workerDeps";
+
+/** The app's adapters, built once per process from the configuration (composition root). */
+export interface Dependencies extends WorkerDeps {
+  config: AppConfig;
+}
+
+export function createDependencies(config: AppConfig): Dependencies {
+  // One credential for storage and Synapse; built only when something authenticates with Entra ID.
+  let credential: TokenCredential | undefined;
+  const azureCredential = (): TokenCredential => {
+    credential ??= new DefaultAzureCredential(
+      config.storage.kind === "identity" && config.storage.clientId
+        ? { managedIdentityClientId: config.storage.clientId }
+        : {},
+    );
+    return credential;
+  };
+  const connection = config.storage.kind === "connectionString" ? config.storage.connectionString : undefined;
+  const tableClient =
+    config.storage.kind === "connectionString"
+      ? TableClient.fromConnectionString(config.storage.connectionString, config.ledgerTableName, {
+          // Azurite speaks plain http; Azure endpoints are https and unaffected.
+          allowInsecureConnection: /http:\/\/|UseDevelopmentStorage=true/i.test(connection ?? ""),
+        })
+      : new TableClient(config.storage.tableServiceUri, config.ledgerTableName, azureCredential());
+  const ledger: Ledger = new TableStorageLedger(tableClient);
+  const synapse: SynapseLinkClient = new ArtifactsSynapseLinkClient({
+    workspaces: config.synapse.workspaces,
+    auth: config.synapse.staticToken
+      ? { kind: "staticToken", token: config.synapse.staticToken }
+      : { kind: "credential", credential: azureCredential() },
+    apiVersion: config.synapse.apiVersion,
+  });
+  const outcomes: OutcomePublisher = noOutcomePublisher;
+  return { config, ledger, synapse, outcomes, settings: config.worker };
+}
+
+let current: Dependencies | undefined;
+
+/** Parsed on first use, so a bad setting fails the first invocation with a message naming it. */
+export function getDependencies(): Dependencies {
+  current ??= createDependencies(loadConfig());
+  return current;
+}
+
+/** For tests and the dev host: rebuild from the (changed) environment on next use. */
+export function resetDependencies(): void {
+  current = undefined;
+}

@@ -1,0 +1,50 @@
+/** Per-table status as callers see it (DESIGN.md "GET /api/onboarding/{requestId}"). */
+export const TABLE_STATUSES = [
+  "Pending",
+  "Rejected",
+  "Adding",
+  "Waiting",
+  "Snapshotting",
+  "Replicating",
+  "Suspended",
+  "Failed",
+  "Removing",
+  "Removed",
+] as const;
+export type TableStatus = (typeof TABLE_STATUSES)[number];
+
+export const REQUEST_STATUSES = [
+  "Queued",
+  "InProgress",
+  "Succeeded",
+  "PartiallySucceeded",
+  "Failed",
+  "Rejected",
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** What a request asks the worker to do with its tables. `readd` re-snapshots a linked table. */
+export const ACTIONS = ["add", "remove", "readd"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const TERMINAL: ReadonlySet<TableStatus> = new Set(["Replicating", "Removed", "Failed", "Rejected"]);
+const SUCCEEDED: ReadonlySet<TableStatus> = new Set(["Replicating", "Removed"]);
+
+/** A table whose request can be reported on: it will not change without a new request. */
+export function isTerminal(status: TableStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+export function isSuccess(status: TableStatus): boolean {
+  return SUCCEEDED.has(status);
+}
+
+/** The request's status follows from its tables' statuses. */
+export function requestStatusOf(tableStatuses: readonly TableStatus[]): RequestStatus {
+  if (tableStatuses.length === 0) return "Queued";
+  if (!tableStatuses.every(isTerminal)) return "InProgress";
+  const succeeded = tableStatuses.filter(isSuccess).length;
+  if (succeeded === tableStatuses.length) return "Succeeded";
+  if (tableStatuses.every((s) => s === "Rejected")) return "Rejected";
+  return succeeded > 0 ? "PartiallySucceeded" : "Failed";
+}

@@ -1,0 +1,22 @@
+import type { WorkerSettings } from "../config";
+import type { Ledger, OnboardingRequest } from "../ledger/ledger";
+import { ensureLinkWorker, type WorkerScheduler } from "../worker/ensureLinkWorker";
+
+export interface AcceptResult {
+  recorded: "created" | "exists";
+  worker: "started" | "nudged";
+}
+
+/**
+ * Records a validated request as Queued and makes sure its link's worker will pick it up.
+ * A redelivered request is recorded once; the worker is nudged again, which is harmless.
+ */
+export async function acceptOnboardingRequest(
+  deps: { ledger: Ledger; scheduler: WorkerScheduler; settings: WorkerSettings },
+  request: OnboardingRequest,
+  now: string,
+): Promise<AcceptResult> {
+  const recorded = await deps.ledger.recordRequest(request, now);
+  const worker = await ensureLinkWorker(deps.scheduler, request, deps.settings);
+  return { recorded, worker };
+}

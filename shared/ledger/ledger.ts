@@ -1,0 +1,83 @@
+import type { LinkRef } from "../domain/linkRef";
+import type { TableName } from "../domain/tableName";
+import type { TableTarget } from "../domain/tableTarget";
+import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
+
+/** Where a request came from: a webhook call or a schema-change event (its id). */
+export interface RequestOrigin {
+  kind: "http" | "event";
+  id: string;
+}
+
+export interface RequestedTable {
+  source: TableName;
+  target: TableTarget;
+}
+
+/** An onboarding request as accepted from the queue. */
+export interface OnboardingRequest extends LinkRef {
+  requestId: string;
+  action: Action;
+  tables: RequestedTable[];
+  origin: RequestOrigin;
+  receivedAt: string;
+  callbackUrl?: string;
+}
+
+export interface RequestTableView extends TableName {
+  status: TableStatus;
+  error?: string;
+}
+
+/** What `GET /api/onboarding/{requestId}` shows. */
+export interface RequestView extends LinkRef {
+  requestId: string;
+  action: Action;
+  status: RequestStatus;
+  tables: RequestTableView[];
+  createdAt: string;
+  updatedAt: string;
+  callbackUrl?: string;
+}
+
+/**
+ * The app's record of one table in one link connection: what was asked, what the worker did and
+ * what the service last said. The worker reads these instead of carrying state in its history.
+ */
+export interface LinkTableRecord {
+  source: TableName;
+  target: TableTarget;
+  /** The pending or in-flight operation. `readd` = remove, then add again. */
+  action: Action;
+  status: TableStatus;
+  /** Every open request waiting on this table. */
+  requestIds: string[];
+  /** Remediation attempts used (remove + re-add after Failed). */
+  attempts: number;
+  /** Retries of the "enabled once" transient for the current add. */
+  enabledOnceRetries: number;
+  /** The link-table id used for the table's current add, when one was sent. */
+  linkTableId?: string;
+  error?: string;
+  /** When the current add was sent: the table's deadline counts from here. */
+  editedAt?: string;
+  updatedAt: string;
+}
+
+/** Ledger of requests and per-table status (Azure Table storage in production). */
+export interface Ledger {
+  /** Idempotent on requestId: a redelivered message changes nothing. */
+  recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
+  getRequest(requestId: string): Promise<RequestView | undefined>;
+  /** Requests recorded for the link and not yet claimed by its worker, oldest first. */
+  listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]>;
+  /** Requests the worker claimed and has not completed. */
+  listOpenRequestIds(link: LinkRef): Promise<string[]>;
+  markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;
+  listLinkTables(link: LinkRef): Promise<LinkTableRecord[]>;
+  /** Upserts the records and mirrors each one's status into every request waiting on it. */
+  saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
+  /** Sets a request's status for tables that left it without reaching the link row (superseded). */
+  setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void>;
+  completeRequest(link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void>;
+}

@@ -1,0 +1,368 @@
+import {
+  odata,
+  TableClient,
+  type TableEntity,
+  type TableEntityResult,
+  type TransactionAction,
+} from "@azure/data-tables";
+import type { LinkRef } from "../domain/linkRef";
+import { tableKey, type TableName } from "../domain/tableName";
+import type { TableTarget } from "../domain/tableTarget";
+import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
+import type {
+  Ledger,
+  LinkTableRecord,
+  OnboardingRequest,
+  RequestTableView,
+  RequestView,
+} from "./ledger";
+
+/*
+ * Layout (one table):
+ *   PartitionKey req_<requestId>      RowKey "request"        the request itself
+ *                                      RowKey t_<table>        that table's status within the request
+ *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link (claimed flag)
+ *                                      RowKey t_<table>        the table's record in the link
+ * Keys are URI-encoded: table keys forbid / \ # ? and control characters, SQL identifiers do not.
+ */
+const REQUEST_ROW = "request";
+const enc = encodeURIComponent;
+const requestPartition = (requestId: string) => `req_${enc(requestId)}`;
+const linkPartition = (link: LinkRef) => `link_${enc(link.workspace)}_${enc(link.linkConnection)}`;
+const tableRow = (table: TableName) => `t_${enc(tableKey(table))}`;
+const openRequestRow = (requestId: string) => `r_${enc(requestId)}`;
+
+/** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
+const MAX_TEXT = 30_000;
+function clip(text: string | undefined): string | undefined {
+  return text === undefined || text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}… (truncated)`;
+}
+
+interface RequestEntity extends TableEntity {
+  requestId: string;
+  workspace: string;
+  linkConnection: string;
+  action: Action;
+  status: RequestStatus;
+  originKind: string;
+  originId: string;
+  receivedAt: string;
+  callbackUrl?: string;
+  createdAt: string;
+  updatedAt: string;
+  tableCount: number;
+}
+
+interface RequestTableEntity extends TableEntity {
+  schema: string;
+  name: string;
+  position: number;
+  target: string;
+  status: TableStatus;
+  error?: string;
+}
+
+interface OpenRequestEntity extends TableEntity {
+  requestId: string;
+  claimed: boolean;
+  queuedAt: string;
+}
+
+interface LinkTableEntity extends TableEntity {
+  schema: string;
+  name: string;
+  target: string;
+  action: Action;
+  status: TableStatus;
+  requestIds: string;
+  attempts: number;
+  enabledOnceRetries: number;
+  linkTableId?: string;
+  error?: string;
+  editedAt?: string;
+  updatedAt: string;
+}
+
+/** Runs table transactions in chunks: one partition, at most 100 operations each. */
+async function submitInChunks(client: TableClient, actions: TransactionAction[]): Promise<void> {
+  for (let i = 0; i < actions.length; i += 100) {
+    await client.submitTransaction(actions.slice(i, i + 100));
+  }
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return typeof error === "object" && error !== null && (error as { statusCode?: number }).statusCode === status;
+}
+
+export class TableStorageLedger implements Ledger {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly client: TableClient) {}
+
+  /** Creates the table on first use; 409 (exists) is the normal case. */
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.client.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  async recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
+    await this.ensureTable();
+    const partitionKey = requestPartition(request.requestId);
+    const entity: RequestEntity = {
+      partitionKey,
+      rowKey: REQUEST_ROW,
+      requestId: request.requestId,
+      workspace: request.workspace,
+      linkConnection: request.linkConnection,
+      action: request.action,
+      status: "Queued",
+      originKind: request.origin.kind,
+      originId: request.origin.id,
+      receivedAt: request.receivedAt,
+      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      createdAt: now,
+      updatedAt: now,
+      tableCount: request.tables.length,
+    };
+    const tableActions: TransactionAction[] = request.tables.map((t, position): TransactionAction => {
+      const row: RequestTableEntity = {
+        partitionKey,
+        rowKey: tableRow(t.source),
+        schema: t.source.schema,
+        name: t.source.name,
+        position,
+        target: JSON.stringify(t.target),
+        status: "Pending",
+      };
+      return ["upsert", row, "Replace"];
+    });
+    // Table rows first, the request row last: a reader never sees a request without its tables.
+    await submitInChunks(this.client, tableActions);
+    try {
+      await this.client.createEntity(entity);
+    } catch (error) {
+      if (isStatus(error, 409)) return "exists";
+      throw error;
+    }
+    const marker: OpenRequestEntity = {
+      partitionKey: linkPartition(request),
+      rowKey: openRequestRow(request.requestId),
+      requestId: request.requestId,
+      claimed: false,
+      queuedAt: now,
+    };
+    await this.client.upsertEntity(marker, "Replace");
+    return "created";
+  }
+
+  async getRequest(requestId: string): Promise<RequestView | undefined> {
+    await this.ensureTable();
+    const rows = this.client.listEntities<TableEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${requestPartition(requestId)}` },
+    });
+    let request: TableEntityResult<RequestEntity> | undefined;
+    const tables: (RequestTableView & { position: number })[] = [];
+    for await (const row of rows) {
+      if (row.rowKey === REQUEST_ROW) {
+        request = row as TableEntityResult<RequestEntity>;
+      } else {
+        const t = row as TableEntityResult<RequestTableEntity>;
+        tables.push({
+          schema: t.schema,
+          name: t.name,
+          status: t.status,
+          position: t.position,
+          ...(t.error ? { error: t.error } : {}),
+        });
+      }
+    }
+    if (!request) return undefined;
+    tables.sort((a, b) => a.position - b.position);
+    return {
+      requestId: request.requestId,
+      workspace: request.workspace,
+      linkConnection: request.linkConnection,
+      action: request.action,
+      status: request.status,
+      tables: tables.map(({ position: _position, ...view }) => view),
+      createdAt: request.createdAt,
+      updatedAt: request.updatedAt,
+      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    };
+  }
+
+  private async openRequests(link: LinkRef): Promise<OpenRequestEntity[]> {
+    await this.ensureTable();
+    const partition = linkPartition(link);
+    const rows: OpenRequestEntity[] = [];
+    const query = this.client.listEntities<OpenRequestEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey ge ${"r_"} and RowKey lt ${"r`"}` },
+    });
+    for await (const row of query) rows.push(row);
+    return rows.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+  }
+
+  async listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]> {
+    const queued = (await this.openRequests(link)).filter((r) => !r.claimed);
+    const requests: OnboardingRequest[] = [];
+    for (const marker of queued) {
+      const request = await this.loadRequest(marker.requestId);
+      if (request) requests.push(request);
+    }
+    return requests;
+  }
+
+  private async loadRequest(requestId: string): Promise<OnboardingRequest | undefined> {
+    const partitionKey = requestPartition(requestId);
+    let head: RequestEntity | undefined;
+    const tables: (RequestTableEntity & { position: number })[] = [];
+    for await (const row of this.client.listEntities<TableEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
+    })) {
+      if (row.rowKey === REQUEST_ROW) head = row as TableEntityResult<RequestEntity>;
+      else tables.push(row as TableEntityResult<RequestTableEntity>);
+    }
+    if (!head) return undefined;
+    tables.sort((a, b) => a.position - b.position);
+    return {
+      requestId: head.requestId,
+      workspace: head.workspace,
+      linkConnection: head.linkConnection,
+      action: head.action,
+      origin: { kind: head.originKind === "event" ? "event" : "http", id: head.originId },
+      receivedAt: head.receivedAt,
+      ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),
+      tables: tables.map((t) => ({
+        source: { schema: t.schema, name: t.name },
+        target: JSON.parse(t.target) as TableTarget,
+      })),
+    };
+  }
+
+  async listOpenRequestIds(link: LinkRef): Promise<string[]> {
+    return (await this.openRequests(link)).filter((r) => r.claimed).map((r) => r.requestId);
+  }
+
+  async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {
+    await this.ensureTable();
+    await this.client.updateEntity(
+      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, status: "InProgress", updatedAt: now },
+      "Merge",
+    );
+    await this.client.updateEntity(
+      { partitionKey: linkPartition(link), rowKey: openRequestRow(requestId), claimed: true },
+      "Merge",
+    );
+  }
+
+  async listLinkTables(link: LinkRef): Promise<LinkTableRecord[]> {
+    await this.ensureTable();
+    const records: LinkTableRecord[] = [];
+    const query = this.client.listEntities<LinkTableEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${linkPartition(link)} and RowKey ge ${"t_"} and RowKey lt ${"t`"}` },
+    });
+    for await (const row of query) {
+      records.push({
+        source: { schema: row.schema, name: row.name },
+        target: JSON.parse(row.target) as TableTarget,
+        action: row.action,
+        status: row.status,
+        requestIds: JSON.parse(row.requestIds) as string[],
+        attempts: row.attempts,
+        enabledOnceRetries: row.enabledOnceRetries,
+        updatedAt: row.updatedAt,
+        ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
+        ...(row.error ? { error: row.error } : {}),
+        ...(row.editedAt ? { editedAt: row.editedAt } : {}),
+      });
+    }
+    return records;
+  }
+
+  async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.ensureTable();
+    const partitionKey = linkPartition(link);
+    const linkActions = records.map((r): TransactionAction => {
+      const error = clip(r.error);
+      const entity: LinkTableEntity = {
+        partitionKey,
+        rowKey: tableRow(r.source),
+        schema: r.source.schema,
+        name: r.source.name,
+        target: JSON.stringify(r.target),
+        action: r.action,
+        status: r.status,
+        requestIds: JSON.stringify(r.requestIds),
+        attempts: r.attempts,
+        enabledOnceRetries: r.enabledOnceRetries,
+        updatedAt: r.updatedAt,
+        ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
+        ...(error ? { error } : {}),
+        ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+      };
+      return ["upsert", entity, "Replace"];
+    });
+    await submitInChunks(this.client, linkActions);
+
+    // Mirror into each waiting request (one partition per request).
+    const byRequest = new Map<string, TransactionAction[]>();
+    for (const r of records) {
+      for (const requestId of r.requestIds) {
+        const error = clip(r.error);
+        const actions = byRequest.get(requestId) ?? [];
+        actions.push([
+          "update",
+          {
+            partitionKey: requestPartition(requestId),
+            rowKey: tableRow(r.source),
+            status: r.status,
+            error: error ?? "",
+          },
+          "Merge",
+        ]);
+        byRequest.set(requestId, actions);
+      }
+    }
+    for (const [requestId, actions] of byRequest) {
+      await submitInChunks(this.client, actions);
+      await this.client.updateEntity(
+        { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt: records[0]?.updatedAt ?? "" },
+        "Merge",
+      );
+    }
+  }
+
+  async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
+    await this.ensureTable();
+    await this.client.updateEntity(
+      {
+        partitionKey: requestPartition(requestId),
+        rowKey: tableRow(table),
+        status: table.status,
+        error: clip(table.error) ?? "",
+      },
+      "Merge",
+    );
+    await this.client.updateEntity(
+      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt: now },
+      "Merge",
+    );
+  }
+
+  async completeRequest(link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void> {
+    await this.ensureTable();
+    await this.client.updateEntity(
+      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, status, updatedAt: now },
+      "Merge",
+    );
+    try {
+      await this.client.deleteEntity(linkPartition(link), openRequestRow(requestId));
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+}

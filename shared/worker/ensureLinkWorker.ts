@@ -1,0 +1,56 @@
+import type { WorkerSettings } from "../config";
+import { linkWorkerInstanceId, type LinkRef } from "../domain/linkRef";
+import type { LinkWorkerInput } from "./linkWorkerInput";
+
+export const LINK_WORKER_ORCHESTRATION = "linkWorker";
+/** Raised on a running worker when a request for its link was recorded. */
+export const REQUEST_QUEUED_EVENT = "requestQueued";
+
+export type WorkerRuntimeStatus =
+  | "Pending"
+  | "Running"
+  | "Completed"
+  | "ContinuedAsNew"
+  | "Failed"
+  | "Terminated"
+  | "Canceled"
+  | "Suspended";
+
+/** The durable client as the intake needs it (adapter over durable-functions' DurableClient). */
+export interface WorkerScheduler {
+  /** undefined when no instance has that id (the JS client throws on 404; the adapter maps it). */
+  getRuntimeStatus(instanceId: string): Promise<WorkerRuntimeStatus | undefined>;
+  start(instanceId: string, input: LinkWorkerInput): Promise<void>;
+  raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
+}
+
+const ACTIVE: ReadonlySet<WorkerRuntimeStatus> = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
+
+/**
+ * Makes sure the link's worker will see a newly recorded request: nudge it when it runs, start it
+ * when it does not. Two callers racing to start: the loser's start fails while the winner runs,
+ * which is as good as a nudge (the worker claims from the ledger, not from the event).
+ */
+export async function ensureLinkWorker(
+  scheduler: WorkerScheduler,
+  link: LinkRef,
+  settings: WorkerSettings,
+): Promise<"started" | "nudged"> {
+  const instanceId = linkWorkerInstanceId(link);
+  const status = await scheduler.getRuntimeStatus(instanceId);
+  if (status && ACTIVE.has(status)) {
+    await scheduler.raiseEvent(instanceId, REQUEST_QUEUED_EVENT, null);
+    return "nudged";
+  }
+  try {
+    await scheduler.start(instanceId, { link, settings, execution: 1 });
+    return "started";
+  } catch (error) {
+    const after = await scheduler.getRuntimeStatus(instanceId);
+    if (after && ACTIVE.has(after)) {
+      await scheduler.raiseEvent(instanceId, REQUEST_QUEUED_EVENT, null);
+      return "nudged";
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,110 @@
+import { demoSeed, type SimSeed } from "../../dev/synapse-sim";
+import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
+import { LinkWorkerHarness } from "../support/linkWorkerHarness";
+
+let azurite: RunningAzurite;
+let harness: LinkWorkerHarness | undefined;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite.stop();
+});
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+async function start(seed: SimSeed = demoSeed(), settings = {}) {
+  harness = await LinkWorkerHarness.start(azurite.connectionString, { seed, settings });
+  return harness;
+}
+
+describe("link worker: onboarding", () => {
+  it("(a) adds a request's three tables with one edittables call and reports them Replicating", async () => {
+    const h = await start();
+    const id = await h.submit(["dbo.Customers", "dbo.Orders", "dbo.Products"]);
+    await h.driver.run();
+
+    const view = await h.request(id);
+    expect(view.status).toBe("Succeeded");
+    expect(h.tableStatuses(view)).toEqual({
+      "dbo.Customers": "Replicating",
+      "dbo.Orders": "Replicating",
+      "dbo.Products": "Replicating",
+    });
+    expect(h.editCalls()).toHaveLength(1);
+    expect(h.sim.link("demo-link")?.tables.map((t) => t.status)).toEqual(["Replicating", "Replicating", "Replicating"]);
+    expect(h.driver.getStatus(linkWorkerInstanceId(h.link()))?.runtimeStatus).toBe("Completed");
+    console.log(`(a) edittables calls: ${h.editCalls().length}; Synapse calls in all: ${h.sim.calls.length}`);
+  });
+
+  it("(b) batches ten requests that arrive while the worker waits into at most two edittables calls", async () => {
+    const seed = demoSeed();
+    const extra = Array.from({ length: 10 }, (_, i) => ({ schema: "dbo", name: `Extra${i}`, primaryKey: ["Id"] }));
+    seed.sourceTables.push(...extra);
+    const h = await start(seed);
+    const instanceId = linkWorkerInstanceId(h.link());
+
+    const first = await h.submit(["dbo.Customers"]);
+    // Let the worker send its first edit and settle on its poll timer.
+    await h.driver.run({ until: () => h.editCalls().length === 1 && h.driver.pendingTimers(instanceId).length > 0 && h.driver.isIdle(instanceId) });
+    const editsBefore = h.editCalls().length;
+
+    const later: string[] = [];
+    for (const table of extra) later.push(await h.submit([`dbo.${table.name}`]));
+    await h.driver.run();
+
+    const editsForTheTen = h.editCalls().length - editsBefore;
+    console.log(`(b) edittables calls: first request ${editsBefore}, ten later requests ${editsForTheTen}`);
+    expect(editsForTheTen).toBeGreaterThanOrEqual(1);
+    expect(editsForTheTen).toBeLessThanOrEqual(2);
+    for (const id of [first, ...later]) expect((await h.request(id)).status).toBe("Succeeded");
+    expect(Object.values(h.addsPerTable()).every((n) => n === 1)).toBe(true);
+  });
+
+  it("(c) sends no edit for a table that is already in the link and reports it Replicating", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.tables = [{ schema: "dbo", name: "Customers" }];
+    const h = await start(seed);
+    const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
+    await h.driver.run();
+
+    const view = await h.request(id);
+    expect(view.status).toBe("Succeeded");
+    expect(h.tableStatuses(view)).toEqual({ "dbo.Customers": "Replicating", "dbo.Orders": "Replicating" });
+    expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
+  });
+
+  it("(d) rejects a table that belongs to another link, naming it, and adds the rest", async () => {
+    const h = await start();
+    const id = await h.submit(["dbo.Legacy", "dbo.Orders"]);
+    await h.driver.run();
+
+    const view = await h.request(id);
+    expect(view.status).toBe("PartiallySucceeded");
+    const legacy = view.tables.find((t) => t.name === "Legacy");
+    expect(legacy?.status).toBe("Rejected");
+    expect(legacy?.error).toMatch(/other-link/);
+    expect(h.tableStatuses(view)["dbo.Orders"]).toBe("Replicating");
+    expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
+  });
+
+  it("(e) fails a table without a primary key after the configured remediation attempts, with the service's error", async () => {
+    const h = await start(demoSeed(), { remediationMaxAttempts: 2 });
+    const id = await h.submit(["dbo.AuditLog"]);
+    await h.driver.run();
+
+    const view = await h.request(id);
+    expect(view.status).toBe("Failed");
+    const audit = view.tables[0];
+    expect(audit?.status).toBe("Failed");
+    expect(audit?.error).toMatch(/primary key/i);
+    expect(audit?.error).toMatch(/after 2 remove-and-re-add attempts/);
+    // The first add plus one re-add per remediation attempt.
+    expect(h.addsPerTable()).toEqual({ "dbo.AuditLog": 3 });
+    console.log(`(e) AuditLog: ${audit?.error ?? ""}`);
+  });
+});

@@ -1,0 +1,119 @@
+import { TableClient } from "@azure/data-tables";
+import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import { resolveTarget } from "../../shared/domain/tableTarget";
+import type { LinkTableRecord, OnboardingRequest } from "../../shared/ledger/ledger";
+import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+
+let azurite: RunningAzurite;
+let counter = 0;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite.stop();
+});
+
+function newLedger(): TableStorageLedger {
+  const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${++counter}`, {
+    allowInsecureConnection: true,
+  });
+  return new TableStorageLedger(client);
+}
+
+const NOW = "2026-01-05T08:00:00.000Z";
+const link = { workspace: "demo", linkConnection: "demo-link" };
+
+function request(requestId: string, names: string[]): OnboardingRequest {
+  return {
+    ...link,
+    requestId,
+    action: "add",
+    origin: { kind: "http", id: requestId },
+    receivedAt: NOW,
+    tables: names.map((n) => {
+      const [schema = "", name = ""] = n.split(".");
+      return { source: { schema, name }, target: resolveTarget({ schema, name }, undefined) };
+    }),
+  };
+}
+
+describe("TableStorageLedger (Azurite)", () => {
+  it("records a request once and shows its tables in the order asked", async () => {
+    const ledger = newLedger();
+    expect(await ledger.recordRequest(request("r1", ["dbo.Zeta", "dbo.Alpha"]), NOW)).toBe("created");
+    expect(await ledger.recordRequest(request("r1", ["dbo.Zeta", "dbo.Alpha"]), NOW)).toBe("exists");
+    const view = await ledger.getRequest("r1");
+    expect(view).toMatchObject({ requestId: "r1", status: "Queued", workspace: "demo", linkConnection: "demo-link" });
+    expect(view?.tables.map((t) => [t.name, t.status])).toEqual([
+      ["Zeta", "Pending"],
+      ["Alpha", "Pending"],
+    ]);
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r1"]);
+  });
+
+  it("returns undefined for an unknown request", async () => {
+    expect(await newLedger().getRequest("nope")).toBeUndefined();
+  });
+
+  it("keeps identifiers that table keys forbid (/ # ? and quotes) intact", async () => {
+    const ledger = newLedger();
+    const odd = request("r/2#?'", ["we'ird.Ta/ble#1"]);
+    await ledger.recordRequest(odd, NOW);
+    const view = await ledger.getRequest("r/2#?'");
+    expect(view?.tables[0]).toMatchObject({ schema: "we'ird", name: "Ta/ble#1" });
+    const queued = await ledger.listQueuedRequests(link);
+    expect(queued[0]?.tables[0]?.source).toEqual({ schema: "we'ird", name: "Ta/ble#1" });
+  });
+
+  it("moves a request from queued to open on claim, and closes it on completion", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r3", ["dbo.A"]), NOW);
+    await ledger.markClaimed(link, "r3", NOW);
+    expect(await ledger.listQueuedRequests(link)).toEqual([]);
+    expect(await ledger.listOpenRequestIds(link)).toEqual(["r3"]);
+    expect((await ledger.getRequest("r3"))?.status).toBe("InProgress");
+    await ledger.completeRequest(link, "r3", "Succeeded", NOW);
+    expect(await ledger.listOpenRequestIds(link)).toEqual([]);
+    expect((await ledger.getRequest("r3"))?.status).toBe("Succeeded");
+  });
+
+  it("mirrors a link table's status into every request waiting on it, clipping huge errors", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r4", ["dbo.A"]), NOW);
+    await ledger.recordRequest(request("r5", ["dbo.A", "dbo.B"]), NOW);
+    const record: LinkTableRecord = {
+      source: { schema: "dbo", name: "A" },
+      target: resolveTarget({ schema: "dbo", name: "A" }, undefined),
+      action: "add",
+      status: "Failed",
+      requestIds: ["r4", "r5"],
+      attempts: 2,
+      enabledOnceRetries: 0,
+      error: "x".repeat(100_000),
+      updatedAt: NOW,
+    };
+    await ledger.saveLinkTables(link, [record]);
+    const [saved] = await ledger.listLinkTables(link);
+    expect(saved).toMatchObject({ status: "Failed", requestIds: ["r4", "r5"], attempts: 2 });
+    expect(saved?.error?.endsWith("(truncated)")).toBe(true);
+    expect((await ledger.getRequest("r4"))?.tables[0]?.status).toBe("Failed");
+    expect((await ledger.getRequest("r5"))?.tables.map((t) => t.status)).toEqual(["Failed", "Pending"]);
+  });
+
+  it("saves more than one transaction's worth (100) of link tables", async () => {
+    const ledger = newLedger();
+    const records: LinkTableRecord[] = Array.from({ length: 250 }, (_, i) => ({
+      source: { schema: "dbo", name: `T${i}` },
+      target: resolveTarget({ schema: "dbo", name: `T${i}` }, undefined),
+      action: "add",
+      status: "Pending",
+      requestIds: [],
+      attempts: 0,
+      enabledOnceRetries: 0,
+      updatedAt: NOW,
+    }));
+    await ledger.saveLinkTables(link, records);
+    expect(await ledger.listLinkTables(link)).toHaveLength(250);
+  });
+});

@@ -1,0 +1,89 @@
+import type { LinkRef } from "../../shared/domain/linkRef";
+import { tableKey, type TableName } from "../../shared/domain/tableName";
+import type { LinkStatus } from "../../shared/synapse/serviceStrings";
+import type {
+  LinkConnectionInfo,
+  LinkDetailedStatus,
+  LinkedTable,
+  LinkTableEdit,
+  LinkTableState,
+  SynapseLinkClient,
+} from "../../shared/synapse/synapseLinkClient";
+
+interface FakeLink {
+  status: LinkStatus;
+  isApplyingChanges: boolean;
+  tables: LinkedTable[];
+  states: LinkTableState[];
+}
+
+/** A small fake of the SynapseLinkClient port: links hold tables; edits apply at once. */
+export class FakeSynapseLinkClient implements SynapseLinkClient {
+  readonly links = new Map<string, FakeLink>();
+  readonly edits: LinkTableEdit[][] = [];
+  readonly started: string[] = [];
+  editError: Error | undefined;
+
+  addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
+    const link: FakeLink = {
+      status,
+      isApplyingChanges: false,
+      tables: tables.map((t, i) => ({ id: `existing-${name}-${i}`, source: t })),
+      states: [],
+    };
+    this.links.set(name, link);
+    return link;
+  }
+
+  private get(link: LinkRef): FakeLink {
+    const found = this.links.get(link.linkConnection);
+    if (!found) throw new Error(`no link ${link.linkConnection}`);
+    return found;
+  }
+
+  listLinkConnections(): Promise<string[]> {
+    return Promise.resolve([...this.links.keys()]);
+  }
+  getLinkConnection(link: LinkRef): Promise<LinkConnectionInfo | undefined> {
+    return Promise.resolve(
+      this.links.has(link.linkConnection)
+        ? { name: link.linkConnection, actionOnExistingTargetTable: "FailOnNonEmptyTable" }
+        : undefined,
+    );
+  }
+  getDetailedStatus(link: LinkRef): Promise<LinkDetailedStatus> {
+    const l = this.get(link);
+    return Promise.resolve({
+      status: l.status,
+      rawStatus: l.status,
+      isApplyingChanges: l.isApplyingChanges,
+      isPartiallyFailed: false,
+    });
+  }
+  listLinkTables(link: LinkRef): Promise<LinkedTable[]> {
+    return Promise.resolve([...this.get(link).tables]);
+  }
+  editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<void> {
+    if (this.editError) return Promise.reject(this.editError);
+    this.edits.push([...edits]);
+    const l = this.get(link);
+    for (const edit of edits) {
+      if (edit.operation === "add") l.tables.push({ id: edit.id, source: edit.source });
+      else l.tables = l.tables.filter((t) => tableKey(t.source) !== tableKey(edit.source));
+    }
+    return Promise.resolve();
+  }
+  queryTableStatus(link: LinkRef): Promise<LinkTableState[]> {
+    return Promise.resolve([...this.get(link).states]);
+  }
+  start(link: LinkRef): Promise<void> {
+    this.started.push(link.linkConnection);
+    this.get(link).status = "Starting";
+    return Promise.resolve();
+  }
+  resume(link: LinkRef): Promise<void> {
+    this.started.push(link.linkConnection);
+    this.get(link).status = "Resuming";
+    return Promise.resolve();
+  }
+}

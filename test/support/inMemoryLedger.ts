@@ -1,0 +1,121 @@
+import type { LinkRef } from "../../shared/domain/linkRef";
+import { tableKey } from "../../shared/domain/tableName";
+import type { RequestStatus } from "../../shared/domain/tableStatus";
+import type {
+  Ledger,
+  LinkTableRecord,
+  OnboardingRequest,
+  RequestTableView,
+  RequestView,
+} from "../../shared/ledger/ledger";
+
+const linkKey = (link: LinkRef) => `${link.workspace}/${link.linkConnection}`;
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** A small fake of the Ledger port for use-case unit tests (the Table storage adapter has its own integration test). */
+export class InMemoryLedger implements Ledger {
+  readonly requests = new Map<string, { request: OnboardingRequest; view: RequestView; claimed: boolean; open: boolean }>();
+  readonly links = new Map<string, Map<string, LinkTableRecord>>();
+
+  recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
+    if (this.requests.has(request.requestId)) return Promise.resolve("exists");
+    this.requests.set(request.requestId, {
+      request: clone(request),
+      claimed: false,
+      open: true,
+      view: {
+        requestId: request.requestId,
+        workspace: request.workspace,
+        linkConnection: request.linkConnection,
+        action: request.action,
+        status: "Queued",
+        tables: request.tables.map((t) => ({ ...t.source, status: "Pending" })),
+        createdAt: now,
+        updatedAt: now,
+      },
+    });
+    return Promise.resolve("created");
+  }
+
+  getRequest(requestId: string): Promise<RequestView | undefined> {
+    const entry = this.requests.get(requestId);
+    return Promise.resolve(entry ? clone(entry.view) : undefined);
+  }
+
+  listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]> {
+    return Promise.resolve(
+      [...this.requests.values()]
+        .filter((e) => !e.claimed && linkKey(e.request) === linkKey(link))
+        .map((e) => clone(e.request)),
+    );
+  }
+
+  listOpenRequestIds(link: LinkRef): Promise<string[]> {
+    return Promise.resolve(
+      [...this.requests.values()]
+        .filter((e) => e.claimed && e.open && linkKey(e.request) === linkKey(link))
+        .map((e) => e.request.requestId),
+    );
+  }
+
+  markClaimed(_link: LinkRef, requestId: string, now: string): Promise<void> {
+    const entry = this.requests.get(requestId);
+    if (entry) {
+      entry.claimed = true;
+      entry.view.status = "InProgress";
+      entry.view.updatedAt = now;
+    }
+    return Promise.resolve();
+  }
+
+  private linkTables(link: LinkRef): Map<string, LinkTableRecord> {
+    const key = linkKey(link);
+    const tables = this.links.get(key) ?? new Map<string, LinkTableRecord>();
+    this.links.set(key, tables);
+    return tables;
+  }
+
+  listLinkTables(link: LinkRef): Promise<LinkTableRecord[]> {
+    return Promise.resolve([...this.linkTables(link).values()].map(clone));
+  }
+
+  async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
+    const tables = this.linkTables(link);
+    for (const record of records) {
+      tables.set(tableKey(record.source), clone(record));
+      for (const requestId of record.requestIds) {
+        await this.setRequestTableStatus(
+          requestId,
+          { ...record.source, status: record.status, ...(record.error ? { error: record.error } : {}) },
+          record.updatedAt,
+        );
+      }
+    }
+  }
+
+  setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
+    const view = this.requests.get(requestId)?.view;
+    const row = view?.tables.find((t) => tableKey(t) === tableKey(table));
+    if (view && row) {
+      row.status = table.status;
+      if (table.error) row.error = table.error;
+      else delete row.error;
+      view.updatedAt = now;
+    }
+    return Promise.resolve();
+  }
+
+  completeRequest(_link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void> {
+    const entry = this.requests.get(requestId);
+    if (entry) {
+      entry.open = false;
+      entry.view.status = status;
+      entry.view.updatedAt = now;
+    }
+    return Promise.resolve();
+  }
+
+  record(link: LinkRef, qualified: string): LinkTableRecord | undefined {
+    return this.linkTables(link).get(qualified.toLowerCase());
+  }
+}

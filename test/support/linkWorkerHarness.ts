@@ -1,0 +1,152 @@
+import { TableClient } from "@azure/data-tables";
+import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
+import { startSynapseSim, type SimSeed, type SimTimings, type SynapseSim } from "../../dev/synapse-sim";
+import type { WorkerSettings } from "../../shared/config";
+import { getDependencies, resetDependencies } from "../../shared/dependencies";
+import { acceptOnboardingRequest } from "../../shared/intake/acceptOnboardingRequest";
+import type { LinkRef } from "../../shared/domain/linkRef";
+import { resolveTarget } from "../../shared/domain/tableTarget";
+import type { Action } from "../../shared/domain/tableStatus";
+import type { RequestView } from "../../shared/ledger/ledger";
+import { LINK_WORKER_ORCHESTRATION, type WorkerScheduler } from "../../shared/worker/ensureLinkWorker";
+
+// The stand-in must capture registrations before durable-functions touches @azure/functions.
+const registry = installFunctionsCoreStandIn();
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the stand-in is installed
+require("../../functions/linkWorker");
+
+const SIM_TOKEN = "integration-test-token";
+let tableCounter = 0;
+
+export interface HarnessOptions {
+  seed: SimSeed;
+  settings?: Partial<WorkerSettings>;
+  timings?: Partial<SimTimings>;
+  workspace?: string;
+}
+
+/** The worker's whole real stack: Azurite ledger, simulator over HTTP, real SDK, real orchestrator via the replay driver. */
+export class LinkWorkerHarness {
+  private requestCounter = 0;
+
+  private constructor(
+    readonly driver: ReplayDriver,
+    readonly sim: SynapseSim,
+    readonly workspace: string,
+    readonly ledgerTable: TableClient,
+  ) {}
+
+  static async start(storageConnectionString: string, options: HarnessOptions): Promise<LinkWorkerHarness> {
+    const workspace = options.workspace ?? "demo";
+    const driver = new ReplayDriver({ registry, startTime: new Date("2026-01-05T08:00:00Z") });
+    // The simulator runs on the driver's virtual clock: table progress and durable timers agree.
+    const sim = await startSynapseSim({
+      seed: options.seed,
+      token: SIM_TOKEN,
+      clock: () => driver.now,
+      ...(options.timings ? { timings: options.timings } : {}),
+    });
+    const ledgerTableName = `ledger${process.pid}x${++tableCounter}`;
+    const s = options.settings ?? {};
+    const env: Record<string, string> = {
+      AzureWebJobsStorage: storageConnectionString,
+      LEDGER_TABLE_NAME: ledgerTableName,
+      SYNAPSE_WORKSPACES: `${workspace}=${sim.url}`,
+      SYNAPSE_STATIC_TOKEN: SIM_TOKEN,
+      AUTO_START_LINKS: String(s.autoStartLinks ?? false),
+      EDIT_BATCH_MAX_TABLES: String(s.editBatchMaxTables ?? 100),
+      MAX_TABLES_PER_LINK: String(s.maxTablesPerLink ?? 5000),
+      REMEDIATION_MAX_ATTEMPTS: String(s.remediationMaxAttempts ?? 2),
+      TABLE_DEADLINE_MINUTES: String(s.tableDeadlineMinutes ?? 24 * 60),
+      POLL_MIN_SECONDS: String(s.pollMinSeconds ?? 30),
+      POLL_MAX_SECONDS: String(s.pollMaxSeconds ?? 300),
+      APPLY_POLL_SECONDS: String(s.applyPollSeconds ?? 15),
+      POLLS_PER_EXECUTION: String(s.pollsPerExecution ?? 10),
+      ENABLED_ONCE_RETRY_SECONDS: String(s.enabledOnceRetrySeconds ?? 60),
+      ENABLED_ONCE_MAX_RETRIES: String(s.enabledOnceMaxRetries ?? 10),
+    };
+    Object.assign(process.env, env);
+    resetDependencies();
+    const ledgerTable = TableClient.fromConnectionString(storageConnectionString, ledgerTableName, {
+      allowInsecureConnection: true,
+    });
+    return new LinkWorkerHarness(driver, sim, workspace, ledgerTable);
+  }
+
+  get settings(): WorkerSettings {
+    return getDependencies().settings;
+  }
+
+  link(linkConnection = "demo-link"): LinkRef {
+    return { workspace: this.workspace, linkConnection };
+  }
+
+  /** The durable client as the queue handler will use it, backed by the replay driver. */
+  readonly scheduler: WorkerScheduler = {
+    getRuntimeStatus: (instanceId) => Promise.resolve(this.driver.getStatus(instanceId)?.runtimeStatus),
+    start: async (instanceId, input) => {
+      await this.driver.startNew(LINK_WORKER_ORCHESTRATION, { instanceId, input });
+    },
+    raiseEvent: (instanceId, eventName, data) => {
+      this.driver.raiseEvent(instanceId, eventName, data);
+      return Promise.resolve();
+    },
+  };
+
+  /** Records a request (as the queue handler will) and starts or nudges the link's worker. */
+  async submit(tables: string[], options: { action?: Action; linkConnection?: string } = {}): Promise<string> {
+    const requestId = `req-${++this.requestCounter}`;
+    const link = this.link(options.linkConnection);
+    const deps = getDependencies();
+    await acceptOnboardingRequest(
+      { ledger: deps.ledger, scheduler: this.scheduler, settings: deps.settings },
+      {
+        ...link,
+        requestId,
+        action: options.action ?? "add",
+        tables: tables.map((qualified) => {
+          const [schema = "", name = ""] = qualified.split(".");
+          const source = { schema, name };
+          return { source, target: resolveTarget(source, undefined) };
+        }),
+        origin: { kind: "http", id: requestId },
+        receivedAt: new Date(this.driver.now).toISOString(),
+      },
+      new Date(this.driver.now).toISOString(),
+    );
+    return requestId;
+  }
+
+  async request(requestId: string): Promise<RequestView> {
+    const view = await getDependencies().ledger.getRequest(requestId);
+    if (!view) throw new Error(`request ${requestId} not in the ledger`);
+    return view;
+  }
+
+  tableStatuses(view: RequestView): Record<string, string> {
+    return Object.fromEntries(view.tables.map((t) => [`${t.schema}.${t.name}`, t.status]));
+  }
+
+  editCalls(linkConnection = "demo-link") {
+    return this.sim.callsTo("LinkConnection_EditTables", linkConnection).filter((c) => c.status === 200);
+  }
+
+  /** Tables the simulator was asked to add, per qualified name (every accepted add counts). */
+  addsPerTable(linkConnection = "demo-link"): Record<string, number> {
+    const adds: Record<string, number> = {};
+    for (const call of this.editCalls(linkConnection)) {
+      const body = call.body as { linkTables?: { operationType?: string; source?: { schemaName?: string; tableName?: string } }[] };
+      for (const t of body.linkTables ?? []) {
+        if (t.operationType?.toLowerCase() !== "add") continue;
+        const key = `${t.source?.schemaName}.${t.source?.tableName}`;
+        adds[key] = (adds[key] ?? 0) + 1;
+      }
+    }
+    return adds;
+  }
+
+  async stop(): Promise<void> {
+    await this.sim.close();
+    await this.ledgerTable.deleteTable().catch(() => undefined);
+  }
+}

@@ -1,0 +1,93 @@
+import { ConfigError, loadConfig } from "../../shared/config";
+
+const base = {
+  AzureWebJobsStorage: "UseDevelopmentStorage=true",
+  SYNAPSE_WORKSPACES: "contoso-synapse",
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("loadConfig", () => {
+  it("fills every default and derives the workspace dev endpoint", () => {
+    const config = loadConfig(base);
+    expect(config.synapse.workspaces).toEqual([
+      { name: "contoso-synapse", endpoint: "https://contoso-synapse.dev.azuresynapse.net" },
+    ]);
+    expect(config.synapse.apiVersion).toBe("2023-04-18-preview");
+    expect(config.ledgerTableName).toBe("onboardingLedger");
+    expect(config.worker).toEqual({
+      autoStartLinks: false,
+      editBatchMaxTables: 100,
+      maxTablesPerLink: 5000,
+      remediationMaxAttempts: 2,
+      tableDeadlineMinutes: 1440,
+      pollMinSeconds: 30,
+      pollMaxSeconds: 300,
+      applyPollSeconds: 15,
+      pollsPerExecution: 10,
+      enabledOnceRetrySeconds: 60,
+      enabledOnceMaxRetries: 10,
+    });
+  });
+
+  it("names every bad setting in one error", () => {
+    const problems = problemsOf({
+      ...base,
+      AUTO_START_LINKS: "yes",
+      EDIT_BATCH_MAX_TABLES: "0",
+      POLL_MIN_SECONDS: "ten",
+    });
+    expect(problems.join("\n")).toMatch(/AUTO_START_LINKS: must be true or false/);
+    expect(problems.join("\n")).toMatch(/EDIT_BATCH_MAX_TABLES/);
+    expect(problems.join("\n")).toMatch(/POLL_MIN_SECONDS: must be a whole number/);
+  });
+
+  it("requires a storage connection and names it", () => {
+    expect(problemsOf({ SYNAPSE_WORKSPACES: "demo" }).join("\n")).toMatch(/AzureWebJobsStorage: required/);
+  });
+
+  it("requires SYNAPSE_WORKSPACES", () => {
+    expect(problemsOf({ AzureWebJobsStorage: "x" }).join("\n")).toMatch(/SYNAPSE_WORKSPACES/);
+  });
+
+  it("rejects a static token for a real Azure endpoint", () => {
+    expect(problemsOf({ ...base, SYNAPSE_STATIC_TOKEN: "t" }).join("\n")).toMatch(
+      /SYNAPSE_STATIC_TOKEN: only allowed .*contoso-synapse/,
+    );
+  });
+
+  it("accepts a static token for the loopback simulator", () => {
+    const config = loadConfig({ ...base, SYNAPSE_WORKSPACES: "demo=http://127.0.0.1:7072", SYNAPSE_STATIC_TOKEN: "t" });
+    expect(config.synapse.staticToken).toBe("t");
+    expect(config.synapse.workspaces[0]?.endpoint).toBe("http://127.0.0.1:7072");
+  });
+
+  it("rejects an invalid workspace name and a duplicate", () => {
+    const problems = problemsOf({ ...base, SYNAPSE_WORKSPACES: "Bad_Name,demo,demo" }).join("\n");
+    expect(problems).toMatch(/"Bad_Name" is not a valid workspace name/);
+    expect(problems).toMatch(/workspace demo is listed twice/);
+  });
+
+  it("rejects a maximum poll interval below the minimum", () => {
+    expect(problemsOf({ ...base, POLL_MIN_SECONDS: "60", POLL_MAX_SECONDS: "30" }).join("\n")).toMatch(
+      /POLL_MAX_SECONDS: must be at least POLL_MIN_SECONDS/,
+    );
+  });
+
+  it("builds an identity-based storage connection from the account name", () => {
+    const config = loadConfig({ SYNAPSE_WORKSPACES: "demo", AzureWebJobsStorage__accountName: "stautopilot" });
+    expect(config.storage).toEqual({
+      kind: "identity",
+      tableServiceUri: "https://stautopilot.table.core.windows.net",
+      queueServiceUri: "https://stautopilot.queue.core.windows.net",
+    });
+  });
+});
