@@ -47,7 +47,8 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
   const status = (s: Omit<LinkWorkerStatus, "execution">) => {
     context.df.setCustomStatus({ ...s, execution: input.execution });
   };
-  const secondsFromNow = (seconds: number) => new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
+  const secondsFromNow = (seconds: number) =>
+    new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
 
   let interval = settings.pollMinSeconds;
   for (let poll = 0; poll < settings.pollsPerExecution; poll++) {
@@ -55,7 +56,11 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
     const claim = (yield context.df.callActivityWithRetry(CLAIM, retry, activityInput())) as ClaimResult;
 
     if (claim.pendingTables > 0) {
-      const plan = (yield context.df.callActivityWithRetry(PREFLIGHT, retry, activityInput())) as PreflightResult;
+      const plan = (yield context.df.callActivityWithRetry(
+        PREFLIGHT,
+        retry,
+        activityInput(),
+      )) as PreflightResult;
       if (plan.kind === "linkNotReady") {
         status({ phase: "waitingForLink", poll, detail: plan.reason });
         yield context.df.createTimer(secondsFromNow(settings.pollMinSeconds));
@@ -86,8 +91,16 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
       }
     }
 
-    const summary = (yield context.df.callActivityWithRetry(MONITOR, retry, activityInput())) as MonitorSummary;
-    const completion = (yield context.df.callActivityWithRetry(COMPLETE, retry, activityInput())) as CompletionResult;
+    const summary = (yield context.df.callActivityWithRetry(
+      MONITOR,
+      retry,
+      activityInput(),
+    )) as MonitorSummary;
+    const completion = (yield context.df.callActivityWithRetry(
+      COMPLETE,
+      retry,
+      activityInput(),
+    )) as CompletionResult;
     if (!context.df.isReplaying && completion.completedRequestIds.length > 0) {
       context.log(`${describeLink(link)}: completed ${completion.completedRequestIds.join(", ")}`);
     }

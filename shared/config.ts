@@ -62,7 +62,10 @@ const workspaces = z
   .min(1, { message: "must name at least one workspace" })
   .transform((value, ctx): WorkspaceEndpoint[] => {
     const result: WorkspaceEndpoint[] = [];
-    for (const entry of value.split(",").map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of value
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const [name = "", endpoint] = entry.split("=", 2).map((p) => p.trim());
       if (!workspaceName.test(name)) {
         ctx.addIssue({ code: "custom", message: `"${name}" is not a valid workspace name` });
@@ -90,7 +93,9 @@ const environmentSchema = z.object({
   AzureWebJobsStorage__clientId: z.string().trim().min(1).optional(),
   LEDGER_TABLE_NAME: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, { message: "must be 3-63 letters or digits, starting with a letter" })
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, {
+      message: "must be 3-63 letters or digits, starting with a letter",
+    })
     .default("onboardingLedger"),
   SYNAPSE_WORKSPACES: workspaces,
   SYNAPSE_STATIC_TOKEN: z.string().min(1).optional(),
@@ -124,8 +129,10 @@ function storageFrom(env: z.infer<typeof environmentSchema>, problems: string[])
   if (env.AzureWebJobsStorage) return { kind: "connectionString", connectionString: env.AzureWebJobsStorage };
   const account = env.AzureWebJobsStorage__accountName;
   if (account || env.AzureWebJobsStorage__tableServiceUri) {
-    const tableServiceUri = env.AzureWebJobsStorage__tableServiceUri ?? `https://${account ?? ""}.table.core.windows.net`;
-    const queueServiceUri = env.AzureWebJobsStorage__queueServiceUri ?? `https://${account ?? ""}.queue.core.windows.net`;
+    const tableServiceUri =
+      env.AzureWebJobsStorage__tableServiceUri ?? `https://${account ?? ""}.table.core.windows.net`;
+    const queueServiceUri =
+      env.AzureWebJobsStorage__queueServiceUri ?? `https://${account ?? ""}.queue.core.windows.net`;
     return {
       kind: "identity",
       tableServiceUri,

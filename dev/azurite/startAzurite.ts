@@ -33,7 +33,8 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
       });
       socket.once("error", () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 100);
       });
     };
@@ -70,7 +71,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   });
   try {
     await Promise.race([
-      Promise.all([waitForPort(blobPort, 20_000), waitForPort(queuePort, 20_000), waitForPort(tablePort, 20_000)]),
+      Promise.all([
+        waitForPort(blobPort, 20_000),
+        waitForPort(queuePort, 20_000),
+        waitForPort(tablePort, 20_000),
+      ]),
       exited.then(() => Promise.reject(new Error(`Azurite exited during start-up: ${stderr.trim()}`))),
     ]);
   } catch (error) {

@@ -16,6 +16,9 @@ export function describeLink(link: LinkRef): string {
  */
 export function linkWorkerInstanceId(link: LinkRef): string {
   const readable = `${link.workspace}-${link.linkConnection}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
-  const hash = createHash("sha256").update(`${link.workspace}\n${link.linkConnection}`).digest("hex").slice(0, 12);
+  const hash = createHash("sha256")
+    .update(`${link.workspace}\n${link.linkConnection}`)
+    .digest("hex")
+    .slice(0, 12);
   return `linkWorker-${readable}-${hash}`;
 }

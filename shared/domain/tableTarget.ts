@@ -22,7 +22,10 @@ export interface TargetDefaults {
   structure: Structure;
 }
 
-export const APP_TARGET_DEFAULTS: TargetDefaults = { distribution: "RoundRobin", structure: "ClusteredColumnstoreIndex" };
+export const APP_TARGET_DEFAULTS: TargetDefaults = {
+  distribution: "RoundRobin",
+  structure: "ClusteredColumnstoreIndex",
+};
 
 export function resolveTarget(
   source: TableName,

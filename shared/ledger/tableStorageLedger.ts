@@ -9,13 +9,7 @@ import type { LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
 import type { TableTarget } from "../domain/tableTarget";
 import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
-import type {
-  Ledger,
-  LinkTableRecord,
-  OnboardingRequest,
-  RequestTableView,
-  RequestView,
-} from "./ledger";
+import type { Ledger, LinkTableRecord, OnboardingRequest, RequestTableView, RequestView } from "./ledger";
 
 /*
  * Layout (one table):
@@ -91,7 +85,9 @@ async function submitInChunks(client: TableClient, actions: TransactionAction[])
 }
 
 function isStatus(error: unknown, status: number): boolean {
-  return typeof error === "object" && error !== null && (error as { statusCode?: number }).statusCode === status;
+  return (
+    typeof error === "object" && error !== null && (error as { statusCode?: number }).statusCode === status
+  );
 }
 
 export class TableStorageLedger implements Ledger {
@@ -199,7 +195,9 @@ export class TableStorageLedger implements Ledger {
     const partition = linkPartition(link);
     const rows: OpenRequestEntity[] = [];
     const query = this.client.listEntities<OpenRequestEntity>({
-      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey ge ${"r_"} and RowKey lt ${"r`"}` },
+      queryOptions: {
+        filter: odata`PartitionKey eq ${partition} and RowKey ge ${"r_"} and RowKey lt ${"r`"}`,
+      },
     });
     for await (const row of query) rows.push(row);
     return rows.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
@@ -249,7 +247,12 @@ export class TableStorageLedger implements Ledger {
   async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {
     await this.ensureTable();
     await this.client.updateEntity(
-      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, status: "InProgress", updatedAt: now },
+      {
+        partitionKey: requestPartition(requestId),
+        rowKey: REQUEST_ROW,
+        status: "InProgress",
+        updatedAt: now,
+      },
       "Merge",
     );
     await this.client.updateEntity(
@@ -262,7 +265,9 @@ export class TableStorageLedger implements Ledger {
     await this.ensureTable();
     const records: LinkTableRecord[] = [];
     const query = this.client.listEntities<LinkTableEntity>({
-      queryOptions: { filter: odata`PartitionKey eq ${linkPartition(link)} and RowKey ge ${"t_"} and RowKey lt ${"t`"}` },
+      queryOptions: {
+        filter: odata`PartitionKey eq ${linkPartition(link)} and RowKey ge ${"t_"} and RowKey lt ${"t`"}`,
+      },
     });
     for await (const row of query) {
       records.push({
@@ -330,7 +335,11 @@ export class TableStorageLedger implements Ledger {
     for (const [requestId, actions] of byRequest) {
       await submitInChunks(this.client, actions);
       await this.client.updateEntity(
-        { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt: records[0]?.updatedAt ?? "" },
+        {
+          partitionKey: requestPartition(requestId),
+          rowKey: REQUEST_ROW,
+          updatedAt: records[0]?.updatedAt ?? "",
+        },
         "Merge",
       );
     }

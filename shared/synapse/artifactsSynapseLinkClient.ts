@@ -92,12 +92,19 @@ function describeError(operation: string, link: string, error: unknown): Synapse
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new SynapseRequestError(`${operation} on ${link} failed: ${message}`, undefined, undefined, operation);
+  return new SynapseRequestError(
+    `${operation} on ${link} failed: ${message}`,
+    undefined,
+    undefined,
+    operation,
+  );
 }
 
 function readActionOnExistingTargetTable(body: unknown): ActionOnExistingTargetTable {
   const value = (
-    body as { properties?: { targetDatabase?: { typeProperties?: { actionOnExistingTargetTable?: unknown } } } }
+    body as {
+      properties?: { targetDatabase?: { typeProperties?: { actionOnExistingTargetTable?: unknown } } };
+    }
   ).properties?.targetDatabase?.typeProperties?.actionOnExistingTargetTable;
   const known = ACTIONS_ON_EXISTING_TARGET_TABLE.find(
     (a) => typeof value === "string" && a.toLowerCase() === value.toLowerCase(),
@@ -198,7 +205,10 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
           rawBody = raw.parsedBody;
         },
       };
-      const resource = await this.client(link.workspace).linkConnectionOperations.get(link.linkConnection, options);
+      const resource = await this.client(link.workspace).linkConnectionOperations.get(
+        link.linkConnection,
+        options,
+      );
       return {
         name: resource.name ?? link.linkConnection,
         actionOnExistingTargetTable: readActionOnExistingTargetTable(rawBody ?? resource),
@@ -234,7 +244,10 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
       );
       return (response.value ?? []).flatMap((t): LinkedTable[] => {
         if (!t.id || !t.source?.schemaName || !t.source.tableName) return [];
-        const table: LinkedTable = { id: t.id, source: { schema: t.source.schemaName, name: t.source.tableName } };
+        const table: LinkedTable = {
+          id: t.id,
+          source: { schema: t.source.schemaName, name: t.source.tableName },
+        };
         if (t.target) {
           const distribution = fromServiceDistribution(t.target.distributionOptions?.type);
           const structure = fromServiceStructure(t.target.structureOptions?.type);
@@ -269,7 +282,11 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
         );
         for (const t of page.value ?? []) {
           if (!t.id) continue;
-          const state: LinkTableState = { id: t.id, status: parseTableStatus(t.status), rawStatus: t.status ?? "" };
+          const state: LinkTableState = {
+            id: t.id,
+            status: parseTableStatus(t.status),
+            rawStatus: t.status ?? "",
+          };
           if (t.errorCode) state.errorCode = t.errorCode;
           if (t.errorMessage) state.errorMessage = t.errorMessage;
           states.push(state);
@@ -281,7 +298,9 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
   }
 
   async start(link: LinkRef): Promise<void> {
-    await this.call("start", link, () => this.client(link.workspace).linkConnectionOperations.start(link.linkConnection));
+    await this.call("start", link, () =>
+      this.client(link.workspace).linkConnectionOperations.start(link.linkConnection),
+    );
   }
 
   async resume(link: LinkRef): Promise<void> {

@@ -66,7 +66,8 @@ export function parseLinkStatus(value: string | undefined): LinkStatus {
 }
 
 /** Link table statuses (reference §3.2); `WaitingForSnapshot` is Studio's name for Waiting. */
-export type ServiceTableStatus = "Waiting" | "Snapshotting" | "Replicating" | "Failed" | "Suspended" | "Unknown";
+export type ServiceTableStatus =
+  "Waiting" | "Snapshotting" | "Replicating" | "Failed" | "Suspended" | "Unknown";
 
 export function parseTableStatus(value: string | undefined): ServiceTableStatus {
   switch ((value ?? "").toLowerCase()) {

@@ -7,14 +7,7 @@ export const LINK_WORKER_ORCHESTRATION = "linkWorker";
 export const REQUEST_QUEUED_EVENT = "requestQueued";
 
 export type WorkerRuntimeStatus =
-  | "Pending"
-  | "Running"
-  | "Completed"
-  | "ContinuedAsNew"
-  | "Failed"
-  | "Terminated"
-  | "Canceled"
-  | "Suspended";
+  "Pending" | "Running" | "Completed" | "ContinuedAsNew" | "Failed" | "Terminated" | "Canceled" | "Suspended";
 
 /** The durable client as the intake needs it (adapter over durable-functions' DurableClient). */
 export interface WorkerScheduler {
@@ -24,7 +17,12 @@ export interface WorkerScheduler {
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
 
-const ACTIVE: ReadonlySet<WorkerRuntimeStatus> = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
+const ACTIVE: ReadonlySet<WorkerRuntimeStatus> = new Set([
+  "Pending",
+  "Running",
+  "ContinuedAsNew",
+  "Suspended",
+]);
 
 /**
  * Makes sure the link's worker will see a newly recorded request: nudge it when it runs, start it

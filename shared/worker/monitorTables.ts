@@ -56,7 +56,8 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
 
     for (const record of watched) {
       const state = record.linkTableId ? states.get(record.linkTableId.toLowerCase()) : undefined;
-      const deadline = Date.parse(record.editedAt ?? record.updatedAt) + settings.tableDeadlineMinutes * 60_000;
+      const deadline =
+        Date.parse(record.editedAt ?? record.updatedAt) + settings.tableDeadlineMinutes * 60_000;
       let next: LinkTableRecord | undefined;
       if (state?.status === "Failed") {
         const text = serviceError(state);
@@ -70,7 +71,9 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
                 ...record,
                 status: "Failed",
                 error:
-                  record.attempts > 0 ? `${error} (after ${record.attempts} remove-and-re-add attempts)` : error,
+                  record.attempts > 0
+                    ? `${error} (after ${record.attempts} remove-and-re-add attempts)`
+                    : error,
               };
       } else if (Date.parse(now) > deadline) {
         next = {

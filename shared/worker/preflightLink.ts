@@ -49,11 +49,19 @@ export async function preflightLink(deps: WorkerDeps, link: LinkRef, now: string
       return {
         kind: "linkNotReady",
         linkStatus: detailed.rawStatus,
-        reason: canStart ? "starting the link" : canResume ? "resuming the link" : `link is ${detailed.rawStatus}`,
+        reason: canStart
+          ? "starting the link"
+          : canResume
+            ? "resuming the link"
+            : `link is ${detailed.rawStatus}`,
       };
     }
     if (settings.autoStartLinks && (detailed.status === "Stopping" || detailed.status === "Pausing")) {
-      return { kind: "linkNotReady", linkStatus: detailed.rawStatus, reason: `waiting for ${detailed.rawStatus}` };
+      return {
+        kind: "linkNotReady",
+        linkStatus: detailed.rawStatus,
+        reason: `waiting for ${detailed.rawStatus}`,
+      };
     }
     return fail(
       `Link connection ${describeLink(link)} is ${detailed.rawStatus || "in an unknown state"}: tables can only be ` +
@@ -61,7 +69,11 @@ export async function preflightLink(deps: WorkerDeps, link: LinkRef, now: string
     );
   }
   if (detailed.isApplyingChanges) {
-    return { kind: "linkNotReady", linkStatus: detailed.rawStatus, reason: "the link is applying another change" };
+    return {
+      kind: "linkNotReady",
+      linkStatus: detailed.rawStatus,
+      reason: "the link is applying another change",
+    };
   }
 
   const linked = new Map((await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t]));
@@ -135,13 +147,18 @@ async function tablesInOtherLinks(
 ): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   const wanted = new Set(
-    pending.filter((r) => r.action !== "remove" && !linked.has(tableKey(r.source))).map((r) => tableKey(r.source)),
+    pending
+      .filter((r) => r.action !== "remove" && !linked.has(tableKey(r.source)))
+      .map((r) => tableKey(r.source)),
   );
   if (wanted.size === 0) return owners;
   const names = await deps.synapse.listLinkConnections(link.workspace);
   for (const name of names) {
     if (name === link.linkConnection) continue;
-    for (const table of await deps.synapse.listLinkTables({ workspace: link.workspace, linkConnection: name })) {
+    for (const table of await deps.synapse.listLinkTables({
+      workspace: link.workspace,
+      linkConnection: name,
+    })) {
       const key = tableKey(table.source);
       if (wanted.has(key)) owners.set(key, name);
     }

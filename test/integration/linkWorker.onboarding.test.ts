@@ -36,21 +36,34 @@ describe("link worker: onboarding", () => {
       "dbo.Products": "Replicating",
     });
     expect(h.editCalls()).toHaveLength(1);
-    expect(h.sim.link("demo-link")?.tables.map((t) => t.status)).toEqual(["Replicating", "Replicating", "Replicating"]);
+    expect(h.sim.link("demo-link")?.tables.map((t) => t.status)).toEqual([
+      "Replicating",
+      "Replicating",
+      "Replicating",
+    ]);
     expect(h.driver.getStatus(linkWorkerInstanceId(h.link()))?.runtimeStatus).toBe("Completed");
     console.log(`(a) edittables calls: ${h.editCalls().length}; Synapse calls in all: ${h.sim.calls.length}`);
   });
 
   it("(b) batches ten requests that arrive while the worker waits into at most two edittables calls", async () => {
     const seed = demoSeed();
-    const extra = Array.from({ length: 10 }, (_, i) => ({ schema: "dbo", name: `Extra${i}`, primaryKey: ["Id"] }));
+    const extra = Array.from({ length: 10 }, (_, i) => ({
+      schema: "dbo",
+      name: `Extra${i}`,
+      primaryKey: ["Id"],
+    }));
     seed.sourceTables.push(...extra);
     const h = await start(seed);
     const instanceId = linkWorkerInstanceId(h.link());
 
     const first = await h.submit(["dbo.Customers"]);
     // Let the worker send its first edit and settle on its poll timer.
-    await h.driver.run({ until: () => h.editCalls().length === 1 && h.driver.pendingTimers(instanceId).length > 0 && h.driver.isIdle(instanceId) });
+    await h.driver.run({
+      until: () =>
+        h.editCalls().length === 1 &&
+        h.driver.pendingTimers(instanceId).length > 0 &&
+        h.driver.isIdle(instanceId),
+    });
     const editsBefore = h.editCalls().length;
 
     const later: string[] = [];

@@ -18,8 +18,16 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(seed: SimSeed = demoSeed(), settings: Partial<WorkerSettings> = {}, timings?: Partial<SimTimings>) {
-  harness = await LinkWorkerHarness.start(azurite.connectionString, { seed, settings, ...(timings ? { timings } : {}) });
+async function start(
+  seed: SimSeed = demoSeed(),
+  settings: Partial<WorkerSettings> = {},
+  timings?: Partial<SimTimings>,
+) {
+  harness = await LinkWorkerHarness.start(azurite.connectionString, {
+    seed,
+    settings,
+    ...(timings ? { timings } : {}),
+  });
   return harness;
 }
 
@@ -90,9 +98,7 @@ describe("link worker: resilience", () => {
     expect(view.tables[0]?.error).toBeUndefined();
     expect(view.status).toBe("Succeeded");
     expect(h.tableStatuses(view)).toEqual({ "dbo.Orders": "Replicating" });
-    const refused = h.sim
-      .callsTo("LinkConnection_EditTables", "demo-link")
-      .filter((c) => c.status === 400);
+    const refused = h.sim.callsTo("LinkConnection_EditTables", "demo-link").filter((c) => c.status === 400);
     expect(refused.length).toBeGreaterThanOrEqual(1);
     console.log(`(h) enabled-once refusals before the re-add went through: ${refused.length}`);
   });
@@ -118,7 +124,8 @@ describe("link worker: resilience", () => {
     const instanceId = linkWorkerInstanceId(h.link());
     const startedAt = h.driver.now;
     await h.submit(["dbo.Orders"]);
-    const phase = () => (h.driver.getStatus(instanceId)?.customStatus as { phase?: string } | undefined)?.phase;
+    const phase = () =>
+      (h.driver.getStatus(instanceId)?.customStatus as { phase?: string } | undefined)?.phase;
     await h.driver.run({ until: () => h.driver.now - startedAt >= 24 * 3600_000 && phase() === "waiting" });
 
     const status = h.driver.getStatus(instanceId);

@@ -44,7 +44,12 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await ledger.recordRequest(request("r1", ["dbo.Zeta", "dbo.Alpha"]), NOW)).toBe("created");
     expect(await ledger.recordRequest(request("r1", ["dbo.Zeta", "dbo.Alpha"]), NOW)).toBe("exists");
     const view = await ledger.getRequest("r1");
-    expect(view).toMatchObject({ requestId: "r1", status: "Queued", workspace: "demo", linkConnection: "demo-link" });
+    expect(view).toMatchObject({
+      requestId: "r1",
+      status: "Queued",
+      workspace: "demo",
+      linkConnection: "demo-link",
+    });
     expect(view?.tables.map((t) => [t.name, t.status])).toEqual([
       ["Zeta", "Pending"],
       ["Alpha", "Pending"],

@@ -14,7 +14,10 @@ const clone = <T>(value: T): T => structuredClone(value);
 
 /** A small fake of the Ledger port for use-case unit tests (the Table storage adapter has its own integration test). */
 export class InMemoryLedger implements Ledger {
-  readonly requests = new Map<string, { request: OnboardingRequest; view: RequestView; claimed: boolean; open: boolean }>();
+  readonly requests = new Map<
+    string,
+    { request: OnboardingRequest; view: RequestView; claimed: boolean; open: boolean }
+  >();
   readonly links = new Map<string, Map<string, LinkTableRecord>>();
 
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {

@@ -94,7 +94,10 @@ export class LinkWorkerHarness {
   };
 
   /** Records a request (as the queue handler will) and starts or nudges the link's worker. */
-  async submit(tables: string[], options: { action?: Action; linkConnection?: string } = {}): Promise<string> {
+  async submit(
+    tables: string[],
+    options: { action?: Action; linkConnection?: string } = {},
+  ): Promise<string> {
     const requestId = `req-${++this.requestCounter}`;
     const link = this.link(options.linkConnection);
     const deps = getDependencies();
@@ -135,7 +138,9 @@ export class LinkWorkerHarness {
   addsPerTable(linkConnection = "demo-link"): Record<string, number> {
     const adds: Record<string, number> = {};
     for (const call of this.editCalls(linkConnection)) {
-      const body = call.body as { linkTables?: { operationType?: string; source?: { schemaName?: string; tableName?: string } }[] };
+      const body = call.body as {
+        linkTables?: { operationType?: string; source?: { schemaName?: string; tableName?: string } }[];
+      };
       for (const t of body.linkTables ?? []) {
         if (t.operationType?.toLowerCase() !== "add") continue;
         const key = `${t.source?.schemaName}.${t.source?.tableName}`;

@@ -65,7 +65,11 @@ describe("loadConfig", () => {
   });
 
   it("accepts a static token for the loopback simulator", () => {
-    const config = loadConfig({ ...base, SYNAPSE_WORKSPACES: "demo=http://127.0.0.1:7072", SYNAPSE_STATIC_TOKEN: "t" });
+    const config = loadConfig({
+      ...base,
+      SYNAPSE_WORKSPACES: "demo=http://127.0.0.1:7072",
+      SYNAPSE_STATIC_TOKEN: "t",
+    });
     expect(config.synapse.staticToken).toBe("t");
     expect(config.synapse.workspaces[0]?.endpoint).toBe("http://127.0.0.1:7072");
   });
@@ -83,7 +87,10 @@ describe("loadConfig", () => {
   });
 
   it("builds an identity-based storage connection from the account name", () => {
-    const config = loadConfig({ SYNAPSE_WORKSPACES: "demo", AzureWebJobsStorage__accountName: "stautopilot" });
+    const config = loadConfig({
+      SYNAPSE_WORKSPACES: "demo",
+      AzureWebJobsStorage__accountName: "stautopilot",
+    });
     expect(config.storage).toEqual({
       kind: "identity",
       tableServiceUri: "https://stautopilot.table.core.windows.net",

@@ -8,7 +8,10 @@ describe("linkWorkerInstanceId", () => {
   });
 
   it("contains no character durable instance ids forbid, even for odd link names", () => {
-    const id = linkWorkerInstanceId({ workspace: "demo", linkConnection: "a/b#c?d\\e\u0001" + "x".repeat(200) });
+    const id = linkWorkerInstanceId({
+      workspace: "demo",
+      linkConnection: "a/b#c?d\\e\u0001" + "x".repeat(200),
+    });
     // eslint-disable-next-line no-control-regex -- the point is to look for control characters
     expect(id).not.toMatch(/[/\\#?\u0000-\u001f]/);
     expect(id.length).toBeLessThanOrEqual(100);

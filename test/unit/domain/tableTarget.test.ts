@@ -13,9 +13,9 @@ describe("resolveTarget", () => {
   });
 
   it("keeps the distribution column for Hash and drops it otherwise", () => {
-    expect(resolveTarget(source, { distribution: "Hash", distributionColumn: "OrderId" }).distributionColumn).toBe(
-      "OrderId",
-    );
+    expect(
+      resolveTarget(source, { distribution: "Hash", distributionColumn: "OrderId" }).distributionColumn,
+    ).toBe("OrderId");
     expect(
       resolveTarget(source, { distribution: "Replicate", distributionColumn: "OrderId" }).distributionColumn,
     ).toBeUndefined();

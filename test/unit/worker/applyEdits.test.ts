@@ -17,9 +17,18 @@ async function planned(tables: string[], settings = {}) {
 describe("applyEdits", () => {
   it("sends the whole batch in one call and marks the tables Adding with their ids", async () => {
     const { ledger, synapse, deps, edits } = await planned(["dbo.A", "dbo.B"]);
-    expect(await applyEdits(deps, link, edits, NOW)).toEqual({ kind: "sent", added: 2, removed: 0, failed: 0 });
+    expect(await applyEdits(deps, link, edits, NOW)).toEqual({
+      kind: "sent",
+      added: 2,
+      removed: 0,
+      failed: 0,
+    });
     expect(synapse.edits).toHaveLength(1);
-    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: edits[0]?.id, editedAt: NOW });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: edits[0]?.id,
+      editedAt: NOW,
+    });
   });
 
   it("asks to retry later on the enabled-once transient and counts the retry", async () => {
@@ -36,7 +45,12 @@ describe("applyEdits", () => {
 
   it("fails the table with the service's text once the enabled-once retries are used up", async () => {
     const { ledger, synapse, deps, edits } = await planned(["dbo.A"], { enabledOnceMaxRetries: 1 });
-    synapse.editError = new SynapseRequestError("A table can only be enabled once among all table groups", 400, undefined, "editTables");
+    synapse.editError = new SynapseRequestError(
+      "A table can only be enabled once among all table groups",
+      400,
+      undefined,
+      "editTables",
+    );
     await applyEdits(deps, link, edits, NOW);
     await applyEdits(deps, link, edits, NOW);
     expect(ledger.record(link, "dbo.A")).toMatchObject({
@@ -58,8 +72,16 @@ describe("applyEdits", () => {
       batch.some((e) => e.source.name === "Bad")
         ? Promise.reject(new SynapseRequestError("Bad is not a valid table", 400, "BadRequest", "editTables"))
         : original(l, batch);
-    expect(await applyEdits(deps, link, edits, NOW)).toEqual({ kind: "sent", added: 1, removed: 0, failed: 1 });
+    expect(await applyEdits(deps, link, edits, NOW)).toEqual({
+      kind: "sent",
+      added: 1,
+      removed: 0,
+      failed: 1,
+    });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
-    expect(ledger.record(link, "dbo.Bad")).toMatchObject({ status: "Failed", error: "Bad is not a valid table" });
+    expect(ledger.record(link, "dbo.Bad")).toMatchObject({
+      status: "Failed",
+      error: "Bad is not a valid table",
+    });
   });
 });

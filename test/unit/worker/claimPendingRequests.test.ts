@@ -11,7 +11,11 @@ describe("claimPendingRequests", () => {
 
     expect(result).toEqual({ claimedRequestIds: ["r1", "r2"], pendingTables: 3 });
     expect((await ledger.getRequest("r1"))?.status).toBe("InProgress");
-    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Pending", action: "add", requestIds: ["r1"] });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Pending",
+      action: "add",
+      requestIds: ["r1"],
+    });
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
   });
 
@@ -38,9 +42,16 @@ describe("claimPendingRequests", () => {
     await ledger.recordRequest(request("r2", ["dbo.A"], "remove"), NOW);
     await claimPendingRequests(deps, link, NOW);
 
-    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Pending", action: "remove", requestIds: ["r2"] });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Pending",
+      action: "remove",
+      requestIds: ["r2"],
+    });
     const earlier = await ledger.getRequest("r1");
-    expect(earlier?.tables[0]).toMatchObject({ status: "Failed", error: expect.stringMatching(/Superseded by request r2/) });
+    expect(earlier?.tables[0]).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(/Superseded by request r2/),
+    });
   });
 
   it("claims nothing twice when re-run after a crash", async () => {

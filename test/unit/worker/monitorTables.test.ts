@@ -31,12 +31,19 @@ describe("monitorTables", () => {
     fakeLink.states = [{ id: ids[0]!, status: "Failed", rawStatus: "Failed", errorMessage: "boom" }];
     const summary = await monitorTables(deps, link, later(1));
     expect(summary.pending).toBe(1);
-    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Pending", action: "readd", attempts: 1, error: "boom" });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Pending",
+      action: "readd",
+      attempts: 1,
+      error: "boom",
+    });
   });
 
   it("fails a Failed table for good when remediation is off, keeping the service's code and message", async () => {
     const { ledger, fakeLink, deps, ids } = await added(["dbo.A"], { remediationMaxAttempts: 0 });
-    fakeLink.states = [{ id: ids[0]!, status: "Failed", rawStatus: "Failed", errorCode: "E1", errorMessage: "boom" }];
+    fakeLink.states = [
+      { id: ids[0]!, status: "Failed", rawStatus: "Failed", errorCode: "E1", errorMessage: "boom" },
+    ];
     await monitorTables(deps, link, later(1));
     expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Failed", error: "E1: boom" });
   });
@@ -50,7 +57,9 @@ describe("monitorTables", () => {
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Failed",
       attempts: 0,
-      error: expect.stringMatching(/not empty \(link demo\/demo-link has actionOnExistingTargetTable=FailOnNonEmptyTable/),
+      error: expect.stringMatching(
+        /not empty \(link demo\/demo-link has actionOnExistingTargetTable=FailOnNonEmptyTable/,
+      ),
     });
   });
 

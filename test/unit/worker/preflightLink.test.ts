@@ -81,6 +81,9 @@ describe("preflightLink", () => {
     const { synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
     const result = await preflightLink(deps, link, NOW);
-    expect(result).toMatchObject({ kind: "edits", edits: [{ operation: "remove", id: "existing-demo-link-0" }] });
+    expect(result).toMatchObject({
+      kind: "edits",
+      edits: [{ operation: "remove", id: "existing-demo-link-0" }],
+    });
   });
 });

@@ -27,7 +27,12 @@ export const defaultSettings: WorkerSettings = {
 export function makeDeps(settings: Partial<WorkerSettings> = {}) {
   const ledger = new InMemoryLedger();
   const synapse = new FakeSynapseLinkClient();
-  const deps: WorkerDeps = { ledger, synapse, outcomes: noOutcomePublisher, settings: { ...defaultSettings, ...settings } };
+  const deps: WorkerDeps = {
+    ledger,
+    synapse,
+    outcomes: noOutcomePublisher,
+    settings: { ...defaultSettings, ...settings },
+  };
   return { ledger, synapse, deps };
 }
 
