@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { routingRulesSchema, type LinkPattern, type Routing } from "./routing/routingRules";
 import type { WorkspaceEndpoint } from "./synapse/artifactsSynapseLinkClient";
+import { decodeSecret } from "./webhooks/standardWebhooks";
 
 /**
  * Every setting the app reads, parsed once from the environment. A bad or missing setting fails
@@ -15,6 +17,25 @@ export interface AppConfig {
     apiVersion: "2022-12-01-preview" | "2023-04-18-preview";
   };
   worker: WorkerSettings;
+  intake: IntakeConfig;
+  outcomes: OutcomesConfig;
+  reconcile: { staleMinutes: number };
+}
+
+export interface IntakeConfig {
+  /** Standard Webhooks secrets (decoded); empty = signatures not required. */
+  webhookSecrets: Buffer[];
+  routing: Routing;
+  /** When set, schema-change event types must start with it. */
+  schemaEventTypePrefix?: string;
+}
+
+export interface OutcomesConfig {
+  eventGridTopicEndpoint?: string;
+  /** Topic access key; without it the app authenticates with DefaultAzureCredential. */
+  eventGridTopicKey?: string;
+  /** Reverse-DNS prefix of outgoing event types: `<prefix>.synapselink.table.replicating`. */
+  eventTypePrefix: string;
 }
 
 export type StorageConfig =
@@ -111,6 +132,17 @@ const environmentSchema = z.object({
   POLLS_PER_EXECUTION: integer(1, 1000).default(10),
   ENABLED_ONCE_RETRY_SECONDS: integer(5, 3600).default(60),
   ENABLED_ONCE_MAX_RETRIES: integer(0, 100).default(10),
+  WEBHOOK_SECRET: z.string().trim().optional(),
+  ROUTING_RULES: z.string().trim().optional(),
+  ALLOWED_LINKS: z.string().trim().optional(),
+  SCHEMA_EVENT_TYPE_PREFIX: z.string().trim().min(1).optional(),
+  EVENTGRID_TOPIC_ENDPOINT: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
+  EVENTGRID_TOPIC_KEY: z.string().min(1).optional(),
+  OUTCOME_EVENT_TYPE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9]+(\.[a-z0-9-]+)*$/i, { message: "must be a reverse-DNS name such as com.contoso" })
+    .default("com.synapselinkautopilot"),
+  RECONCILE_STALE_MINUTES: integer(1, 24 * 60).default(5),
 });
 
 export class ConfigError extends Error {
@@ -169,6 +201,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       );
     }
   }
+  const webhookSecrets = parseSecrets(e.WEBHOOK_SECRET, problems);
+  const routing: Routing = {
+    rules: parseRoutingRules(e.ROUTING_RULES, problems),
+    allowedLinks: parseAllowedLinks(e.ALLOWED_LINKS, problems),
+  };
+  routing.rules.forEach((rule, i) => {
+    if (!e.SYNAPSE_WORKSPACES.some((w) => w.name === rule.workspace)) {
+      problems.push(`ROUTING_RULES[${i}].workspace: "${rule.workspace}" is not listed in SYNAPSE_WORKSPACES`);
+    }
+  });
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     storage,
@@ -191,5 +233,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabledOnceRetrySeconds: e.ENABLED_ONCE_RETRY_SECONDS,
       enabledOnceMaxRetries: e.ENABLED_ONCE_MAX_RETRIES,
     },
+    intake: {
+      webhookSecrets,
+      routing,
+      ...(e.SCHEMA_EVENT_TYPE_PREFIX ? { schemaEventTypePrefix: e.SCHEMA_EVENT_TYPE_PREFIX } : {}),
+    },
+    outcomes: {
+      ...(e.EVENTGRID_TOPIC_ENDPOINT ? { eventGridTopicEndpoint: e.EVENTGRID_TOPIC_ENDPOINT } : {}),
+      ...(e.EVENTGRID_TOPIC_KEY ? { eventGridTopicKey: e.EVENTGRID_TOPIC_KEY } : {}),
+      eventTypePrefix: e.OUTCOME_EVENT_TYPE_PREFIX,
+    },
+    reconcile: { staleMinutes: e.RECONCILE_STALE_MINUTES },
   };
+}
+
+/** Space- or comma-separated secrets: several are accepted at once so they can be rotated. */
+function parseSecrets(value: string | undefined, problems: string[]): Buffer[] {
+  const secrets = (value ?? "").split(/[\s,]+/).filter(Boolean);
+  const decoded: Buffer[] = [];
+  secrets.forEach((secret, i) => {
+    try {
+      decoded.push(decodeSecret(secret, i));
+    } catch (error) {
+      problems.push(`WEBHOOK_SECRET: ${(error as Error).message}`);
+    }
+  });
+  return decoded;
+}
+
+function parseRoutingRules(value: string | undefined, problems: string[]) {
+  if (!value) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (error) {
+    problems.push(`ROUTING_RULES: not valid JSON (${(error as Error).message})`);
+    return [];
+  }
+  const parsed = routingRulesSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [index, ...rest] = issue.path.map(String);
+      const where = index === undefined ? "" : `[${index}]${rest.map((p) => `.${p}`).join("")}`;
+      problems.push(`ROUTING_RULES${where}: ${issue.message}`);
+    }
+    return [];
+  }
+  return parsed.data;
+}
+
+function parseAllowedLinks(value: string | undefined, problems: string[]): LinkPattern[] {
+  const links: LinkPattern[] = [];
+  for (const entry of (value ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(entry);
+    if (!match?.[1] || !match[2]) {
+      problems.push(`ALLOWED_LINKS: "${entry}" must be workspace/linkConnection or workspace/*`);
+      continue;
+    }
+    links.push({ workspace: match[1], linkConnection: match[2] });
+  }
+  return links;
 }

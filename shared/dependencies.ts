@@ -4,7 +4,8 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { loadConfig, type AppConfig } from "./config";
 import type { Ledger } from "./ledger/ledger";
 import { TableStorageLedger } from "./ledger/tableStorageLedger";
-import { noOutcomePublisher, type OutcomePublisher } from "./outcomes/outcomePublisher";
+import { createOutcomePublisher } from "./outcomes/createOutcomePublisher";
+import type { OutcomePublisher } from "./outcomes/outcomePublisher";
 import { ArtifactsSynapseLinkClient } from "./synapse/artifactsSynapseLinkClient";
 import type { SynapseLinkClient } from "./synapse/synapseLinkClient";
 import type { WorkerDeps } from "./worker/workerDeps";
@@ -41,7 +42,7 @@ export function createDependencies(config: AppConfig): Dependencies {
       : { kind: "credential", credential: azureCredential() },
     apiVersion: config.synapse.apiVersion,
   });
-  const outcomes: OutcomePublisher = noOutcomePublisher;
+  const outcomes: OutcomePublisher = createOutcomePublisher(config, azureCredential);
   return { config, ledger, synapse, outcomes, settings: config.worker };
 }
 

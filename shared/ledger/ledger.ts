@@ -64,8 +64,37 @@ export interface LinkTableRecord {
   updatedAt: string;
 }
 
+/** What a dedupe key (Idempotency-Key, webhook-id, event id) was first used for. */
+export interface RememberedKey {
+  requestId: string;
+  /** Hash of what was asked with the key, to tell a retry from a different request. */
+  fingerprint: string;
+}
+
+export type DedupeKind = "idempotency" | "webhook" | "event";
+
+/** A queue message that failed validation, kept with the reason (it also goes to the poison queue). */
+export interface RejectedMessage {
+  messageId: string;
+  reason: string;
+  body: string;
+}
+
 /** Ledger of requests and per-table status (Azure Table storage in production). */
 export interface Ledger {
+  /** Stores the key if it is new; otherwise returns what it was first used for. */
+  rememberOnce(
+    kind: DedupeKind,
+    key: string,
+    value: RememberedKey,
+    now: string,
+  ): Promise<{ first: true } | { first: false; existing: RememberedKey }>;
+  recordRejectedMessage(message: RejectedMessage, now: string): Promise<void>;
+  /** Links with Queued requests recorded before `olderThan` (the reconcile timer re-kicks their workers). */
+  listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]>;
+  /** Tables taken out of a link for a schema change, waiting to be re-added. */
+  setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void>;
+  isDetached(link: LinkRef, table: TableName): Promise<boolean>;
   /** Idempotent on requestId: a redelivered message changes nothing. */
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
   getRequest(requestId: string): Promise<RequestView | undefined>;

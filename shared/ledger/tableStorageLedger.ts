@@ -9,7 +9,16 @@ import type { LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
 import type { TableTarget } from "../domain/tableTarget";
 import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
-import type { Ledger, LinkTableRecord, OnboardingRequest, RequestTableView, RequestView } from "./ledger";
+import type {
+  DedupeKind,
+  Ledger,
+  LinkTableRecord,
+  OnboardingRequest,
+  RejectedMessage,
+  RememberedKey,
+  RequestTableView,
+  RequestView,
+} from "./ledger";
 
 /*
  * Layout (one table):
@@ -25,6 +34,9 @@ const requestPartition = (requestId: string) => `req_${enc(requestId)}`;
 const linkPartition = (link: LinkRef) => `link_${enc(link.workspace)}_${enc(link.linkConnection)}`;
 const tableRow = (table: TableName) => `t_${enc(tableKey(table))}`;
 const openRequestRow = (requestId: string) => `r_${enc(requestId)}`;
+const detachedRow = (table: TableName) => `d_${enc(tableKey(table))}`;
+const dedupePartition = (kind: DedupeKind) => `dedupe_${kind}`;
+const REJECTED_PARTITION = "rejectedMessages";
 
 /** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
 const MAX_TEXT = 30_000;
@@ -102,6 +114,97 @@ export class TableStorageLedger implements Ledger {
       throw error;
     });
     return this.ready;
+  }
+
+  async rememberOnce(
+    kind: DedupeKind,
+    key: string,
+    value: RememberedKey,
+    now: string,
+  ): Promise<{ first: true } | { first: false; existing: RememberedKey }> {
+    await this.ensureTable();
+    const partitionKey = dedupePartition(kind);
+    const rowKey = enc(key);
+    try {
+      await this.client.createEntity({ partitionKey, rowKey, ...value, createdAt: now });
+      return { first: true };
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+    }
+    const existing = await this.client.getEntity<RememberedKey>(partitionKey, rowKey);
+    return { first: false, existing: { requestId: existing.requestId, fingerprint: existing.fingerprint } };
+  }
+
+  async recordRejectedMessage(message: RejectedMessage, now: string): Promise<void> {
+    await this.ensureTable();
+    await this.client.upsertEntity(
+      {
+        partitionKey: REJECTED_PARTITION,
+        rowKey: enc(message.messageId),
+        reason: clip(message.reason) ?? "",
+        body: clip(message.body) ?? "",
+        rejectedAt: now,
+      },
+      "Replace",
+    );
+  }
+
+  async listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]> {
+    await this.ensureTable();
+    const links = new Map<string, LinkRef>();
+    const query = this.client.listEntities<OpenRequestEntity>({
+      queryOptions: {
+        filter: odata`RowKey ge ${"r_"} and RowKey lt ${"r`"} and claimed eq false and queuedAt lt ${olderThan}`,
+      },
+    });
+    for await (const marker of query) {
+      const request = await this.client
+        .getEntity<RequestEntity>(requestPartition(marker.requestId), REQUEST_ROW)
+        .catch((error: unknown) => {
+          if (isStatus(error, 404)) return undefined;
+          throw error;
+        });
+      if (request) {
+        links.set(linkPartition(request), {
+          workspace: request.workspace,
+          linkConnection: request.linkConnection,
+        });
+      }
+    }
+    return [...links.values()];
+  }
+
+  async setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void> {
+    await this.ensureTable();
+    if (detached) {
+      await this.client.upsertEntity(
+        {
+          partitionKey: linkPartition(link),
+          rowKey: detachedRow(table),
+          schema: table.schema,
+          name: table.name,
+          detachedAt: now,
+        },
+        "Replace",
+      );
+      return;
+    }
+    try {
+      await this.client.deleteEntity(linkPartition(link), detachedRow(table));
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  async isDetached(link: LinkRef, table: TableName): Promise<boolean> {
+    await this.ensureTable();
+    try {
+      await this.client.getEntity(linkPartition(link), detachedRow(table));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   async recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {

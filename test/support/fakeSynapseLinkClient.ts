@@ -1,13 +1,14 @@
 import type { LinkRef } from "../../shared/domain/linkRef";
 import { tableKey, type TableName } from "../../shared/domain/tableName";
 import type { LinkStatus } from "../../shared/synapse/serviceStrings";
-import type {
-  LinkConnectionInfo,
-  LinkDetailedStatus,
-  LinkedTable,
-  LinkTableEdit,
-  LinkTableState,
-  SynapseLinkClient,
+import {
+  SynapseRequestError,
+  type LinkConnectionInfo,
+  type LinkDetailedStatus,
+  type LinkedTable,
+  type LinkTableEdit,
+  type LinkTableState,
+  type SynapseLinkClient,
 } from "../../shared/synapse/synapseLinkClient";
 
 interface FakeLink {
@@ -37,7 +38,9 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
 
   private get(link: LinkRef): FakeLink {
     const found = this.links.get(link.linkConnection);
-    if (!found) throw new Error(`no link ${link.linkConnection}`);
+    if (!found) {
+      throw new SynapseRequestError(`no link ${link.linkConnection}`, 404, "LinkConnectionNotFound", "fake");
+    }
     return found;
   }
 

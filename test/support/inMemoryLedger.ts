@@ -1,8 +1,12 @@
 import type { LinkRef } from "../../shared/domain/linkRef";
 import { tableKey } from "../../shared/domain/tableName";
 import type { RequestStatus } from "../../shared/domain/tableStatus";
+import type { TableName } from "../../shared/domain/tableName";
 import type {
+  DedupeKind,
   Ledger,
+  RejectedMessage,
+  RememberedKey,
   LinkTableRecord,
   OnboardingRequest,
   RequestTableView,
@@ -20,6 +24,50 @@ export class InMemoryLedger implements Ledger {
   >();
   readonly links = new Map<string, Map<string, LinkTableRecord>>();
 
+  readonly remembered = new Map<string, RememberedKey>();
+  readonly rejected: RejectedMessage[] = [];
+  readonly detached = new Set<string>();
+
+  rememberOnce(
+    kind: DedupeKind,
+    key: string,
+    value: RememberedKey,
+  ): Promise<{ first: true } | { first: false; existing: RememberedKey }> {
+    const existing = this.remembered.get(`${kind}:${key}`);
+    if (existing) return Promise.resolve({ first: false, existing: clone(existing) });
+    this.remembered.set(`${kind}:${key}`, clone(value));
+    return Promise.resolve({ first: true });
+  }
+
+  recordRejectedMessage(message: RejectedMessage): Promise<void> {
+    this.rejected.push(clone(message));
+    return Promise.resolve();
+  }
+
+  listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]> {
+    const links = new Map<string, LinkRef>();
+    for (const e of this.requests.values()) {
+      if (!e.claimed && e.view.createdAt < olderThan) {
+        links.set(linkKey(e.request), {
+          workspace: e.request.workspace,
+          linkConnection: e.request.linkConnection,
+        });
+      }
+    }
+    return Promise.resolve([...links.values()]);
+  }
+
+  setDetached(link: LinkRef, table: TableName, detached: boolean): Promise<void> {
+    const key = `${linkKey(link)}|${tableKey(table)}`;
+    if (detached) this.detached.add(key);
+    else this.detached.delete(key);
+    return Promise.resolve();
+  }
+
+  isDetached(link: LinkRef, table: TableName): Promise<boolean> {
+    return Promise.resolve(this.detached.has(`${linkKey(link)}|${tableKey(table)}`));
+  }
+
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
     if (this.requests.has(request.requestId)) return Promise.resolve("exists");
     this.requests.set(request.requestId, {
@@ -35,6 +83,7 @@ export class InMemoryLedger implements Ledger {
         tables: request.tables.map((t) => ({ ...t.source, status: "Pending" })),
         createdAt: now,
         updatedAt: now,
+        ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
       },
     });
     return Promise.resolve("created");

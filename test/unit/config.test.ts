@@ -97,4 +97,58 @@ describe("loadConfig", () => {
       queueServiceUri: "https://stautopilot.queue.core.windows.net",
     });
   });
+
+  it("names a malformed webhook secret by position", () => {
+    expect(
+      problemsOf({ ...base, WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw nope" }).join("\n"),
+    ).toMatch(/WEBHOOK_SECRET: secret #2 is not whsec_/);
+  });
+
+  it("accepts several webhook secrets for rotation", () => {
+    const config = loadConfig({
+      ...base,
+      WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=",
+    });
+    expect(config.intake.webhookSecrets).toHaveLength(2);
+  });
+
+  it("names the rule and field of an invalid routing rule", () => {
+    const rules = JSON.stringify([
+      {
+        workspace: "demo",
+        linkConnection: "demo-link",
+        source: "/sql/servers/s/databases/d",
+        include: ["nodot"],
+      },
+    ]);
+    expect(problemsOf({ ...base, ROUTING_RULES: rules }).join("\n")).toMatch(
+      /ROUTING_RULES\[0\]\.include\.0: must look like schema\.table/,
+    );
+    expect(problemsOf({ ...base, ROUTING_RULES: "[{" }).join("\n")).toMatch(/ROUTING_RULES: not valid JSON/);
+  });
+
+  it("parses routing rules with defaults for include and exclude", () => {
+    const rules = JSON.stringify([
+      { workspace: "contoso-synapse", linkConnection: "demo-link", source: "/sql/servers/s/databases/d" },
+    ]);
+    expect(loadConfig({ ...base, ROUTING_RULES: rules }).intake.routing.rules[0]).toMatchObject({
+      include: ["*.*"],
+      exclude: [],
+    });
+  });
+
+  it("names a malformed ALLOWED_LINKS entry", () => {
+    expect(problemsOf({ ...base, ALLOWED_LINKS: "demo/*, justone" }).join("\n")).toMatch(
+      /ALLOWED_LINKS: "justone" must be workspace\/linkConnection/,
+    );
+  });
+
+  it("refuses a routing rule whose workspace is not configured", () => {
+    const rules = JSON.stringify([
+      { workspace: "elsewhere", linkConnection: "l", source: "/sql/servers/s/databases/d" },
+    ]);
+    expect(problemsOf({ ...base, ROUTING_RULES: rules }).join("\n")).toMatch(
+      /ROUTING_RULES\[0\]\.workspace: "elsewhere" is not listed in SYNAPSE_WORKSPACES/,
+    );
+  });
 });

@@ -1,0 +1,29 @@
+import { type HttpRequest, type HttpResponseInit } from "@azure/functions";
+import * as df from "durable-functions";
+import { getDependencies } from "../shared/dependencies";
+import { getLinkStatus } from "../shared/intake/linkStatus";
+import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
+import { problemResponse } from "./httpResponses";
+
+/** GET /api/links/{workspace}/{linkConnection} — link status, its worker, every table the app tracks. */
+export async function linkStatus(request: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> {
+  const { config, ledger, synapse } = getDependencies();
+  const result = await getLinkStatus(
+    {
+      ledger,
+      synapse,
+      scheduler: durableClientScheduler(client),
+      routing: config.intake.routing,
+      workspaces: config.synapse.workspaces.map((w) => w.name),
+    },
+    { workspace: request.params.workspace ?? "", linkConnection: request.params.linkConnection ?? "" },
+  );
+  return result.kind === "ok" ? { status: 200, jsonBody: result.body } : problemResponse(result.problem);
+}
+
+df.app.client.http("linkStatus", {
+  route: "links/{workspace}/{linkConnection}",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: linkStatus,
+});

@@ -1,0 +1,55 @@
+import { randomUUID } from "node:crypto";
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { getDependencies } from "../shared/dependencies";
+import { problem } from "../shared/http/problem";
+import { MAX_BODY_BYTES, submitOnboarding } from "../shared/intake/submitOnboarding";
+import { acceptedResponse, problemResponse } from "./httpResponses";
+import { onboardingQueueOutput } from "./onboardingQueueOutput";
+
+/** POST /api/onboarding — verify, parse, validate, enqueue (DESIGN.md "Contracts"). */
+export async function onboardingHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  // Refuse an oversized body before reading it.
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) {
+    return problemResponse(
+      problem(413, "body-too-large", `The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes`),
+    );
+  }
+  const { config, ledger } = getDependencies();
+  const result = await submitOnboarding(
+    {
+      ledger,
+      webhookSecrets: config.intake.webhookSecrets,
+      routing: config.intake.routing,
+      workspaces: config.synapse.workspaces.map((w) => w.name),
+      newRequestId: randomUUID,
+    },
+    {
+      contentType: request.headers.get("content-type") ?? undefined,
+      body: await request.text(),
+      header: (name) => request.headers.get(name) ?? undefined,
+      origin: new URL(request.url).origin,
+      now: new Date(),
+    },
+  );
+  if (result.kind === "problem") {
+    context.log(`onboarding request refused: ${result.problem.status} ${result.problem.detail}`);
+    return problemResponse(result.problem);
+  }
+  context.extraOutputs.set(onboardingQueueOutput, result.message);
+  context.log(
+    `queued request ${result.requestId} for ${result.message.workspace}/${result.message.linkConnection}`,
+  );
+  return acceptedResponse(result.requestId, result.statusUrl);
+}
+
+app.http("onboardingHttp", {
+  route: "onboarding",
+  methods: ["POST"],
+  authLevel: "function",
+  extraOutputs: [onboardingQueueOutput],
+  handler: onboardingHttp,
+});

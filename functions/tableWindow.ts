@@ -1,0 +1,43 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { getDependencies } from "../shared/dependencies";
+import { openOrCloseSchemaChangeWindow, type WindowOperation } from "../shared/intake/schemaChangeWindow";
+import { acceptedResponse, problemResponse } from "./httpResponses";
+import { onboardingQueueOutput } from "./onboardingQueueOutput";
+
+/** POST /api/links/{workspace}/{linkConnection}/tables/{schema}.{table}/detach|attach — the schema-change window. */
+function tableWindow(operation: WindowOperation) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const { config, ledger, synapse } = getDependencies();
+    const result = await openOrCloseSchemaChangeWindow(
+      {
+        ledger,
+        synapse,
+        routing: config.intake.routing,
+        workspaces: config.synapse.workspaces.map((w) => w.name),
+      },
+      {
+        link: {
+          workspace: request.params.workspace ?? "",
+          linkConnection: request.params.linkConnection ?? "",
+        },
+        table: request.params.table ?? "",
+        operation,
+        origin: new URL(request.url).origin,
+        now: new Date(),
+      },
+    );
+    if (result.kind === "problem") return problemResponse(result.problem);
+    context.extraOutputs.set(onboardingQueueOutput, result.message);
+    return acceptedResponse(result.requestId, result.statusUrl);
+  };
+}
+
+for (const operation of ["detach", "attach"] as const) {
+  app.http(`${operation}Table`, {
+    route: `links/{workspace}/{linkConnection}/tables/{table}/${operation}`,
+    methods: ["POST"],
+    authLevel: "function",
+    extraOutputs: [onboardingQueueOutput],
+    handler: tableWindow(operation),
+  });
+}

@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { MAX_IDENTIFIER_LENGTH } from "../domain/tableName";
+
+/** A SQL identifier as callers pass it: 1–128 characters, no control characters. */
+export const sqlIdentifier = z
+  .string({ error: "must be a string" })
+  .min(1, { message: "must not be empty" })
+  .max(MAX_IDENTIFIER_LENGTH, { message: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` })
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), { message: "must not contain control characters" });
+
+/** Workspace and link connection names as the app accepts them in requests and routes. */
+export const workspaceName = z
+  .string({ error: "must be a string" })
+  .regex(/^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]?$/, {
+    message: "must be a Synapse workspace name (lower-case letters, digits, hyphens)",
+  });
+
+export const linkConnectionName = z
+  .string({ error: "must be a string" })
+  .min(1, { message: "must not be empty" })
+  .max(140, { message: "must be at most 140 characters" })
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_. -]*$/, { message: "must be letters, digits, _ . - or spaces" });

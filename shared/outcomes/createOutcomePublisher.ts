@@ -1,0 +1,96 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { isRestError } from "@azure/core-rest-pipeline";
+import type { EventGridPublisherClientOptions } from "@azure/eventgrid";
+import type { AppConfig } from "../config";
+import { qualifiedName } from "../domain/tableName";
+import type { RequestView } from "../ledger/ledger";
+import { CallbackNotifier, type CallbackNotifierOptions } from "./callbackNotifier";
+import { EventGridOutcomePublisher } from "./eventGridOutcomePublisher";
+import type { OutcomePublisher, TableOutcome } from "./outcomePublisher";
+
+/**
+ * Tests only: knobs that point the publishers at local http servers and shorten their waits.
+ * The composition root never passes them, so configuration cannot switch https checks off.
+ */
+export interface OutcomePublisherTestOptions {
+  eventGridClientOptions?: EventGridPublisherClientOptions;
+  callback?: Omit<CallbackNotifierOptions, "secrets">;
+}
+
+/**
+ * The app's outcome publisher: Event Grid CloudEvents when `EVENTGRID_TOPIC_ENDPOINT` is set, and
+ * the request's `callbackUrl` (when it has one) on completion. Outcomes are best effort: the
+ * ledger is the source of truth and every status is visible over HTTP, and the worker records a
+ * table's or request's new status before it publishes (so a retried activity would not publish
+ * again anyway). A failed publish or callback is therefore logged and never fails the activity,
+ * and one sink failing does not keep the other from being tried.
+ */
+export function createOutcomePublisher(
+  config: AppConfig,
+  credential: () => TokenCredential,
+  log: (message: string) => void = (message) => {
+    console.warn(message);
+  },
+  testOptions: OutcomePublisherTestOptions = {},
+): OutcomePublisher {
+  const { eventGridTopicEndpoint, eventGridTopicKey, eventTypePrefix } = config.outcomes;
+  const eventGrid = eventGridTopicEndpoint
+    ? new EventGridOutcomePublisher({
+        endpoint: eventGridTopicEndpoint,
+        ...(eventGridTopicKey ? { key: eventGridTopicKey } : { credential }),
+        eventTypePrefix,
+        ...(testOptions.eventGridClientOptions ? { clientOptions: testOptions.eventGridClientOptions } : {}),
+      })
+    : undefined;
+  const callbacks = new CallbackNotifier({ ...testOptions.callback, secrets: config.intake.webhookSecrets });
+
+  const publish = async (what: string, send: () => Promise<void>): Promise<void> => {
+    try {
+      await send();
+    } catch (error) {
+      log(`outcome event ${what} was not published to Event Grid: ${describeError(error)}`);
+    }
+  };
+  const table = (kind: string, outcome: TableOutcome) =>
+    `${kind} for ${outcome.workspace}/${outcome.linkConnection} ${qualifiedName(outcome.table)}`;
+
+  return {
+    async tableReplicating(outcome) {
+      if (eventGrid)
+        await publish(table("table.replicating", outcome), () => eventGrid.tableReplicating(outcome));
+    },
+    async tableFailed(outcome) {
+      if (eventGrid) await publish(table("table.failed", outcome), () => eventGrid.tableFailed(outcome));
+    },
+    async requestCompleted(request: RequestView) {
+      await Promise.all([
+        eventGrid
+          ? publish(`request.completed for request ${request.requestId}`, () =>
+              eventGrid.requestCompleted(request),
+            )
+          : Promise.resolve(),
+        callbacks.notify(request).then(
+          (result) => {
+            if (result.outcome === "refused" || result.outcome === "failed") log(result.error);
+          },
+          (error: unknown) => {
+            log(`callback for request ${request.requestId} failed: ${String(error)}`);
+          },
+        ),
+      ]);
+    },
+  };
+}
+
+/** The SDK's RestError often has an empty message for a bare status (e.g. 204 or 403 without a body). */
+function describeError(error: unknown): string {
+  if (isRestError(error)) {
+    const parts = [
+      error.statusCode !== undefined ? `HTTP ${error.statusCode}` : undefined,
+      error.code ? `code ${error.code}` : undefined,
+      error.message || undefined,
+    ].filter(Boolean);
+    return parts.join(", ") || "RestError";
+  }
+  return error instanceof Error ? error.message : String(error);
+}

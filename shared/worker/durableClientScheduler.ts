@@ -1,0 +1,37 @@
+import type { LinkWorkerInput } from "./linkWorkerInput";
+import {
+  LINK_WORKER_ORCHESTRATION,
+  type WorkerRuntimeStatus,
+  type WorkerScheduler,
+} from "./ensureLinkWorker";
+
+/** The slice of durable-functions' DurableClient the scheduler uses (kept structural: no SDK types here). */
+export interface DurableClientLike {
+  getStatus(instanceId: string): Promise<{ runtimeStatus: string }>;
+  startNew(name: string, options: { instanceId: string; input: unknown }): Promise<string>;
+  raiseEvent(instanceId: string, eventName: string, eventData: unknown): Promise<void>;
+}
+
+/** durable-functions 3 throws on 404 instead of returning undefined (durable-js #251). */
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && /404/.test(error.message);
+}
+
+export function durableClientScheduler(client: DurableClientLike): WorkerScheduler {
+  return {
+    async getRuntimeStatus(instanceId) {
+      try {
+        return (await client.getStatus(instanceId)).runtimeStatus as WorkerRuntimeStatus;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async start(instanceId, input: LinkWorkerInput) {
+      await client.startNew(LINK_WORKER_ORCHESTRATION, { instanceId, input });
+    },
+    async raiseEvent(instanceId, eventName, data) {
+      await client.raiseEvent(instanceId, eventName, data);
+    },
+  };
+}

@@ -1,0 +1,297 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../shared/config";
+import type { RequestView } from "../../shared/ledger/ledger";
+import { CallbackNotifier, type CallbackNotifierOptions } from "../../shared/outcomes/callbackNotifier";
+import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
+import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
+
+/** A local callback receiver: records every request, answers from a script ("hang" = never answer). */
+interface Received {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+type Reply = { status: number; headers?: Record<string, string> } | "hang";
+
+let server: Server;
+let base: string;
+let received: Received[];
+let replies: Reply[];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
+      });
+      const reply = replies.shift() ?? { status: 204 };
+      if (reply === "hang") return; // the client's per-attempt timeout has to end this one
+      res.writeHead(reply.status, reply.headers ?? {}).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  received = [];
+  replies = [];
+});
+
+const SECRET_1 = `whsec_${Buffer.from("first-secret-for-callbacks").toString("base64")}`;
+const SECRET_2 = `whsec_${Buffer.from("second-secret-for-callbacks").toString("base64")}`;
+const secrets = [decodeSecret(SECRET_1, 0), decodeSecret(SECRET_2, 1)];
+
+function completed(callbackUrl: string | undefined, requestId = "req-0001"): RequestView {
+  return {
+    workspace: "contoso-synapse",
+    linkConnection: "sales-link",
+    requestId,
+    action: "add",
+    status: "Succeeded",
+    tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
+    createdAt: "2026-01-05T08:00:00.000Z",
+    updatedAt: "2026-01-05T08:30:00.000Z",
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
+}
+
+/** Short waits so retries take milliseconds; the local server is plain http (test-only option). */
+function notifier(options: Partial<CallbackNotifierOptions> = {}) {
+  return new CallbackNotifier({
+    secrets,
+    retryDelayMs: 10,
+    maxRetryDelayMs: 50,
+    timeoutMs: 2_000,
+    testOnly: { allowInsecureConnection: true },
+    ...options,
+  });
+}
+
+function verified(r: Received, keys = secrets) {
+  return verify(
+    keys,
+    {
+      id: r.headers["webhook-id"] as string | undefined,
+      timestamp: r.headers["webhook-timestamp"] as string | undefined,
+      signature: r.headers["webhook-signature"] as string | undefined,
+    },
+    r.body,
+    Math.floor(Date.now() / 1000),
+  );
+}
+
+function testConfig(env: Record<string, string> = {}) {
+  const { EVENTGRID_TOPIC_ENDPOINT: topic, ...rest } = env;
+  const config = loadConfig({
+    AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    SYNAPSE_WORKSPACES: "contoso-synapse",
+    WEBHOOK_SECRET: `${SECRET_1} ${SECRET_2}`,
+    ...rest,
+  });
+  // Configuration accepts https topics only; the local test topic is plain http (test-only client options).
+  if (topic) config.outcomes.eventGridTopicEndpoint = topic;
+  return config;
+}
+
+const noCredential = () => {
+  throw new Error("no token credential in this test");
+};
+
+describe("CallbackNotifier against a local receiver", () => {
+  it("POSTs the completed request signed with the first secret, webhook-id = requestId", async () => {
+    const result = await notifier().notify(completed(`${base}/hooks/onboarding?sig=abc`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 1 });
+    expect(received).toHaveLength(1);
+    const [r] = received;
+    expect(r!.method).toBe("POST");
+    expect(r!.path).toBe("/hooks/onboarding?sig=abc");
+    expect(r!.headers["content-type"]).toBe("application/json");
+    expect(r!.headers["webhook-id"]).toBe("req-0001");
+    expect(verified(r!)).toEqual({ ok: true, id: "req-0001" });
+    // Signed with the first secret, not only "some" secret.
+    expect(verified(r!, [secrets[0]!])).toMatchObject({ ok: true });
+    expect(verified(r!, [secrets[1]!])).toMatchObject({ ok: false, pointer: "webhook-signature" });
+    expect(JSON.parse(r!.body)).toEqual({
+      requestId: "req-0001",
+      workspace: "contoso-synapse",
+      linkConnection: "sales-link",
+      action: "add",
+      status: "Succeeded",
+      tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
+      createdAt: "2026-01-05T08:00:00.000Z",
+      updatedAt: "2026-01-05T08:30:00.000Z",
+    });
+  });
+
+  it("sends webhook-id but no signature when no secret is configured", async () => {
+    const result = await notifier({ secrets: [] }).notify(completed(`${base}/hook`));
+
+    expect(result.outcome).toBe("delivered");
+    expect(received[0]!.headers["webhook-id"]).toBe("req-0001");
+    expect(received[0]!.headers["webhook-signature"]).toBeUndefined();
+  });
+
+  it("retries after a 503 and then delivers, every attempt validly signed", async () => {
+    replies = [{ status: 503 }, { status: 200 }];
+    const result = await notifier().notify(completed(`${base}/hook`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 200, attempts: 2 });
+    expect(received).toHaveLength(2);
+    for (const r of received) expect(verified(r)).toMatchObject({ ok: true, id: "req-0001" });
+    expect(received[1]!.body).toBe(received[0]!.body);
+  });
+
+  it("waits out a 429's Retry-After before the next attempt", async () => {
+    replies = [{ status: 429, headers: { "Retry-After": "1" } }, { status: 204 }];
+    const result = await notifier().notify(completed(`${base}/hook`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
+    expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it("retries a 429 that has no Retry-After", async () => {
+    replies = [{ status: 429 }, { status: 204 }];
+    const result = await notifier().notify(completed(`${base}/hook`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
+  });
+
+  it("retries an attempt that gets no response within the timeout", async () => {
+    replies = ["hang", { status: 204 }];
+    const result = await notifier({ timeoutMs: 300 }).notify(completed(`${base}/hook`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
+    expect(received).toHaveLength(2);
+  });
+
+  it("retries a refused connection, then reports the failure without throwing", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+
+    // A short per-attempt timeout: the SDK's http client leaves that timer running after a connection error.
+    const result = await notifier({ maxRetries: 2, timeoutMs: 300 }).notify(
+      completed(`http://127.0.0.1:${port}/hook`),
+    );
+
+    expect(result).toMatchObject({
+      outcome: "failed",
+      attempts: 3,
+      error: expect.stringMatching(/ECONNREFUSED/),
+    });
+  });
+
+  it("gives up after the configured attempts without throwing", async () => {
+    replies = [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }];
+    const result = await notifier({ maxRetries: 2 }).notify(completed(`${base}/hook?sig=abc`));
+
+    expect(result).toMatchObject({ outcome: "failed", attempts: 3, status: 503 });
+    expect(received).toHaveLength(3);
+    // The error names where it went but not the query string, which may hold a token.
+    expect(result.outcome === "failed" && result.error).toMatch(/HTTP 503 after 3 attempt/);
+    expect(result.outcome === "failed" && result.error).not.toContain("sig=abc");
+  });
+
+  it("stops at the overall time limit even when Retry-After asks for longer", async () => {
+    replies = [{ status: 503, headers: { "Retry-After": "30" } }];
+    const started = Date.now();
+    const result = await notifier({ totalTimeoutMs: 500 }).notify(completed(`${base}/hook`));
+
+    expect(result).toMatchObject({
+      outcome: "failed",
+      attempts: 1,
+      error: expect.stringMatching(/gave up after 500 ms/),
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("does not follow a redirect", async () => {
+    replies = [{ status: 307, headers: { Location: `${base}/elsewhere` } }];
+    const result = await notifier().notify(completed(`${base}/hook`));
+
+    expect(result).toMatchObject({ outcome: "failed", status: 307 });
+    expect(received.map((r) => r.path)).toEqual(["/hook"]);
+  });
+
+  it("refuses an http:// callback without the test-only option", async () => {
+    const production = new CallbackNotifier({ secrets });
+    const result = await production.notify(completed(`${base}/hook`));
+
+    expect(result).toEqual({
+      outcome: "refused",
+      error: expect.stringMatching(/only https callbacks are sent/),
+    });
+    expect(received).toHaveLength(0);
+  });
+});
+
+describe("createOutcomePublisher callbacks", () => {
+  it("delivers the completed request to its callbackUrl, signed with the configured first secret", async () => {
+    const logs: string[] = [];
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m), {
+      callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10 },
+    });
+    await outcomes.requestCompleted(completed(`${base}/hook`));
+
+    expect(received).toHaveLength(1);
+    expect(verified(received[0]!, [secrets[0]!])).toEqual({ ok: true, id: "req-0001" });
+    expect(logs).toEqual([]);
+  });
+
+  it("logs a callback that keeps failing and still completes", async () => {
+    replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    const logs: string[] = [];
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m), {
+      callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10, maxRetries: 1 },
+    });
+
+    await expect(outcomes.requestCompleted(completed(`${base}/hook`))).resolves.toBeUndefined();
+    expect(received).toHaveLength(2);
+    expect(logs).toEqual([
+      expect.stringMatching(/callback for request req-0001 .* failed: HTTP 500 after 2 attempt/),
+    ]);
+  });
+
+  it("refuses an http:// callback as configured for production, logging why", async () => {
+    const logs: string[] = [];
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m));
+    await outcomes.requestCompleted(completed(`${base}/hook`));
+
+    expect(received).toHaveLength(0);
+    expect(logs).toEqual([expect.stringMatching(/req-0001: refusing callbackUrl with scheme "http"/)]);
+  });
+
+  it("sends no callback when the request has no callbackUrl, only the completion event", async () => {
+    const logs: string[] = [];
+    const outcomes = createOutcomePublisher(
+      testConfig({ EVENTGRID_TOPIC_ENDPOINT: `${base}/api/events`, EVENTGRID_TOPIC_KEY: "k" }),
+      noCredential,
+      (m) => logs.push(m),
+      {
+        eventGridClientOptions: { allowInsecureConnection: true },
+        callback: { testOnly: { allowInsecureConnection: true } },
+      },
+    );
+    replies = [{ status: 200 }];
+    await outcomes.requestCompleted(completed(undefined));
+
+    expect(received.map((r) => r.path)).toEqual([expect.stringMatching(/^\/api\/events\?/)]);
+    expect(received[0]!.headers["webhook-id"]).toBeUndefined();
+    expect(logs).toEqual([]);
+  });
+});

@@ -1,0 +1,167 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../shared/config";
+import type { Ledger, RequestView } from "../../shared/ledger/ledger";
+import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
+import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
+import { applyEdits } from "../../shared/worker/applyEdits";
+import { claimPendingRequests } from "../../shared/worker/claimPendingRequests";
+import { completeRequests } from "../../shared/worker/completeRequests";
+import { monitorTables } from "../../shared/worker/monitorTables";
+import { preflightLink } from "../../shared/worker/preflightLink";
+import { link, makeDeps, NOW, request } from "../unit/worker/workerTestKit";
+
+/**
+ * The worker's own use cases (monitorTables, completeRequests) calling the publisher the app builds
+ * from configuration, against one local server that plays both the Event Grid topic and the receiver
+ * of the request's callback.
+ */
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let server: Server;
+let base: string;
+let received: Received[];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  received = [];
+});
+
+const SECRET = `whsec_${Buffer.from("worker-callback-secret").toString("base64")}`;
+
+function outcomes(logs: string[]) {
+  const config = loadConfig({
+    AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    SYNAPSE_WORKSPACES: "demo",
+    WEBHOOK_SECRET: SECRET,
+    EVENTGRID_TOPIC_ENDPOINT: "https://topic.example/api/events",
+    EVENTGRID_TOPIC_KEY: "topic-key",
+  });
+  // Configuration accepts https topics only; the local test topic is plain http (test-only client options below).
+  config.outcomes.eventGridTopicEndpoint = `${base}/api/events`;
+  return createOutcomePublisher(
+    config,
+    () => {
+      throw new Error("the topic key is configured; no token credential expected");
+    },
+    (m) => logs.push(m),
+    {
+      eventGridClientOptions: { allowInsecureConnection: true },
+      callback: { testOnly: { allowInsecureConnection: true } },
+    },
+  );
+}
+
+const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
+const events = () =>
+  received
+    .filter((r) => r.path.startsWith("/api/events"))
+    .flatMap((r) => JSON.parse(r.body) as Record<string, unknown>[]);
+
+describe("outcomes published by the link worker's use cases", () => {
+  it("monitorTables publishes table.replicating once when a table reaches Replicating", async () => {
+    const logs: string[] = [];
+    const kit = makeDeps();
+    kit.deps.outcomes = outcomes(logs);
+    const fakeLink = kit.synapse.addLink("demo-link");
+    await kit.ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(kit.deps, link, NOW);
+    const plan = await preflightLink(kit.deps, link, NOW);
+    if (plan.kind !== "edits") throw new Error("expected edits");
+    await applyEdits(kit.deps, link, plan.edits, NOW);
+    fakeLink.states = [{ id: plan.edits[0]!.id, status: "Replicating", rawStatus: "Replicating" }];
+
+    await monitorTables(kit.deps, link, later(1));
+    await monitorTables(kit.deps, link, later(2));
+
+    expect(events()).toEqual([
+      expect.objectContaining({
+        type: "com.synapselinkautopilot.synapselink.table.replicating",
+        source: "/synapse/workspaces/demo/linkconnections/demo-link",
+        subject: "/tables/dbo.A",
+        data: { ...link, table: { schema: "dbo", name: "A" }, status: "Replicating", requestIds: ["r1"] },
+      }),
+    ]);
+    expect(logs).toEqual([]);
+  });
+
+  it("completeRequests publishes request.completed and calls the callback once, with the final status", async () => {
+    const view: RequestView = {
+      ...link,
+      requestId: "r7",
+      action: "add",
+      status: "InProgress",
+      tables: [
+        { schema: "dbo", name: "A", status: "Replicating" },
+        { schema: "dbo", name: "B", status: "Failed", error: "E1: boom" },
+      ],
+      createdAt: NOW,
+      updatedAt: NOW,
+      callbackUrl: `${base}/hooks/done`,
+    };
+    let open = ["r7"];
+    const ledger: Pick<Ledger, "listOpenRequestIds" | "getRequest" | "completeRequest"> = {
+      listOpenRequestIds: () => Promise.resolve(open),
+      getRequest: (id) => Promise.resolve(id === "r7" ? view : undefined),
+      completeRequest: (_link, id) => {
+        open = open.filter((o) => o !== id);
+        return Promise.resolve();
+      },
+    };
+    const logs: string[] = [];
+    const deps = { ledger: ledger as Ledger, outcomes: outcomes(logs) };
+
+    const done = later(30);
+    expect(await completeRequests(deps, link, done)).toEqual({
+      completedRequestIds: ["r7"],
+      openRequests: 0,
+    });
+    await completeRequests(deps, link, later(31));
+
+    const [event] = events();
+    expect(events()).toHaveLength(1);
+    expect(event).toMatchObject({
+      type: "com.synapselinkautopilot.synapselink.request.completed",
+      subject: "/requests/r7",
+      time: done,
+      data: { requestId: "r7", status: "PartiallySucceeded", updatedAt: done },
+    });
+    const callbacks = received.filter((r) => r.path === "/hooks/done");
+    expect(callbacks).toHaveLength(1);
+    expect(JSON.parse(callbacks[0]!.body)).toEqual(event!.data);
+    const check = verify(
+      [decodeSecret(SECRET, 0)],
+      {
+        id: callbacks[0]!.headers["webhook-id"] as string,
+        timestamp: callbacks[0]!.headers["webhook-timestamp"] as string,
+        signature: callbacks[0]!.headers["webhook-signature"] as string,
+      },
+      callbacks[0]!.body,
+      Math.floor(Date.now() / 1000),
+    );
+    expect(check).toEqual({ ok: true, id: "r7" });
+    expect(logs).toEqual([]);
+  });
+});

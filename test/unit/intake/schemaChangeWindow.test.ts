@@ -1,0 +1,78 @@
+import {
+  openOrCloseSchemaChangeWindow,
+  parseQualifiedTable,
+} from "../../../shared/intake/schemaChangeWindow";
+import { FakeSynapseLinkClient } from "../../support/fakeSynapseLinkClient";
+import { InMemoryLedger } from "../../support/inMemoryLedger";
+
+const link = { workspace: "demo", linkConnection: "demo-link" };
+const routing = { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "*" }] };
+
+function kit() {
+  const ledger = new InMemoryLedger();
+  const synapse = new FakeSynapseLinkClient();
+  synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "Orders" }]);
+  const deps = { ledger, synapse, routing, workspaces: ["demo"] };
+  const call = (table: string, operation: "detach" | "attach") =>
+    openOrCloseSchemaChangeWindow(deps, {
+      link,
+      table,
+      operation,
+      origin: "https://app",
+      now: new Date("2026-01-05T08:00:00Z"),
+    });
+  return { ledger, call };
+}
+
+describe("schema-change window", () => {
+  it("splits schema and table at the first dot", () => {
+    expect(parseQualifiedTable("dbo.Orders.2024")).toEqual({ schema: "dbo", name: "Orders.2024" });
+    expect(parseQualifiedTable("Orders")).toBeUndefined();
+    expect(parseQualifiedTable(".Orders")).toBeUndefined();
+  });
+
+  it("detaches a linked table: a remove message, and the table marked detached", async () => {
+    const { ledger, call } = kit();
+    const result = await call("dbo.Orders", "detach");
+    expect(result).toMatchObject({
+      kind: "accepted",
+      message: { action: "remove", tables: [{ schema: "dbo", name: "Orders" }] },
+    });
+    expect(await ledger.isDetached(link, { schema: "dbo", name: "Orders" })).toBe(true);
+  });
+
+  it("refuses to detach a table that is not in the link", async () => {
+    expect(await kit().call("dbo.Customers", "detach")).toMatchObject({
+      problem: { status: 409, type: expect.stringMatching(/table-not-linked/) },
+    });
+  });
+
+  it("attaches a detached table with a readd message", async () => {
+    const { call } = kit();
+    await call("dbo.Orders", "detach");
+    expect(await call("dbo.Orders", "attach")).toMatchObject({
+      kind: "accepted",
+      message: { action: "readd" },
+    });
+  });
+
+  it("refuses to attach a table that was never detached", async () => {
+    expect(await kit().call("dbo.Orders", "attach")).toMatchObject({ problem: { status: 409 } });
+  });
+
+  it("answers 404 when the link does not exist", async () => {
+    const ledger = new InMemoryLedger();
+    const synapse = new FakeSynapseLinkClient();
+    const result = await openOrCloseSchemaChangeWindow(
+      { ledger, synapse, routing, workspaces: ["demo"] },
+      { link, table: "dbo.Orders", operation: "detach", origin: "https://app", now: new Date() },
+    );
+    expect(result).toMatchObject({ problem: { status: 404, type: expect.stringMatching(/link-not-found/) } });
+  });
+
+  it("names the table parameter when it is not schema.table", async () => {
+    expect(await kit().call("Orders", "detach")).toMatchObject({
+      problem: { status: 400, errors: [{ pointer: "table" }] },
+    });
+  });
+});
