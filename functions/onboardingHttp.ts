@@ -29,7 +29,7 @@ export async function onboardingHttp(
     },
     {
       contentType: request.headers.get("content-type") ?? undefined,
-      body: await request.text(),
+      body: Buffer.from(await request.arrayBuffer()),
       header: (name) => request.headers.get(name) ?? undefined,
       origin: new URL(request.url).origin,
       now: new Date(),

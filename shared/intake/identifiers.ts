@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_IDENTIFIER_LENGTH } from "../domain/tableName";
+import type { FieldError } from "../http/problem";
 
 /** A SQL identifier as callers pass it: 1–128 characters, no control characters. */
 export const sqlIdentifier = z
@@ -7,7 +8,11 @@ export const sqlIdentifier = z
   .min(1, { message: "must not be empty" })
   .max(MAX_IDENTIFIER_LENGTH, { message: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` })
   // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), { message: "must not contain control characters" });
+  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), { message: "must not contain control characters" })
+  // An unpaired surrogate is not text: the ledger's URI-encoded keys (encodeURIComponent) throw on it.
+  .refine((v) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v), {
+    message: "must not contain unpaired surrogates",
+  });
 
 /** Workspace and link connection names as the app accepts them in requests and routes. */
 export const workspaceName = z
@@ -21,3 +26,15 @@ export const linkConnectionName = z
   .min(1, { message: "must not be empty" })
   .max(140, { message: "must be at most 140 characters" })
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_. -]*$/, { message: "must be letters, digits, _ . - or spaces" });
+
+/** Route parameters naming a link, checked like the body's fields (400 instead of a Synapse 404 for garbage). */
+export function invalidLinkParameters(link: { workspace: string; linkConnection: string }): FieldError[] {
+  const errors: FieldError[] = [];
+  const workspace = workspaceName.safeParse(link.workspace);
+  if (!workspace.success)
+    errors.push({ pointer: "workspace", detail: workspace.error.issues[0]?.message ?? "invalid" });
+  const linkName = linkConnectionName.safeParse(link.linkConnection);
+  if (!linkName.success)
+    errors.push({ pointer: "linkConnection", detail: linkName.error.issues[0]?.message ?? "invalid" });
+  return errors;
+}

@@ -5,6 +5,7 @@ import type { Ledger } from "../ledger/ledger";
 import { isLinkAllowed, type Routing } from "../routing/routingRules";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import type { WorkerScheduler } from "../worker/ensureLinkWorker";
+import { invalidLinkParameters } from "./identifiers";
 
 export interface LinkStatusBody extends LinkRef {
   linkStatus: string;
@@ -25,6 +26,20 @@ export async function getLinkStatus(
   },
   link: LinkRef,
 ): Promise<{ kind: "ok"; body: LinkStatusBody } | { kind: "problem"; problem: Problem }> {
+  const invalid = invalidLinkParameters(link);
+  if (invalid.length > 0) {
+    return {
+      kind: "problem",
+      problem: problem(
+        400,
+        "invalid-request",
+        `Invalid route parameter(s): ${invalid.map((e) => e.pointer).join(", ")}`,
+        {
+          errors: invalid,
+        },
+      ),
+    };
+  }
   if (!deps.workspaces.includes(link.workspace) || !isLinkAllowed(deps.routing, link)) {
     return {
       kind: "problem",

@@ -42,7 +42,17 @@ export const onboardingRequestBodySchema = z
       .array(table)
       .min(1, { message: "must list at least one table" })
       .max(MAX_TABLES_PER_REQUEST, { message: `must list at most ${MAX_TABLES_PER_REQUEST} tables` }),
-    callbackUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
+    callbackUrl: z
+      .url({ protocol: /^https$/, error: "must be an https URL" })
+      // eslint-disable-next-line no-control-regex -- the WHATWG parser tolerates these; a callback URL must not
+      .refine((v) => !/[\u0000-\u0020\u007f-\u009f]/.test(v), {
+        message: "must not contain spaces or control characters",
+      })
+      // z.url already refuses other schemes; this catches https:host and embedded credentials.
+      .refine((v) => !/^https:/i.test(v) || (/^https:\/\//i.test(v) && !/^https:\/\/[^/]*@/i.test(v)), {
+        message: "must be https://host/... without user name or password",
+      })
+      .optional(),
   })
   .superRefine((body, ctx) => {
     const seen = new Map<string, number>();

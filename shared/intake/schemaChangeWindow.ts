@@ -6,7 +6,7 @@ import { problem, type Problem } from "../http/problem";
 import type { Ledger } from "../ledger/ledger";
 import { isLinkAllowed, targetDefaultsFor, type Routing } from "../routing/routingRules";
 import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
-import { sqlIdentifier } from "./identifiers";
+import { invalidLinkParameters, sqlIdentifier } from "./identifiers";
 import { queueMessageSchema, type QueueMessage } from "./queueMessage";
 
 export type WindowOperation = "detach" | "attach";
@@ -41,6 +41,19 @@ export async function openOrCloseSchemaChangeWindow(
 ): Promise<WindowResult> {
   const { link, operation } = input;
   const reject = (p: Problem): WindowResult => ({ kind: "problem", problem: p });
+  const invalid = invalidLinkParameters(link);
+  if (invalid.length > 0) {
+    return reject(
+      problem(
+        400,
+        "invalid-request",
+        `Invalid route parameter(s): ${invalid.map((e) => e.pointer).join(", ")}`,
+        {
+          errors: invalid,
+        },
+      ),
+    );
+  }
   if (!deps.workspaces.includes(link.workspace) || !isLinkAllowed(deps.routing, link)) {
     return reject(
       problem(

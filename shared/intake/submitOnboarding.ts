@@ -22,7 +22,7 @@ export interface SubmitDeps {
 export interface SubmitInput {
   contentType: string | undefined;
   /** The raw body exactly as received: signatures are over these bytes. */
-  body: string;
+  body: Buffer | string;
   header: (name: string) => string | undefined;
   /** Scheme + host the caller used, for `statusUrl`. */
   origin: string;
@@ -51,7 +51,8 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
       ),
     );
   }
-  const bytes = Buffer.byteLength(input.body, "utf8");
+  const raw = typeof input.body === "string" ? Buffer.from(input.body, "utf8") : input.body;
+  const bytes = raw.length;
   if (bytes > MAX_BODY_BYTES) {
     return reject(
       problem(413, "body-too-large", `The body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`),
@@ -67,7 +68,7 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
         timestamp: input.header("webhook-timestamp"),
         signature: input.header("webhook-signature"),
       },
-      input.body,
+      raw,
       Math.floor(input.now.getTime() / 1000),
     );
     if (!verdict.ok) {
@@ -82,7 +83,8 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
 
   let json: unknown;
   try {
-    json = JSON.parse(input.body);
+    // RFC 8259 lets a parser ignore a leading byte order mark.
+    json = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     return reject(
       problem(400, "malformed-json", `The body is not valid JSON: ${(error as Error).message}`, {
@@ -142,21 +144,6 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
 
   const remembered = async (kind: DedupeKind, key: string) =>
     deps.ledger.rememberOnce(kind, key, { requestId, fingerprint }, input.now.toISOString());
-  if (webhookId !== undefined) {
-    const seen = await remembered("webhook", webhookId);
-    if (!seen.first) {
-      return reject(
-        problem(
-          409,
-          "webhook-replayed",
-          `webhook-id ${webhookId} was already accepted (request ${seen.existing.requestId})`,
-          {
-            requestId: seen.existing.requestId,
-          },
-        ),
-      );
-    }
-  }
   if (idempotencyKey !== undefined) {
     const seen = await remembered("idempotency", idempotencyKey);
     if (!seen.first && seen.existing.fingerprint !== fingerprint) {
@@ -173,6 +160,21 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
     }
   }
 
+  if (webhookId !== undefined) {
+    const seen = await remembered("webhook", webhookId);
+    if (!seen.first) {
+      return reject(
+        problem(
+          409,
+          "webhook-replayed",
+          `webhook-id ${webhookId} was already accepted (request ${seen.existing.requestId})`,
+          {
+            requestId: seen.existing.requestId,
+          },
+        ),
+      );
+    }
+  }
   const message = queueMessageSchema.parse({
     v: 1,
     requestId,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   odata,
   TableClient,
@@ -124,7 +125,11 @@ export class TableStorageLedger implements Ledger {
   ): Promise<{ first: true } | { first: false; existing: RememberedKey }> {
     await this.ensureTable();
     const partitionKey = dedupePartition(kind);
-    const rowKey = enc(key);
+    // Table keys are at most 1 KiB (512 UTF-16 characters): a long key is stored under its hash.
+    // "sha256:" cannot come out of encodeURIComponent (":" becomes %3A), so the two forms never collide.
+    const encoded = enc(key);
+    const rowKey =
+      encoded.length <= 500 ? encoded : `sha256:${createHash("sha256").update(key).digest("hex")}`;
     try {
       await this.client.createEntity({ partitionKey, rowKey, ...value, createdAt: now });
       return { first: true };

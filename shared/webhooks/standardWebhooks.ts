@@ -26,8 +26,12 @@ export function decodeSecret(secret: string, position: number): Buffer {
   return Buffer.from(base64, "base64");
 }
 
-export function sign(secret: Buffer, id: string, timestampSeconds: number, body: string): string {
-  const digest = createHmac("sha256", secret).update(`${id}.${timestampSeconds}.${body}`).digest("base64");
+/** Signs the exact bytes (or UTF-8 text) of the body. */
+export function sign(secret: Buffer, id: string, timestampSeconds: number, body: string | Buffer): string {
+  const digest = createHmac("sha256", secret)
+    .update(`${id}.${timestampSeconds}.`)
+    .update(body)
+    .digest("base64");
   return `v1,${digest}`;
 }
 
@@ -35,7 +39,7 @@ export function sign(secret: Buffer, id: string, timestampSeconds: number, body:
 export function verify(
   secrets: readonly Buffer[],
   headers: WebhookHeaders,
-  body: string,
+  body: string | Buffer,
   nowSeconds: number,
 ): VerifyResult {
   if (!headers.id) return { ok: false, pointer: "webhook-id", reason: "missing webhook-id header" };
@@ -43,6 +47,9 @@ export function verify(
     return { ok: false, pointer: "webhook-timestamp", reason: "missing webhook-timestamp header" };
   if (!headers.signature)
     return { ok: false, pointer: "webhook-signature", reason: "missing webhook-signature header" };
+  if (!/^[\x21-\x7e]{1,255}$/.test(headers.id)) {
+    return { ok: false, pointer: "webhook-id", reason: "webhook-id must be 1-255 visible ASCII characters" };
+  }
   if (!/^\d{1,12}$/.test(headers.timestamp)) {
     return { ok: false, pointer: "webhook-timestamp", reason: "webhook-timestamp must be unix seconds" };
   }
