@@ -51,6 +51,8 @@ export interface FunctionsCoreStandIn {
   getProgrammingModel(): unknown;
   registerHook(hookName: string, callback: unknown): Disposable;
   readonly registry: FunctionRegistry;
+  /** Hooks registered through `app.hook.*`, by hook name (`appStart`, ...). */
+  readonly hooks: Map<string, ((coreContext: unknown) => unknown)[]>;
 }
 
 /** Minimal view of the `jest` object Jest injects into every module it loads. */
@@ -69,9 +71,11 @@ const GLOBAL_KEY = Symbol.for("synapse-link-autopilot.dev.durable.functionsCoreS
 
 function createStandIn(): FunctionsCoreStandIn {
   const registry: FunctionRegistry = new Map();
+  const hooks = new Map<string, ((coreContext: unknown) => unknown)[]>();
   let programmingModel: unknown;
   return {
     registry,
+    hooks,
     registerFunction(metadata, callback) {
       // The real worker refuses duplicate names too; a silent overwrite would hide a test-setup mistake.
       if (registry.has(metadata.name)) {
@@ -91,8 +95,16 @@ function createStandIn(): FunctionsCoreStandIn {
     getProgrammingModel() {
       return programmingModel;
     },
-    registerHook() {
-      return { dispose() {} };
+    registerHook(hookName, callback) {
+      const list = hooks.get(hookName) ?? [];
+      const hook = callback as (coreContext: unknown) => unknown;
+      list.push(hook);
+      hooks.set(hookName, list);
+      return {
+        dispose() {
+          list.splice(list.indexOf(hook), 1);
+        },
+      };
     },
   };
 }
@@ -158,4 +170,11 @@ export function installFunctionsCoreStandIn(): FunctionRegistry {
 /** The trigger binding of a registered function (the single `in` binding whose type ends in `Trigger`). */
 export function triggerBindingOf(metadata: FunctionMetadata): BindingMetadata | undefined {
   return Object.values(metadata.bindings).find((b) => b.direction === "in" && b.type.endsWith("Trigger"));
+}
+
+/** Runs the app's `app.hook.appStart` handlers, as the Node worker does once it has loaded the app. */
+export async function runAppStartHooks(functionAppDirectory: string): Promise<void> {
+  for (const hook of getGlobalState().standIn.hooks.get("appStart") ?? []) {
+    await hook({ hookData: {}, appHookData: {}, functionAppDirectory });
+  }
 }

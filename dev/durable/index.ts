@@ -1,6 +1,7 @@
 /** Public surface of the replay driver (see README.md). */
 export {
   installFunctionsCoreStandIn,
+  runAppStartHooks,
   triggerBindingOf,
   type BindingMetadata,
   type FunctionCallback,

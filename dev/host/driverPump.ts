@@ -25,6 +25,12 @@ export interface DriverPumpOptions {
   wallClock?: () => number;
   /** After this many consecutive failing passes the pump parks until the next kick (default 20). */
   maxConsecutiveErrors?: number;
+  /**
+   * Awaited under the pump's lock after every pass and every `exclusive(fn)`: the driver is between two episodes,
+   * so `driver.exportState()` is consistent (no activity in flight). A persistent host saves the state here.
+   * Errors go to `onError`; they never stop the pump.
+   */
+  checkpoint?: () => void | Promise<void>;
 }
 
 /** FIFO async mutex. */
@@ -50,6 +56,7 @@ export class DriverPump {
   private readonly wallClock: () => number;
   private readonly onError: (error: unknown) => void;
   private readonly maxConsecutiveErrors: number;
+  private readonly checkpoint: (() => void | Promise<void>) | undefined;
   private readonly anchorVirtual: number;
   private readonly anchorWall: number;
   private offset = 0;
@@ -78,6 +85,7 @@ export class DriverPump {
         console.error("[dev host] replay driver error:", error);
       });
     this.maxConsecutiveErrors = options.maxConsecutiveErrors ?? 20;
+    this.checkpoint = options.checkpoint;
     this.anchorVirtual = driver.now;
     this.anchorWall = this.wallClock();
   }
@@ -137,7 +145,13 @@ export class DriverPump {
   async exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
     this.pauseRequests++;
     try {
-      return await this.lock.run(fn);
+      return await this.lock.run(async () => {
+        try {
+          return await fn();
+        } finally {
+          await this.runCheckpoint();
+        }
+      });
     } finally {
       this.pauseRequests--;
     }
@@ -229,7 +243,22 @@ export class DriverPump {
         // failing (e.g. the driver's maxEpisodes guard against an endless continueAsNew) parks the pump.
         if (++this.consecutiveErrors >= this.maxConsecutiveErrors) this.parked = true;
       }
+      await this.runCheckpoint();
     });
+  }
+
+  /** The `checkpoint` option, called under the lock; its errors are reported, never thrown. */
+  private async runCheckpoint(): Promise<void> {
+    if (this.checkpoint === undefined) return;
+    try {
+      await this.checkpoint();
+    } catch (error) {
+      try {
+        this.onError(error);
+      } catch {
+        // a failing reporter must not stop the pump
+      }
+    }
   }
 
   private scheduleWake(): void {

@@ -39,3 +39,56 @@ export {
   type ServeHttpOptions,
   type ToHttpRequestOptions,
 } from "./httpBridge";
+export { startLocalHost, type LocalHostOptions, type RunningLocalHost } from "./localHost";
+export { appModuleFiles, expandGlob, findRepoRoot, loadAppModules, packageMainGlob } from "./appModules";
+export {
+  DEFAULT_QUEUES_SETTINGS,
+  hostSettingsFrom,
+  parseTimeSpan,
+  readHostSettings,
+  resolveAppSettings,
+  type HostSettings,
+  type QueueMessageEncoding,
+  type QueuesSettings,
+} from "./hostConfig";
+export { applyLocalSettings, loadLocalSettings, type LocalSettingsResult } from "./localSettings";
+export {
+  QueueClients,
+  decodeQueueMessageText,
+  encodeQueueMessage,
+  encodeQueueOutput,
+  normalizeQueueName,
+  queueOutputBindings,
+  queueTriggerInput,
+  writeQueueOutputs,
+} from "./queueMessages";
+export {
+  QueueTriggerPoller,
+  RECEIVE_VISIBILITY_SECONDS,
+  type QueueTriggerMetadata,
+  type QueueTriggerPollerOptions,
+} from "./queueTriggerPoller";
+export {
+  EVENT_GRID_WEBHOOK_PATH,
+  SUBSCRIPTION_VALIDATION_EVENT,
+  createEventGridHandler,
+  type EventGridEndpointOptions,
+  type EventGridHandler,
+} from "./eventGridEndpoint";
+export {
+  nextOccurrence,
+  parseTimerSchedule,
+  timerInfo,
+  type CronFields,
+  type TimerInfo,
+  type TimerSchedule,
+} from "./timerSchedule";
+export { TimerTrigger, type TimerTriggerOptions } from "./timerTriggers";
+export {
+  CHARS_PER_PROPERTY,
+  DURABLE_STATE_TABLE,
+  DurableStateStore,
+  PROPERTIES_PER_ENTITY,
+  splitIntoChunks,
+  type DurableStateStoreOptions,
+} from "./durableStateStore";

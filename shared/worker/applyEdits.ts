@@ -27,7 +27,8 @@ function isRejection(error: unknown): error is SynapseRequestError {
  * Sends the planned batch as one `edittables` call and records what was sent. Throttling and
  * server errors surface as exceptions (the SDK already retried; the orchestrator's retry policy
  * takes over). A refused batch of several tables is retried table by table so that one bad table
- * fails alone.
+ * fails alone. An activity re-run after a crash first looks at `linktables` and does not re-send
+ * what already landed.
  */
 export async function applyEdits(
   deps: WorkerDeps,
@@ -39,17 +40,25 @@ export async function applyEdits(
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
   const failures = new Map<string, string>();
   const notSent = new Set<string>();
+  const linked = new Map(
+    (await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t.id.toLowerCase()]),
+  );
+  const pending = edits.filter((e) =>
+    e.operation === "add"
+      ? linked.get(tableKey(e.source)) !== e.id.toLowerCase()
+      : linked.has(tableKey(e.source)),
+  );
 
   try {
-    await synapse.editTables(link, edits);
+    if (pending.length > 0) await synapse.editTables(link, pending);
   } catch (error) {
     if (!isRejection(error)) throw error;
-    if (isEnabledOnceError(error.message)) return enabledOnce(deps, link, edits, records, error, now);
-    const [only] = edits;
-    if (edits.length === 1 && only) {
+    if (isEnabledOnceError(error.message)) return enabledOnce(deps, link, pending, records, error, now);
+    const [only] = pending;
+    if (pending.length === 1 && only) {
       failures.set(tableKey(only.source), error.message);
     } else {
-      for (const edit of edits) {
+      for (const edit of pending) {
         try {
           await synapse.editTables(link, [edit]);
         } catch (single) {

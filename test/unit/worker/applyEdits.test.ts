@@ -31,6 +31,17 @@ describe("applyEdits", () => {
     });
   });
 
+  it("does not re-send an add that already landed when the activity runs again after a crash", async () => {
+    const { ledger, synapse, deps, edits } = await planned(["dbo.A"]);
+    const pendingRecord = ledger.record(link, "dbo.A")!;
+    await applyEdits(deps, link, edits, NOW);
+    // The crash happened after the service accepted the edit but before the ledger was saved.
+    await ledger.saveLinkTables(link, [pendingRecord]);
+    expect(await applyEdits(deps, link, edits, NOW)).toMatchObject({ kind: "sent", added: 1 });
+    expect(synapse.edits).toHaveLength(1);
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
+  });
+
   it("asks to retry later on the enabled-once transient and counts the retry", async () => {
     const { ledger, synapse, deps, edits } = await planned(["dbo.A"]);
     synapse.editError = new SynapseRequestError(
