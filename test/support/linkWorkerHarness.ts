@@ -8,6 +8,7 @@ import type { LinkRef } from "../../shared/domain/linkRef";
 import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { Action } from "../../shared/domain/tableStatus";
 import type { RequestView } from "../../shared/ledger/ledger";
+import { addsPerTable } from "./simAdds";
 import { LINK_WORKER_ORCHESTRATION, type WorkerScheduler } from "../../shared/worker/ensureLinkWorker";
 
 // The stand-in must capture registrations before durable-functions touches @azure/functions.
@@ -136,18 +137,7 @@ export class LinkWorkerHarness {
 
   /** Tables the simulator was asked to add, per qualified name (every accepted add counts). */
   addsPerTable(linkConnection = "demo-link"): Record<string, number> {
-    const adds: Record<string, number> = {};
-    for (const call of this.editCalls(linkConnection)) {
-      const body = call.body as {
-        linkTables?: { operationType?: string; source?: { schemaName?: string; tableName?: string } }[];
-      };
-      for (const t of body.linkTables ?? []) {
-        if (t.operationType?.toLowerCase() !== "add") continue;
-        const key = `${t.source?.schemaName}.${t.source?.tableName}`;
-        adds[key] = (adds[key] ?? 0) + 1;
-      }
-    }
-    return adds;
+    return addsPerTable(this.sim, linkConnection);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startAzurite, type RunningAzurite } from "../../../dev/azurite/startAzurite";
 import { freePort } from "../../../dev/azurite/freePort";
+import { addsPerTable } from "../../support/simAdds";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../../dev/synapse-sim";
 
 const REPO = join(__dirname, "../../..");
@@ -109,18 +110,7 @@ export class LocalStack {
 
   /** Tables the simulator accepted an add for, per qualified name. */
   addsPerTable(): Record<string, number> {
-    const adds: Record<string, number> = {};
-    for (const call of this.sim.callsTo("LinkConnection_EditTables").filter((c) => c.status === 200)) {
-      const body = call.body as {
-        linkTables?: { operationType?: string; source?: { schemaName?: string; tableName?: string } }[];
-      };
-      for (const t of body.linkTables ?? []) {
-        if (t.operationType?.toLowerCase() !== "add") continue;
-        const key = `${t.source?.schemaName}.${t.source?.tableName}`;
-        adds[key] = (adds[key] ?? 0) + 1;
-      }
-    }
-    return adds;
+    return addsPerTable(this.sim);
   }
 }
 
