@@ -33,7 +33,7 @@ export function parseQualifiedTable(value: string): TableName | undefined {
 export async function openOrCloseSchemaChangeWindow(
   deps: {
     ledger: Pick<Ledger, "isDetached" | "setDetached">;
-    synapse: Pick<SynapseLinkClient, "listLinkTables">;
+    synapse: Pick<SynapseLinkClient, "listLinkTables" | "getLinkConnection">;
     routing: Routing;
     workspaces: readonly string[];
   },
@@ -102,6 +102,15 @@ export async function openOrCloseSchemaChangeWindow(
       );
     }
   } else if (!(await deps.ledger.isDetached(link, table))) {
+    if (!(await deps.synapse.getLinkConnection(link))) {
+      return reject(
+        problem(
+          404,
+          "link-not-found",
+          `Link connection ${link.linkConnection} does not exist in workspace ${link.workspace}`,
+        ),
+      );
+    }
     return reject(
       problem(
         409,

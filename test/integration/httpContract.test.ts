@@ -591,6 +591,12 @@ describe("POST /api/links/{workspace}/{linkConnection}/tables/{table}/detach|att
       expectConforms(DETACH, "post", await windowCall("detach", "demo", "no-such-link", "dbo.Legacy")).status,
     ).toBe(404);
   });
+
+  it("404: attach to a link that does not exist", async () => {
+    expect(
+      expectConforms(ATTACH, "post", await windowCall("attach", "demo", "no-such-link", "dbo.Legacy")).status,
+    ).toBe(404);
+  });
 });
 
 describe("coverage", () => {

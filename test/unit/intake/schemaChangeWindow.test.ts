@@ -60,6 +60,14 @@ describe("schema-change window", () => {
     expect(await kit().call("dbo.Orders", "attach")).toMatchObject({ problem: { status: 409 } });
   });
 
+  it("answers 404 when attaching to a link that does not exist", async () => {
+    const result = await openOrCloseSchemaChangeWindow(
+      { ledger: new InMemoryLedger(), synapse: new FakeSynapseLinkClient(), routing, workspaces: ["demo"] },
+      { link, table: "dbo.Orders", operation: "attach", origin: "https://app", now: new Date() },
+    );
+    expect(result).toMatchObject({ problem: { status: 404 } });
+  });
+
   it("answers 404 when the link does not exist", async () => {
     const ledger = new InMemoryLedger();
     const synapse = new FakeSynapseLinkClient();
