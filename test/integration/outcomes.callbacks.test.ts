@@ -1,53 +1,23 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../shared/config";
 import type { RequestView } from "../../shared/ledger/ledger";
 import { CallbackNotifier, type CallbackNotifierOptions } from "../../shared/outcomes/callbackNotifier";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
 import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
+import { RecordingServer, type RecordedRequest } from "../support/recordingServer";
 
 /** A local callback receiver: records every request, answers from a script ("hang" = never answer). */
-interface Received {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-type Reply = { status: number; headers?: Record<string, string> } | "hang";
-
-let server: Server;
+let server: RecordingServer;
 let base: string;
-let received: Received[];
-let replies: Reply[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({
-        method: req.method ?? "",
-        path: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-        at: Date.now(),
-      });
-      const reply = replies.shift() ?? { status: 204 };
-      if (reply === "hang") return; // the client's per-attempt timeout has to end this one
-      res.writeHead(reply.status, reply.headers ?? {}).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await RecordingServer.start({ defaultStatus: 204 });
+  base = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
-  received = [];
-  replies = [];
+  server.reset();
 });
 
 const SECRET_1 = `whsec_${Buffer.from("first-secret-for-callbacks").toString("base64")}`;
@@ -80,7 +50,7 @@ function notifier(options: Partial<CallbackNotifierOptions> = {}) {
   });
 }
 
-function verified(r: Received, keys = secrets) {
+function verified(r: RecordedRequest, keys = secrets) {
   return verify(
     keys,
     {
@@ -115,8 +85,8 @@ describe("CallbackNotifier against a local receiver", () => {
     const result = await notifier().notify(completed(`${base}/hooks/onboarding?sig=abc`));
 
     expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 1 });
-    expect(received).toHaveLength(1);
-    const [r] = received;
+    expect(server.received).toHaveLength(1);
+    const [r] = server.received;
     expect(r!.method).toBe("POST");
     expect(r!.path).toBe("/hooks/onboarding?sig=abc");
     expect(r!.headers["content-type"]).toBe("application/json");
@@ -141,41 +111,41 @@ describe("CallbackNotifier against a local receiver", () => {
     const result = await notifier({ secrets: [] }).notify(completed(`${base}/hook`));
 
     expect(result.outcome).toBe("delivered");
-    expect(received[0]!.headers["webhook-id"]).toBe("req-0001");
-    expect(received[0]!.headers["webhook-signature"]).toBeUndefined();
+    expect(server.received[0]!.headers["webhook-id"]).toBe("req-0001");
+    expect(server.received[0]!.headers["webhook-signature"]).toBeUndefined();
   });
 
   it("retries after a 503 and then delivers, every attempt validly signed", async () => {
-    replies = [{ status: 503 }, { status: 200 }];
+    server.replies = [{ status: 503 }, { status: 200 }];
     const result = await notifier().notify(completed(`${base}/hook`));
 
     expect(result).toEqual({ outcome: "delivered", status: 200, attempts: 2 });
-    expect(received).toHaveLength(2);
-    for (const r of received) expect(verified(r)).toMatchObject({ ok: true, id: "req-0001" });
-    expect(received[1]!.body).toBe(received[0]!.body);
+    expect(server.received).toHaveLength(2);
+    for (const r of server.received) expect(verified(r)).toMatchObject({ ok: true, id: "req-0001" });
+    expect(server.received[1]!.body).toBe(server.received[0]!.body);
   });
 
   it("waits out a 429's Retry-After before the next attempt", async () => {
-    replies = [{ status: 429, headers: { "Retry-After": "1" } }, { status: 204 }];
+    server.replies = [{ status: 429, headers: { "Retry-After": "1" } }, { status: 204 }];
     const result = await notifier().notify(completed(`${base}/hook`));
 
     expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
-    expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(900);
+    expect(server.received[1]!.at - server.received[0]!.at).toBeGreaterThanOrEqual(900);
   });
 
   it("retries a 429 that has no Retry-After", async () => {
-    replies = [{ status: 429 }, { status: 204 }];
+    server.replies = [{ status: 429 }, { status: 204 }];
     const result = await notifier().notify(completed(`${base}/hook`));
 
     expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
   });
 
   it("retries an attempt that gets no response within the timeout", async () => {
-    replies = ["hang", { status: 204 }];
+    server.replies = ["hang", { status: 204 }];
     const result = await notifier({ timeoutMs: 300 }).notify(completed(`${base}/hook`));
 
     expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 2 });
-    expect(received).toHaveLength(2);
+    expect(server.received).toHaveLength(2);
   });
 
   it("retries a refused connection, then reports the failure without throwing", async () => {
@@ -197,18 +167,18 @@ describe("CallbackNotifier against a local receiver", () => {
   });
 
   it("gives up after the configured attempts without throwing", async () => {
-    replies = [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }];
+    server.replies = [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }];
     const result = await notifier({ maxRetries: 2 }).notify(completed(`${base}/hook?sig=abc`));
 
     expect(result).toMatchObject({ outcome: "failed", attempts: 3, status: 503 });
-    expect(received).toHaveLength(3);
+    expect(server.received).toHaveLength(3);
     // The error names where it went but not the query string, which may hold a token.
     expect(result.outcome === "failed" && result.error).toMatch(/HTTP 503 after 3 attempt/);
     expect(result.outcome === "failed" && result.error).not.toContain("sig=abc");
   });
 
   it("stops at the overall time limit even when Retry-After asks for longer", async () => {
-    replies = [{ status: 503, headers: { "Retry-After": "30" } }];
+    server.replies = [{ status: 503, headers: { "Retry-After": "30" } }];
     const started = Date.now();
     const result = await notifier({ totalTimeoutMs: 500 }).notify(completed(`${base}/hook`));
 
@@ -221,11 +191,11 @@ describe("CallbackNotifier against a local receiver", () => {
   });
 
   it("does not follow a redirect", async () => {
-    replies = [{ status: 307, headers: { Location: `${base}/elsewhere` } }];
+    server.replies = [{ status: 307, headers: { Location: `${base}/elsewhere` } }];
     const result = await notifier().notify(completed(`${base}/hook`));
 
     expect(result).toMatchObject({ outcome: "failed", status: 307 });
-    expect(received.map((r) => r.path)).toEqual(["/hook"]);
+    expect(server.received.map((r) => r.path)).toEqual(["/hook"]);
   });
 
   it("refuses an http:// callback without the test-only option", async () => {
@@ -236,7 +206,7 @@ describe("CallbackNotifier against a local receiver", () => {
       outcome: "refused",
       error: expect.stringMatching(/only https callbacks are sent/),
     });
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
   });
 });
 
@@ -248,20 +218,20 @@ describe("createOutcomePublisher callbacks", () => {
     });
     await outcomes.requestCompleted(completed(`${base}/hook`));
 
-    expect(received).toHaveLength(1);
-    expect(verified(received[0]!, [secrets[0]!])).toEqual({ ok: true, id: "req-0001" });
+    expect(server.received).toHaveLength(1);
+    expect(verified(server.received[0]!, [secrets[0]!])).toEqual({ ok: true, id: "req-0001" });
     expect(logs).toEqual([]);
   });
 
   it("logs a callback that keeps failing and still completes", async () => {
-    replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    server.replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
     const logs: string[] = [];
     const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m), {
       callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10, maxRetries: 1 },
     });
 
     await expect(outcomes.requestCompleted(completed(`${base}/hook`))).resolves.toBeUndefined();
-    expect(received).toHaveLength(2);
+    expect(server.received).toHaveLength(2);
     expect(logs).toEqual([
       expect.stringMatching(/callback for request req-0001 .* failed: HTTP 500 after 2 attempt/),
     ]);
@@ -272,7 +242,7 @@ describe("createOutcomePublisher callbacks", () => {
     const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m));
     await outcomes.requestCompleted(completed(`${base}/hook`));
 
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
     expect(logs).toEqual([expect.stringMatching(/req-0001: refusing callbackUrl with scheme "http"/)]);
   });
 
@@ -287,11 +257,11 @@ describe("createOutcomePublisher callbacks", () => {
         callback: { testOnly: { allowInsecureConnection: true } },
       },
     );
-    replies = [{ status: 200 }];
+    server.replies = [{ status: 200 }];
     await outcomes.requestCompleted(completed(undefined));
 
-    expect(received.map((r) => r.path)).toEqual([expect.stringMatching(/^\/api\/events\?/)]);
-    expect(received[0]!.headers["webhook-id"]).toBeUndefined();
+    expect(server.received.map((r) => r.path)).toEqual([expect.stringMatching(/^\/api\/events\?/)]);
+    expect(server.received[0]!.headers["webhook-id"]).toBeUndefined();
     expect(logs).toEqual([]);
   });
 });

@@ -1,48 +1,18 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { RequestView } from "../../shared/ledger/ledger";
 import { EventGridOutcomePublisher } from "../../shared/outcomes/eventGridOutcomePublisher";
+import { RecordingServer, type RecordedRequest } from "../support/recordingServer";
 
 /** A local stand-in for an Event Grid topic: records every request, answers from a script. */
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-type Reply = { status: number; headers?: Record<string, string> };
-
-let server: Server;
+let server: RecordingServer;
 let endpoint: string;
-let received: Received[];
-let replies: Reply[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({
-        method: req.method ?? "",
-        url: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-        at: Date.now(),
-      });
-      const reply = replies.shift() ?? { status: 200 };
-      res.writeHead(reply.status, reply.headers ?? {}).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/events`;
+  server = await RecordingServer.start();
+  endpoint = `${server.url}/api/events`;
 });
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
-  received = [];
-  replies = [];
+  server.reset();
 });
 
 const KEY = "topic-key-for-tests";
@@ -74,7 +44,7 @@ const completed: RequestView = {
   callbackUrl: "https://example.org/hooks/onboarding?sig=secret",
 };
 
-function events(r: Received): Record<string, unknown>[] {
+function events(r: RecordedRequest): Record<string, unknown>[] {
   return JSON.parse(r.body);
 }
 
@@ -82,10 +52,10 @@ describe("EventGridOutcomePublisher against a local topic endpoint", () => {
   it("sends table.replicating as a CloudEvents 1.0 batch with the topic key header", async () => {
     await publisher().tableReplicating({ ...link, table: orders, requestIds: ["r1", "r2"] });
 
-    expect(received).toHaveLength(1);
-    const [request] = received;
+    expect(server.received).toHaveLength(1);
+    const [request] = server.received;
     expect(request!.method).toBe("POST");
-    expect(request!.url).toMatch(/^\/api\/events\?api-version=/);
+    expect(request!.path).toMatch(/^\/api\/events\?api-version=/);
     expect(request!.headers["aeg-sas-key"]).toBe(KEY);
     expect(request!.headers["content-type"]).toBe("application/cloudevents-batch+json; charset=utf-8");
     const batch = events(request!);
@@ -107,8 +77,8 @@ describe("EventGridOutcomePublisher against a local topic endpoint", () => {
     await publisher().tableFailed(outcome);
     await publisher().tableFailed(outcome);
 
-    expect(received).toHaveLength(2);
-    const [first, second] = received.map((r) => events(r)[0]!);
+    expect(server.received).toHaveLength(2);
+    const [first, second] = server.received.map((r) => events(r)[0]!);
     expect(first).toMatchObject({
       type: "com.contoso.autopilot.synapselink.table.failed",
       subject: "/tables/dbo.Orders",
@@ -120,7 +90,7 @@ describe("EventGridOutcomePublisher against a local topic endpoint", () => {
   it("sends request.completed with the request as data, at the completion time, without the callback URL", async () => {
     await publisher().requestCompleted(completed);
 
-    const event = events(received[0]!)[0]!;
+    const event = events(server.received[0]!)[0]!;
     expect(event).toMatchObject({
       specversion: "1.0",
       type: "com.contoso.autopilot.synapselink.request.completed",
@@ -138,25 +108,25 @@ describe("EventGridOutcomePublisher against a local topic endpoint", () => {
       createdAt: completed.createdAt,
       updatedAt: completed.updatedAt,
     });
-    expect(received[0]!.body).not.toContain("sig=secret");
+    expect(server.received[0]!.body).not.toContain("sig=secret");
   });
 
   it("waits out a 429's Retry-After and delivers the same event once more", async () => {
-    replies = [{ status: 429, headers: { "Retry-After": "1" } }, { status: 200 }];
+    server.replies = [{ status: 429, headers: { "Retry-After": "1" } }, { status: 200 }];
     await publisher().tableReplicating({ ...link, table: orders, requestIds: ["r1"] });
 
-    expect(received).toHaveLength(2);
-    expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(900);
-    expect(events(received[1]!)[0]!.id).toBe(events(received[0]!)[0]!.id);
-    expect(received[1]!.body).toBe(received[0]!.body);
+    expect(server.received).toHaveLength(2);
+    expect(server.received[1]!.at - server.received[0]!.at).toBeGreaterThanOrEqual(900);
+    expect(events(server.received[1]!)[0]!.id).toBe(events(server.received[0]!)[0]!.id);
+    expect(server.received[1]!.body).toBe(server.received[0]!.body);
   });
 
   it("throws once the SDK's retries are spent", async () => {
-    replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    server.replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
     await expect(
       publisher(1).tableReplicating({ ...link, table: orders, requestIds: ["r1"] }),
     ).rejects.toMatchObject({ statusCode: 500 });
-    expect(received).toHaveLength(2);
+    expect(server.received).toHaveLength(2);
   });
 
   it("refuses a plain-http endpoint unless the test-only client option allows it", async () => {
@@ -164,6 +134,6 @@ describe("EventGridOutcomePublisher against a local topic endpoint", () => {
     await expect(production.tableReplicating({ ...link, table: orders, requestIds: ["r1"] })).rejects.toThrow(
       /allowInsecureConnection/,
     );
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
   });
 });

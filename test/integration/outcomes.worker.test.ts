@@ -1,5 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../shared/config";
 import type { Ledger, RequestView } from "../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
@@ -9,6 +7,7 @@ import { claimPendingRequests } from "../../shared/worker/claimPendingRequests";
 import { completeRequests } from "../../shared/worker/completeRequests";
 import { monitorTables } from "../../shared/worker/monitorTables";
 import { preflightLink } from "../../shared/worker/preflightLink";
+import { RecordingServer } from "../support/recordingServer";
 import { link, makeDeps, NOW, request } from "../unit/worker/workerTestKit";
 
 /**
@@ -16,37 +15,16 @@ import { link, makeDeps, NOW, request } from "../unit/worker/workerTestKit";
  * from configuration, against one local server that plays both the Event Grid topic and the receiver
  * of the request's callback.
  */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-let server: Server;
+let server: RecordingServer;
 let base: string;
-let received: Received[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({
-        path: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await RecordingServer.start();
+  base = server.url;
 });
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
-  received = [];
+  server.reset();
 });
 
 const SECRET = `whsec_${Buffer.from("worker-callback-secret").toString("base64")}`;
@@ -76,7 +54,7 @@ function outcomes(logs: string[]) {
 
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
 const events = () =>
-  received
+  server.received
     .filter((r) => r.path.startsWith("/api/events"))
     .flatMap((r) => JSON.parse(r.body) as Record<string, unknown>[]);
 
@@ -148,7 +126,7 @@ describe("outcomes published by the link worker's use cases", () => {
       time: done,
       data: { requestId: "r7", status: "PartiallySucceeded", updatedAt: done },
     });
-    const callbacks = received.filter((r) => r.path === "/hooks/done");
+    const callbacks = server.received.filter((r) => r.path === "/hooks/done");
     expect(callbacks).toHaveLength(1);
     expect(JSON.parse(callbacks[0]!.body)).toEqual(event!.data);
     const check = verify(
