@@ -1,5 +1,6 @@
 import type { LinkRef } from "../domain/linkRef";
 import { isTerminal, requestStatusOf } from "../domain/tableStatus";
+import type { RequestView } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface CompletionResult {
@@ -7,14 +8,17 @@ export interface CompletionResult {
   openRequests: number;
 }
 
-/** Closes every claimed request whose tables have all reached a final status, and reports it. */
+/**
+ * Closes every claimed request whose tables have all reached a final status, then reports them.
+ * Reports go out together: one slow callback receiver must not hold up the others.
+ */
 export async function completeRequests(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
   link: LinkRef,
   now: string,
 ): Promise<CompletionResult> {
   const { ledger, outcomes } = deps;
-  const completed: string[] = [];
+  const completed: RequestView[] = [];
   const open = await ledger.listOpenRequestIds(link);
   for (const requestId of open) {
     const request = await ledger.getRequest(requestId);
@@ -23,8 +27,12 @@ export async function completeRequests(
     if (!statuses.every(isTerminal)) continue;
     const status = requestStatusOf(statuses);
     await ledger.completeRequest(link, requestId, status, now);
-    await outcomes.requestCompleted({ ...request, status, updatedAt: now });
-    completed.push(requestId);
+    completed.push({ ...request, status, updatedAt: now });
   }
-  return { completedRequestIds: completed, openRequests: open.length - completed.length };
+  // The publisher logs its own failures; the ledger already holds the outcome.
+  await Promise.all(completed.map((view) => outcomes.requestCompleted(view)));
+  return {
+    completedRequestIds: completed.map((view) => view.requestId),
+    openRequests: open.length - completed.length,
+  };
 }
