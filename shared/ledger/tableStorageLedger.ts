@@ -262,39 +262,41 @@ export class TableStorageLedger implements Ledger {
     return "created";
   }
 
-  async getRequest(requestId: string): Promise<RequestView | undefined> {
+  /** One query for a request's partition: its head row and its table rows in the order asked. */
+  private async readRequest(
+    requestId: string,
+  ): Promise<{ head: RequestEntity; tables: RequestTableEntity[] } | undefined> {
     await this.ensureTable();
-    const rows = this.client.listEntities<TableEntity>({
+    let head: RequestEntity | undefined;
+    const tables: RequestTableEntity[] = [];
+    for await (const row of this.client.listEntities<TableEntity>({
       queryOptions: { filter: odata`PartitionKey eq ${requestPartition(requestId)}` },
-    });
-    let request: TableEntityResult<RequestEntity> | undefined;
-    const tables: (RequestTableView & { position: number })[] = [];
-    for await (const row of rows) {
-      if (row.rowKey === REQUEST_ROW) {
-        request = row as TableEntityResult<RequestEntity>;
-      } else {
-        const t = row as TableEntityResult<RequestTableEntity>;
-        tables.push({
-          schema: t.schema,
-          name: t.name,
-          status: t.status,
-          position: t.position,
-          ...(t.error ? { error: t.error } : {}),
-        });
-      }
+    })) {
+      if (row.rowKey === REQUEST_ROW) head = row as TableEntityResult<RequestEntity>;
+      else tables.push(row as TableEntityResult<RequestTableEntity>);
     }
-    if (!request) return undefined;
-    tables.sort((a, b) => a.position - b.position);
+    return head ? { head, tables: tables.sort((x, y) => x.position - y.position) } : undefined;
+  }
+
+  async getRequest(requestId: string): Promise<RequestView | undefined> {
+    const stored = await this.readRequest(requestId);
+    if (!stored) return undefined;
+    const { head, tables } = stored;
     return {
-      requestId: request.requestId,
-      workspace: request.workspace,
-      linkConnection: request.linkConnection,
-      action: request.action,
-      status: request.status,
-      tables: tables.map(({ position: _position, ...view }) => view),
-      createdAt: request.createdAt,
-      updatedAt: request.updatedAt,
-      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      requestId: head.requestId,
+      workspace: head.workspace,
+      linkConnection: head.linkConnection,
+      action: head.action,
+      status: head.status,
+      tables: tables.map((t) => ({
+        schema: t.schema,
+        name: t.name,
+        status: t.status,
+        ...(t.error ? { error: t.error } : {}),
+      })),
+      createdAt: head.createdAt,
+      updatedAt: head.updatedAt,
+      ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),
     };
   }
 
@@ -322,17 +324,9 @@ export class TableStorageLedger implements Ledger {
   }
 
   private async loadRequest(requestId: string): Promise<OnboardingRequest | undefined> {
-    const partitionKey = requestPartition(requestId);
-    let head: RequestEntity | undefined;
-    const tables: (RequestTableEntity & { position: number })[] = [];
-    for await (const row of this.client.listEntities<TableEntity>({
-      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
-    })) {
-      if (row.rowKey === REQUEST_ROW) head = row as TableEntityResult<RequestEntity>;
-      else tables.push(row as TableEntityResult<RequestTableEntity>);
-    }
-    if (!head) return undefined;
-    tables.sort((a, b) => a.position - b.position);
+    const stored = await this.readRequest(requestId);
+    if (!stored) return undefined;
+    const { head, tables } = stored;
     return {
       requestId: head.requestId,
       workspace: head.workspace,

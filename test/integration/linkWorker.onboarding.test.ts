@@ -1,26 +1,8 @@
-import { demoSeed, type SimSeed } from "../../dev/synapse-sim";
-import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import { demoSeed } from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
-import { LinkWorkerHarness } from "../support/linkWorkerHarness";
+import { useLinkWorkerHarness } from "../support/linkWorkerHarness";
 
-let azurite: RunningAzurite;
-let harness: LinkWorkerHarness | undefined;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-});
-
-async function start(seed: SimSeed = demoSeed(), settings = {}) {
-  harness = await LinkWorkerHarness.start(azurite.connectionString, { seed, settings });
-  return harness;
-}
+const start = useLinkWorkerHarness();
 
 describe("link worker: onboarding", () => {
   it("(a) adds a request's three tables with one edittables call and reports them Replicating", async () => {

@@ -1,35 +1,8 @@
-import { demoSeed, type SimSeed, type SimTimings } from "../../dev/synapse-sim";
-import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
-import type { WorkerSettings } from "../../shared/config";
+import { demoSeed, type SimSeed } from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
-import { LinkWorkerHarness } from "../support/linkWorkerHarness";
+import { useLinkWorkerHarness } from "../support/linkWorkerHarness";
 
-let azurite: RunningAzurite;
-let harness: LinkWorkerHarness | undefined;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-});
-
-async function start(
-  seed: SimSeed = demoSeed(),
-  settings: Partial<WorkerSettings> = {},
-  timings?: Partial<SimTimings>,
-) {
-  harness = await LinkWorkerHarness.start(azurite.connectionString, {
-    seed,
-    settings,
-    ...(timings ? { timings } : {}),
-  });
-  return harness;
-}
+const start = useLinkWorkerHarness();
 
 function stoppedDemoSeed(): SimSeed {
   const seed = demoSeed();

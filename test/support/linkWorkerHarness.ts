@@ -1,6 +1,13 @@
 import { TableClient } from "@azure/data-tables";
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
-import { startSynapseSim, type SimSeed, type SimTimings, type SynapseSim } from "../../dev/synapse-sim";
+import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import {
+  demoSeed,
+  startSynapseSim,
+  type SimSeed,
+  type SimTimings,
+  type SynapseSim,
+} from "../../dev/synapse-sim";
 import type { WorkerSettings } from "../../shared/config";
 import { getDependencies, resetDependencies } from "../../shared/dependencies";
 import { acceptOnboardingRequest } from "../../shared/intake/acceptOnboardingRequest";
@@ -144,4 +151,37 @@ export class LinkWorkerHarness {
     await this.sim.close();
     await this.ledgerTable.deleteTable().catch(() => undefined);
   }
+}
+
+/**
+ * Registers jest hooks for a test file: one Azurite for the file, a fresh harness per test (stopped
+ * after it). Returns the function a test calls to get its harness.
+ */
+export function useLinkWorkerHarness(): (
+  seed?: SimSeed,
+  settings?: Partial<WorkerSettings>,
+  timings?: Partial<SimTimings>,
+) => Promise<LinkWorkerHarness> {
+  let azurite: RunningAzurite | undefined;
+  let harness: LinkWorkerHarness | undefined;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+  afterEach(async () => {
+    await harness?.stop();
+    harness = undefined;
+  });
+  return async (seed = demoSeed(), settings = {}, timings) => {
+    if (!azurite)
+      throw new Error("useLinkWorkerHarness: Azurite is not running (call it at the top of the file)");
+    harness = await LinkWorkerHarness.start(azurite.connectionString, {
+      seed,
+      settings,
+      ...(timings ? { timings } : {}),
+    });
+    return harness;
+  };
 }
