@@ -106,7 +106,7 @@ export function actionTypeName(actionType: number): string {
   return ACTION_TYPE_NAMES.get(actionType) ?? `actionType ${actionType}`;
 }
 
-function isCompound(action: OrchestratorAction): action is CompoundAction {
+export function isCompound(action: OrchestratorAction): action is CompoundAction {
   return action.actionType === ActionType.WhenAll || action.actionType === ActionType.WhenAny;
 }
 

@@ -16,7 +16,17 @@ export {
   UnsupportedByReplayDriverError,
   type NonDeterminismDetails,
 } from "./errors";
-export type { DriverSnapshot, InstanceState, InstanceStatus, RuntimeStatus, WorkItem } from "./instanceState";
+export type {
+  DriverSnapshot,
+  InstanceState,
+  InstanceStatus,
+  LargePayload,
+  LargePayloadKind,
+  RuntimeStatus,
+  WorkItem,
+} from "./instanceState";
+export { carriedOverEventIndices, type CarryoverInput } from "./continueAsNewCarryover";
+export { DEFAULT_LARGE_PAYLOAD_BYTES, MAX_CUSTOM_STATUS_KB, customStatusSizeError } from "./payloadLimits";
 export {
   EventType,
   completedTaskId,

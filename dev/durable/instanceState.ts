@@ -3,9 +3,23 @@
  * Azure Table storage) to resume later. No closures, no Dates, no class instances.
  */
 import type { LeafAction, WireRetryOptions } from "./actions";
-import type { HistoryEvent } from "./historyEvents";
+import type { CompletionEvent, HistoryEvent } from "./historyEvents";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "ContinuedAsNew" | "Failed" | "Terminated";
+
+/** What crossed the payload threshold (`largePayloadBytes`): where DTFx on Azure Storage would spill to blobs. */
+export type LargePayloadKind =
+  "orchestrationInput" | "continueAsNewInput" | "activityInput" | "activityResult";
+
+export interface LargePayload {
+  kind: LargePayloadKind;
+  /** The activity's name, or the orchestration's for orchestration inputs. */
+  name: string;
+  /** UTF-8 bytes of the JSON text. */
+  bytes: number;
+  /** 1-based execution (1 + number of continueAsNew) it happened in. */
+  execution: number;
+}
 
 /** What `getStatus()` returns (shaped like the extension's status-query response, §10.3). */
 export interface InstanceStatus {
@@ -24,6 +38,8 @@ export interface InstanceStatus {
   executions: number;
   /** History event count of each execution (the last one still growing). */
   historyLengths: number[];
+  /** Payloads over `largePayloadBytes` since the instance was (re)started, oldest first, at most 100. */
+  largePayloads: LargePayload[];
 }
 
 /** An action the orchestrator produced in an earlier episode, with the DTFx id it got (if it takes one, §8.2). */
@@ -89,6 +105,8 @@ export interface InstanceState {
   retryUnits: Record<string, RetryUnitState>;
   /** Set when the instance can never progress (JS waits for something DTFx will not send). */
   stuck?: string;
+  /** See `InstanceStatus.largePayloads` (optional: snapshots written before it existed lack it). */
+  largePayloads?: LargePayload[];
 }
 
 interface WorkItemBase {
@@ -106,7 +124,12 @@ export type WorkItem =
   | (WorkItemBase & { kind: "start" })
   | (WorkItemBase & { kind: "activity"; taskId: number; functionName: string; input: unknown })
   | (WorkItemBase & { kind: "timer"; timerId: number; fireAt: string })
-  | (WorkItemBase & { kind: "event"; name: string; data: unknown });
+  | (WorkItemBase & { kind: "event"; name: string; data: unknown })
+  /**
+   * An activity that already ran but whose outcome could not join the batch it ran in (batchEvents: a retry
+   * failure only heads a batch); delivered as it is, without running the activity again.
+   */
+  | (WorkItemBase & { kind: "completed"; event: CompletionEvent });
 
 /** Everything needed to recreate a driver with `importState()`. */
 export interface DriverSnapshot {
@@ -140,6 +163,7 @@ export function toInstanceStatus(state: InstanceState): InstanceStatus {
     lastUpdatedTime: new Date(state.lastUpdatedAt).toISOString(),
     executions: state.executions,
     historyLengths: [...state.finishedHistoryLengths, state.history.length],
+    largePayloads: [...(state.largePayloads ?? [])],
   };
   if (state.error !== undefined) status.error = state.error;
   return status;

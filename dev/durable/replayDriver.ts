@@ -1,8 +1,9 @@
 /**
  * Replay driver: plays the Durable extension + DTFx for the REAL registered durable-functions 3.x handlers
  * (protocol §8). It builds the history, invokes the registered orchestrator callback with the trigger payload of
- * §3, reads the returned actions, runs activities and appends the events DTFx would append. One event is delivered
- * per episode (a legal DTFx schedule that keeps the id interleaving exact), in virtual-time order.
+ * §3, reads the returned actions, runs activities and appends the events DTFx would append. By default one event is
+ * delivered per episode (a legal DTFx schedule that keeps the id interleaving exact), in virtual-time order;
+ * `batchEvents` delivers everything due at once, like DTFx batches messages.
  */
 import { format } from "node:util";
 import { InvocationContext } from "@azure/functions";
@@ -20,6 +21,7 @@ import {
   leavesOfState,
   stableStringify,
 } from "./actions";
+import { carriedOverEventIndices } from "./continueAsNewCarryover";
 import { NonDeterminismError, StuckOrchestrationError, UnsupportedByReplayDriverError } from "./errors";
 import { type FunctionRegistry, type RegisteredFunction, triggerBindingOf } from "./functionsCoreStandIn";
 import { type CompletionEvent, EventType, completedTaskId, historyEvent } from "./historyEvents";
@@ -27,6 +29,7 @@ import {
   type DriverSnapshot,
   type InstanceState,
   type InstanceStatus,
+  type LargePayloadKind,
   type RuntimeStatus,
   type WorkItem,
   hasOpenTasks,
@@ -34,6 +37,13 @@ import {
   jsonClone,
   toInstanceStatus,
 } from "./instanceState";
+import {
+  DEFAULT_LARGE_PAYLOAD_BYTES,
+  MAX_LARGE_PAYLOAD_ENTRIES,
+  customStatusSizeError,
+  describeLargePayload,
+  jsonBytes,
+} from "./payloadLimits";
 import { decideAfterFailure } from "./retryPolicy";
 import { withTrappedWallClock } from "./wallClockTrap";
 
@@ -57,6 +67,33 @@ export interface ReplayDriverOptions {
    * is caught deterministically (default true). Activities always see the real clock.
    */
   trapWallClock?: boolean;
+  /**
+   * What continueAsNew does with events the old execution did not consume (default "carryOver", as DTFx on Azure
+   * Storage with `EventBehaviourForContinueAsNew = Carryover`): queued events are delivered to the new execution,
+   * and an `EventRaised` that DTFx processes after the shim reached the `ContinueAsNew` action (typically the event
+   * that won a `Task.any` whose timer JS cancelled, azure-functions-durable-extension #2606) is copied into the new
+   * execution's first episode, so the SDK sees it again. "drop" discards both (the driver's earlier behaviour).
+   */
+  continueAsNewEvents?: "carryOver" | "drop";
+  /**
+   * Deliver, in one episode, every event of an instance that is due when its first one is delivered (default
+   * false: one event per episode). Like DTFx, which hands an orchestration all its queued messages at once. A
+   * retry failure (or retry timer) only ever heads a batch, so ids stay in the order the JS SDK allocates them.
+   */
+  batchEvents?: boolean;
+  /**
+   * Also deliver the `TimerFired` of a cancelled timer at its fireAt, as Azure Storage does (DTFx and the JS SDK
+   * ignore it; it costs an episode). Default false: cancelled timers are never delivered.
+   */
+  deliverCancelledTimers?: boolean;
+  /**
+   * Orchestration inputs (start and continueAsNew), activity inputs and activity results larger than this many
+   * UTF-8 bytes of JSON are listed in `largePayloads` and logged as warnings (default 65_536, the Azure Storage
+   * queue message limit).
+   */
+  largePayloadBytes?: number;
+  /** Fail the instance when a payload exceeds `largePayloadBytes`, instead of only reporting it (default false). */
+  failOnLargePayloads?: boolean;
 }
 
 export interface RunOptions {
@@ -101,6 +138,11 @@ export class ReplayDriver {
   private readonly maxEpisodes: number;
   private readonly onLog: ReplayDriverOptions["onLog"];
   private readonly trapWallClock: boolean;
+  private readonly continueAsNewEvents: "carryOver" | "drop";
+  private readonly batchEvents: boolean;
+  private readonly deliverCancelledTimers: boolean;
+  private readonly largePayloadBytes: number;
+  private readonly failOnLargePayloads: boolean;
 
   private clock: number;
   private seq = 0;
@@ -119,6 +161,11 @@ export class ReplayDriver {
     this.maxEpisodes = options.maxEpisodes ?? 100_000;
     this.onLog = options.onLog;
     this.trapWallClock = options.trapWallClock ?? true;
+    this.continueAsNewEvents = options.continueAsNewEvents ?? "carryOver";
+    this.batchEvents = options.batchEvents ?? false;
+    this.deliverCancelledTimers = options.deliverCancelledTimers ?? false;
+    this.largePayloadBytes = options.largePayloadBytes ?? DEFAULT_LARGE_PAYLOAD_BYTES;
+    this.failOnLargePayloads = options.failOnLargePayloads ?? false;
   }
 
   /** Virtual clock, epoch ms. */
@@ -174,19 +221,23 @@ export class ReplayDriver {
         nextId: 0,
         tasks: {},
         retryUnits: {},
+        largePayloads: [],
       };
       this.instances.set(instanceId, state);
       this.dropQueuedWork(instanceId);
       this.beginExecution(state);
-      await this.episode(state, undefined);
+      // The extension accepts any input; with failOnLargePayloads the instance fails before its first episode.
+      if (this.checkPayload(state, "orchestrationInput", state.name, input)) return instanceId;
+      await this.episode(state, []);
       return instanceId;
     });
   }
 
   /**
    * Queues `EventRaised` at the current virtual time. Unknown id → throws like the client's 404; a terminal
-   * instance → ignored like HTTP 410. The event is appended to history even if nobody waits for it yet: the JS SDK
-   * buffers it (`deferredTasks`) and hands it to the next `waitForExternalEvent(name)`, in FIFO order.
+   * instance → ignored like HTTP 410. The event is appended to history when delivered, whoever waits: a still-open
+   * `waitForExternalEvent(name)` gets it (the newest one first), otherwise the JS SDK buffers it (`deferredTasks`)
+   * for the next wait, in FIFO order.
    */
   raiseEvent(instanceId: string, eventName: string, data?: unknown): void {
     const state = this.requireInstance(instanceId);
@@ -268,7 +319,8 @@ export class ReplayDriver {
   }
 
   /**
-   * Delivers queued work in virtual-time order, one event per episode, until the queue is empty, `until()` returns
+   * Delivers queued work in virtual-time order, one event per episode (or a batch, `batchEvents`), until the queue
+   * is empty, `until()` returns
    * true, or the next item lies beyond `maxVirtualMs`. Throws NonDeterminismError / StuckOrchestrationError /
    * UnsupportedByReplayDriverError (the affected instance is marked accordingly first).
    */
@@ -302,37 +354,84 @@ export class ReplayDriver {
     if (state === undefined || isTerminal(state) || state.generation !== item.generation) return "delivered";
     this.advanceTo(item.at);
 
-    let event: CompletionEvent;
-    switch (item.kind) {
-      case "start":
-        // First episode of a continued-as-new execution; its history was set up at the transition.
-        await this.episode(state, undefined);
-        return "delivered";
-      case "activity":
-        event = await this.executeActivity(state, item);
-        // The instance may have been terminated while the activity ran.
-        if (isTerminal(state) || state.generation !== item.generation) return "delivered";
-        break;
-      case "timer": {
-        const task = state.tasks[item.timerId];
-        if (task?.kind !== "timer" || task.cancelled) return "delivered";
-        event = historyEvent.timerFired(this.clock, item.timerId, item.fireAt);
-        break;
-      }
-      case "event":
-        event = historyEvent.eventRaised(this.clock, item.name, item.data);
-        break;
+    if (item.kind === "start") {
+      // First episode of a continued-as-new execution; its history was set up at the transition.
+      await this.episode(state, []);
+      return "delivered";
     }
-    state.history.push(historyEvent.orchestratorStarted(this.clock), event);
-    const closed = completedTaskId(event);
-    const closedTask = closed === undefined ? undefined : state.tasks[closed];
-    if (closedTask !== undefined) closedTask.open = false;
-    await this.episode(state, event);
+    const events: CompletionEvent[] = [];
+    for (let next: WorkItem | undefined = item; next !== undefined;) {
+      const event = await this.completionOf(state, next);
+      // The instance may have been terminated (or failed by a payload check) while an activity ran.
+      if (isTerminal(state) || state.generation !== item.generation) return "delivered";
+      if (event !== undefined) {
+        if (events.length > 0 && this.allocatesRetryIds(state, event)) {
+          // JS allocates retry ids while it processes the event, before user code resumes on later events; the
+          // driver allocates them before the episode's new leaves. Both agree only if such an event heads a batch.
+          const { at, seq, instanceId, generation } = next;
+          this.queue.push({ kind: "completed", at, seq, instanceId, generation, event });
+          break;
+        }
+        events.push(event);
+      }
+      next = this.batchEvents ? this.takeDueItem(state, item.at) : undefined;
+    }
+    if (events.length === 0) return "delivered";
+
+    state.history.push(historyEvent.orchestratorStarted(this.clock), ...events);
+    for (const event of events) {
+      const closed = completedTaskId(event);
+      const closedTask = closed === undefined ? undefined : state.tasks[closed];
+      if (closedTask !== undefined) closedTask.open = false;
+    }
+    await this.episode(state, events);
     return "delivered";
   }
 
-  /** §8.1 steps 2–8 for one episode. The history already ends with OrchestratorStarted + the delivered event. */
-  private async episode(state: InstanceState, delivered: CompletionEvent | undefined): Promise<void> {
+  /** The history event a work item delivers, or undefined when it delivers nothing (stale or cancelled timer). */
+  private async completionOf(state: InstanceState, item: WorkItem): Promise<CompletionEvent | undefined> {
+    switch (item.kind) {
+      case "start":
+        return undefined;
+      case "activity":
+        return this.executeActivity(state, item);
+      case "completed":
+        return { ...item.event, Timestamp: new Date(this.clock).toISOString() };
+      case "timer": {
+        const task = state.tasks[item.timerId];
+        if (task?.kind !== "timer") return undefined;
+        // A cancelled timer's TimerFired is only delivered with deliverCancelledTimers (DTFx ignores it).
+        if (task.cancelled && !this.deliverCancelledTimers) return undefined;
+        return historyEvent.timerFired(this.clock, item.timerId, item.fireAt);
+      }
+      case "event":
+        return historyEvent.eventRaised(this.clock, item.name, item.data);
+    }
+  }
+
+  /** Removes and returns the instance's next item due by `at` (current generation, not a start), if any. */
+  private takeDueItem(state: InstanceState, at: number): WorkItem | undefined {
+    let best: WorkItem | undefined;
+    for (const w of this.queue) {
+      if (w.instanceId !== state.instanceId || w.generation !== state.generation) continue;
+      if (w.kind === "start" || w.at > at) continue;
+      if (best === undefined || w.at < best.at || (w.at === best.at && w.seq < best.seq)) best = w;
+    }
+    if (best !== undefined) this.queue.splice(this.queue.indexOf(best), 1);
+    return best;
+  }
+
+  /** A retry attempt's failure, or a retry timer with attempts left: processing it allocates ids (§8.2). */
+  private allocatesRetryIds(state: InstanceState, event: CompletionEvent): boolean {
+    const id = completedTaskId(event);
+    const task = id === undefined ? undefined : state.tasks[id];
+    if (task?.retryUnit === undefined) return false;
+    if (event.EventType === EventType.TaskFailed) return true;
+    return event.EventType === EventType.TimerFired && task.kind === "timer" && task.lastAttempt !== true;
+  }
+
+  /** §8.1 steps 2–8 for one episode. The history already ends with OrchestratorStarted + the delivered events. */
+  private async episode(state: InstanceState, delivered: readonly CompletionEvent[]): Promise<void> {
     const generation = state.generation;
     const payload = this.buildPayload(state);
     let first: Invocation;
@@ -352,6 +451,14 @@ export class ReplayDriver {
     if (state.generation !== generation || isTerminal(state)) return;
 
     const { state: result, failed } = first;
+    // The extension's shim calls SetCustomStatus before it replays any action; over 16 KB that throws and the
+    // orchestration fails (the custom status keeps its previous value).
+    const statusError =
+      result.customStatus === undefined ? undefined : customStatusSizeError(result.customStatus);
+    if (statusError !== undefined) {
+      this.failInstance(state, `Orchestrator function '${state.name}' failed: ${statusError}`);
+      return;
+    }
     const leaves = leavesOfState(result);
     try {
       this.checkAgainstHistory(state, leaves);
@@ -366,7 +473,8 @@ export class ReplayDriver {
     this.applyCancellations(state, leaves);
 
     // §8.1 step 5: ids allocated while the SDK processed the delivered event come before any new leaf.
-    const newlyStuck = delivered === undefined ? false : this.retryBookkeeping(state, delivered);
+    let newlyStuck = false;
+    for (const event of delivered) newlyStuck = this.retryBookkeeping(state, event) || newlyStuck;
     // Step 6: new leaves, ids in order.
     try {
       for (let index = state.leaves.length; index < leaves.length && !isTerminal(state); index++) {
@@ -401,7 +509,9 @@ export class ReplayDriver {
       return;
     }
     if (continueAsNew !== undefined) {
-      this.continueAsNew(state, decodeActionInput(continueAsNew.input));
+      const input = decodeActionInput(continueAsNew.input);
+      if (this.checkPayload(state, "continueAsNewInput", state.name, input)) return;
+      this.continueAsNew(state, input, result);
       return;
     }
     state.runtimeStatus = "Completed";
@@ -572,7 +682,8 @@ export class ReplayDriver {
       task.cancelled = true;
       task.open = false;
       const timerId = recorded.taskId;
-      // Never delivered (real Azure Storage would still deliver a TimerFired that DTFx ignores).
+      // Real Azure Storage still delivers a TimerFired that DTFx ignores; only deliverCancelledTimers keeps it.
+      if (this.deliverCancelledTimers) return;
       this.queue = this.queue.filter(
         (w) => !(w.instanceId === state.instanceId && w.kind === "timer" && w.timerId === timerId),
       );
@@ -637,6 +748,8 @@ export class ReplayDriver {
       );
       return;
     }
+    // Checked once per call, not per retry attempt: every attempt re-sends the same input.
+    if (this.checkPayload(state, "activityInput", leaf.functionName, leaf.input)) return;
     const taskId = this.newTaskAttempt(state, leaf.functionName, leaf.input, retryUnit);
     state.leaves.push({ action: leaf, taskId });
   }
@@ -762,6 +875,8 @@ export class ReplayDriver {
       if (registered === undefined) throw new Error(`activity '${functionName}' is not registered`);
       // String inputs arrive JSON-encoded (§6); the activity gets the original value.
       const result = await registered.callback(decodeActionInput(item.input), context);
+      // With failOnLargePayloads this fails the instance; step() then delivers nothing.
+      this.checkPayload(state, "activityResult", functionName, result);
       return historyEvent.taskCompleted(this.clock, taskId, jsonClone(result));
     } catch (err) {
       const details = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -792,10 +907,28 @@ export class ReplayDriver {
   }
 
   /**
-   * Fresh history and id counter; queued completions AND pending external events of the old execution are dropped
-   * (the JS API has no preserveUnprocessedEvents, §12.2). Custom status carries over (§7).
+   * Fresh history and id counter. Queued completions of the old execution are dropped (DTFx discards messages for
+   * an older execution id). External events depend on `continueAsNewEvents`: with "carryOver" (DTFx on Azure
+   * Storage) the events processed after the shim reached `ContinueAsNew` go into the new execution's first
+   * episode and queued ones are delivered to the new execution (the client raises events to the instance, not to
+   * an execution: `RaiseEventInternalAsync` clears the execution id); with "drop" both are discarded (the JS API
+   * has no preserveUnprocessedEvents, §12.2). Custom status carries over (§7).
    */
-  private continueAsNew(state: InstanceState, input: unknown): void {
+  private continueAsNew(state: InstanceState, input: unknown, result: WireOrchestratorState): void {
+    const carryOver = this.continueAsNewEvents === "carryOver";
+    const carried = carryOver
+      ? carriedOverEventIndices({
+          history: state.history,
+          actions: result.actions[0] ?? [],
+          leaves: state.leaves,
+          tasks: state.tasks,
+        }).map((index) => ({ ...jsonClone(state.history[index]!), IsPlayed: false }))
+      : [];
+    const queuedEvents = carryOver
+      ? this.queue
+          .filter((w) => w.instanceId === state.instanceId && w.kind === "event")
+          .sort((a, b) => a.at - b.at || a.seq - b.seq)
+      : [];
     state.history.push(historyEvent.executionCompleted(this.clock, "ContinuedAsNew", null));
     state.finishedHistoryLengths.push(state.history.length);
     this.dropQueuedWork(state.instanceId);
@@ -804,6 +937,8 @@ export class ReplayDriver {
     state.input = input ?? null;
     state.output = null;
     this.beginExecution(state);
+    // DTFx: OrchestratorStarted, ExecutionStarted, the carried-over events, (OrchestratorCompleted).
+    state.history.push(...carried);
     // Like DTFx (which sends the new execution an ExecutionStarted message), the new execution's first episode
     // is queued work: run() delivers it, counts it against maxEpisodes and checks until() around it.
     this.enqueue({
@@ -812,6 +947,34 @@ export class ReplayDriver {
       instanceId: state.instanceId,
       generation: state.generation,
     });
+    // Behind the start, in their original order.
+    for (const event of queuedEvents) {
+      this.enqueue({ ...event, at: Math.max(event.at, this.clock), generation: state.generation });
+    }
+  }
+
+  /**
+   * Records a payload over `largePayloadBytes` (and logs a warning). With `failOnLargePayloads` the instance is
+   * failed and true is returned: the caller must not go on with it.
+   */
+  private checkPayload(state: InstanceState, kind: LargePayloadKind, name: string, value: unknown): boolean {
+    const bytes = jsonBytes(value);
+    if (bytes <= this.largePayloadBytes) return false;
+    const list = (state.largePayloads ??= []);
+    if (list.length < MAX_LARGE_PAYLOAD_ENTRIES)
+      list.push({ kind, name, bytes, execution: state.executions });
+    const description = describeLargePayload(kind, name, bytes, this.largePayloadBytes);
+    this.onLog?.(
+      state.instanceId,
+      "warning",
+      `replay driver: ${description}; Azure Storage would move it to a blob, and every replay would read it back.`,
+    );
+    if (!this.failOnLargePayloads) return false;
+    this.failInstance(
+      state,
+      `Orchestrator function '${state.name}' failed: payload too large (failOnLargePayloads): ${description}.`,
+    );
+    return true;
   }
 
   private failInstance(state: InstanceState, message: string): void {

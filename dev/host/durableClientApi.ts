@@ -9,7 +9,7 @@
  * | Request                                            | Answer                                                        |
  * | -------------------------------------------------- | ------------------------------------------------------------- |
  * | `POST orchestrators/{name}[/{instanceId}]`         | 202 + management payload; 400 unknown orchestrator / bad JSON;|
- * |                                                    | 409 when the id is Pending / Running (NonRunningStates)       |
+ * |                                                    | 500 when the id is Pending / Running (NonRunningStates)       |
  * | `GET instances/{id}`                               | 200 (Completed/Failed/Terminated) or 202 (Pending/Running); 404 |
  * | `GET instances/`                                   | 200 list; filters `runtimeStatus`, `createdTimeFrom/To`, `top`  |
  * | `POST instances/{id}/raiseEvent/{event}`           | 202; 404 unknown; 410 terminal                                |
@@ -17,6 +17,8 @@
  * | `DELETE instances/{id}`                            | 200 `{instancesDeleted: 1}`; 404                              |
  * | `DELETE instances/?createdTimeFrom=...`            | 200 `{instancesDeleted: n}`; 404 when n = 0; 400 without from |
  * | `suspend`, `resume`, `rewind`, `entities/...`      | 501 (the replay driver does not support them)                 |
+ *
+ * Like the extension's `HttpApiHandler`, every 404 has an empty body.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -103,6 +105,23 @@ function json(status: number, body: unknown, headers?: Record<string, string>): 
 
 function message(status: number, text: string): Reply {
   return json(status, { Message: text });
+}
+
+/** The extension answers every 404 with `request.CreateResponse(HttpStatusCode.NotFound)`: no body. */
+const NOT_FOUND: Reply = { status: 404 };
+
+/**
+ * What the extension answers a start on a Pending / Running id: Azure Storage's `CreateTaskOrchestrationAsync`
+ * throws `OrchestrationAlreadyExistsException` (dedupe statuses from `overridableExistingInstanceStates =
+ * NonRunningStates`), which `HttpApiHandler` turns into a 500 through its catch-all (`CreateErrorResponse`).
+ */
+function alreadyExists(runtimeStatus: RuntimeStatus): Reply {
+  return json(500, {
+    Message: "Something went wrong while processing your request",
+    ExceptionMessage: `An Orchestration instance with the status ${runtimeStatus} already exists.`,
+    ExceptionType: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    StackTrace: null,
+  });
 }
 
 function errorText(error: unknown): string {
@@ -247,10 +266,7 @@ export function createDurableClientApiHandler(
       const existing = driver.getStatus(instanceId);
       if (existing !== undefined && !TERMINAL.has(existing.runtimeStatus)) {
         // overridableExistingInstanceStates = NonRunningStates (protocol §11.6).
-        return message(
-          409,
-          `An orchestration instance with ID '${instanceId}' already exists and is ${existing.runtimeStatus}.`,
-        );
+        return alreadyExists(existing.runtimeStatus);
       }
       pump.syncClock();
       try {
@@ -259,7 +275,8 @@ export function createDurableClientApiHandler(
         if (/doesn't exist, is disabled, or is not an orchestrator function/.test(errorText(error))) {
           return message(400, errorText(error));
         }
-        if (/already exists/.test(errorText(error))) return message(409, errorText(error));
+        // Not reachable while start runs inside pump.exclusive (checked above); kept as the same answer.
+        if (/already exists/.test(errorText(error))) return alreadyExists("Running");
         // The instance was created and its first episode failed (it is marked Failed): still accepted, like the
         // extension, whose start only enqueues the ExecutionStarted message.
         reportError(error);
@@ -273,7 +290,7 @@ export function createDurableClientApiHandler(
 
   function getInstance(instanceId: string, params: URLSearchParams): Reply {
     const status = driver.getStatus(instanceId);
-    if (status === undefined) return message(404, `No instance with ID '${instanceId}' found.`);
+    if (status === undefined) return NOT_FOUND;
     const history = boolParam(params, "showHistory", false)
       ? driver.getHistory(instanceId).map((event) => ({
           ...event,
@@ -313,7 +330,7 @@ export function createDurableClientApiHandler(
   async function raiseEvent(req: IncomingMessage, instanceId: string, eventName: string): Promise<Reply> {
     const data = parseJsonBody(await readBody(req));
     const status = driver.getStatus(instanceId);
-    if (status === undefined) return message(404, `No instance with ID '${instanceId}' found.`);
+    if (status === undefined) return NOT_FOUND;
     if (TERMINAL.has(status.runtimeStatus)) {
       return message(
         410,
@@ -328,7 +345,7 @@ export function createDurableClientApiHandler(
 
   function terminate(instanceId: string, params: URLSearchParams): Reply {
     const status = driver.getStatus(instanceId);
-    if (status === undefined) return message(404, `No instance with ID '${instanceId}' found.`);
+    if (status === undefined) return NOT_FOUND;
     if (TERMINAL.has(status.runtimeStatus)) {
       return message(410, `The instance '${instanceId}' is already ${status.runtimeStatus}.`);
     }
@@ -358,18 +375,14 @@ export function createDurableClientApiHandler(
 
   async function purgeOne(instanceId: string): Promise<Reply> {
     const deleted = await purge((s) => s.instanceId === instanceId);
-    return deleted === 0
-      ? message(404, `No instance with ID '${instanceId}' found.`)
-      : json(200, { instancesDeleted: deleted });
+    return deleted === 0 ? NOT_FOUND : json(200, { instancesDeleted: deleted });
   }
 
   async function purgeMany(params: URLSearchParams): Promise<Reply> {
     const filter = parseFilter(params);
     if (filter.from === undefined) throw new HttpApiError(400, "Please provide value for createdTimeFrom.");
     const deleted = await purge((s) => matchesFilter(s, filter));
-    return deleted === 0
-      ? message(404, "No instances matched the filter.")
-      : json(200, { instancesDeleted: deleted });
+    return deleted === 0 ? NOT_FOUND : json(200, { instancesDeleted: deleted });
   }
 
   async function route(req: IncomingMessage, method: string, segments: string[], params: URLSearchParams) {
@@ -403,7 +416,7 @@ export function createDurableClientApiHandler(
     }
     if (lowerHead === "entities")
       return message(501, "Entities are not supported by the local replay driver.");
-    return message(404, `No durable API route for ${method} ${segments.join("/")}.`);
+    return NOT_FOUND;
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {

@@ -192,6 +192,17 @@ describe("dev host: durable client API with the real DurableClient", () => {
     await expect(h.client.getStatus("nobody")).rejects.toThrow(/replied with HTTP 404/);
   });
 
+  it("an unknown instance id gets a 404 with an empty body, as from the extension", async () => {
+    const h = await setup();
+    const raw = await fetch(`${h.api.rpcBaseUrl}instances/nobody`);
+    expect(raw.status).toBe(404);
+    expect(await raw.text()).toBe("");
+    // Without a body the client's message has no "Details" part; durableClientScheduler only looks for "404".
+    await expect(h.client.getStatus("nobody")).rejects.toThrow(
+      /^DurableClient error: Durable Functions extension replied with HTTP 404 response\. [^]*: nobody\.$/,
+    );
+  });
+
   it("raiseEvent reaches an orchestration waiting for the event", async () => {
     const h = await setup();
     await h.client.startNew("devHostApproval", { instanceId: "approve-1" });
@@ -251,14 +262,22 @@ describe("dev host: durable client API with the real DurableClient", () => {
     await expect(h.client.terminate("ghost", "why")).rejects.toThrow("No instance with ID 'ghost' found.");
   });
 
-  it("starting an instance id that is still Running is refused with 409", async () => {
+  it("starting an instance id that is still Running is refused with the extension's 500", async () => {
     const h = await setup();
     await h.client.startNew("devHostApproval", { instanceId: "single" });
     await h.api.pump.idle();
 
     await expect(h.client.startNew("devHostApproval", { instanceId: "single" })).rejects.toThrow(
-      /unexpected status code: 409/,
+      /unexpected status code: 500\. Details: .*An Orchestration instance with the status Running already exists\./,
     );
+    const raw = await fetch(`${h.api.rpcBaseUrl}orchestrators/devHostApproval/single`, { method: "POST" });
+    expect(raw.status).toBe(500);
+    expect(await raw.json()).toEqual({
+      Message: "Something went wrong while processing your request",
+      ExceptionMessage: "An Orchestration instance with the status Running already exists.",
+      ExceptionType: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+      StackTrace: null,
+    });
     expect((await h.client.getStatus("single")).runtimeStatus).toBe("Running");
   });
 

@@ -162,29 +162,56 @@ test("SDK quirk: with two simultaneous waiters for one name, the first event goe
   expect(driver.getStatus("two")?.output).toEqual({ a: 2, b: 1 });
 });
 
-test.each([
-  ["delivered to the old execution but never awaited", false],
-  ["still queued when the execution continues as new", true],
-])("continueAsNew: an event %s does not reach the new execution", async (_label, queuedAtTransition) => {
-  const driver = new ReplayDriver({ registry });
+/** ContinueOnce with an event raised either while its activity runs (0 s) or queued behind its completion (+1 s). */
+async function continueOnceWithEarlyPing(
+  mode: "carryOver" | "drop",
+  queuedAtTransition: boolean,
+): Promise<ReplayDriver> {
+  const driver = new ReplayDriver({ registry, continueAsNewEvents: mode });
   await driver.startNew("ContinueOnce", { instanceId: "can", input: 0 });
   // The activity completes at +1 s. Raised at 0 s the event lands in execution 0's history (buffered, unused);
   // raised at +1 s it is queued behind the activity completion that triggers the continue-as-new.
   if (queuedAtTransition) driver.advanceTo(START + 1000);
   driver.raiseEvent("can", "ping", "too early");
   await driver.run();
+  return driver;
+}
 
-  let status = driver.getStatus("can");
-  expect(status).toMatchObject({ runtimeStatus: "Running", executions: 2, input: 1 });
-  expect(status?.customStatus).toBe("from generation 0"); // carried over (DTFx carryOverStatus)
+test.each(["carryOver", "drop"] as const)(
+  "continueAsNew (%s): an event delivered to the old execution but never awaited does not reach the new one",
+  async (mode) => {
+    const driver = await continueOnceWithEarlyPing(mode, false);
+    let status = driver.getStatus("can");
+    expect(status).toMatchObject({ runtimeStatus: "Running", executions: 2, input: 1 });
+    expect(status?.customStatus).toBe("from generation 0"); // carried over (DTFx carryOverStatus)
+    expect(driver.isIdle("can")).toBe(true);
+    expect(driver.getHistory("can").some((e) => e.EventType === 15)).toBe(false);
+
+    driver.raiseEvent("can", "ping", "on time");
+    await driver.run();
+    status = driver.getStatus("can");
+    expect(status).toMatchObject({ runtimeStatus: "Completed", output: { generation: 1, ping: "on time" } });
+    expect(status?.historyLengths).toHaveLength(2);
+  },
+);
+
+test("continueAsNew (carryOver, the default): an event still queued at the transition reaches the new execution", async () => {
+  const driver = await continueOnceWithEarlyPing("carryOver", true);
+  const status = driver.getStatus("can");
+  expect(status).toMatchObject({
+    runtimeStatus: "Completed",
+    executions: 2,
+    output: { generation: 1, ping: "too early" },
+  });
+  // Delivered in the new execution's second episode, after its ExecutionStarted episode.
+  expect(driver.getHistory("can").map((e) => e.EventType)).toEqual([12, 0, 13, 12, 15, 13, 1]);
+});
+
+test("continueAsNew (drop): an event still queued at the transition is discarded", async () => {
+  const driver = await continueOnceWithEarlyPing("drop", true);
+  expect(driver.getStatus("can")).toMatchObject({ runtimeStatus: "Running", executions: 2, input: 1 });
   expect(driver.isIdle("can")).toBe(true);
   expect(driver.getHistory("can").some((e) => e.EventType === 15)).toBe(false);
-
-  driver.raiseEvent("can", "ping", "on time");
-  await driver.run();
-  status = driver.getStatus("can");
-  expect(status).toMatchObject({ runtimeStatus: "Completed", output: { generation: 1, ping: "on time" } });
-  expect(status?.historyLengths).toHaveLength(2);
 });
 
 test("run({ until }) stops after the episode that satisfies the predicate", async () => {
