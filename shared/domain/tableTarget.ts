@@ -11,7 +11,13 @@ export interface TableTarget extends TableName {
   distribution: Distribution;
   /** Required for `Hash`, ignored otherwise. */
   distributionColumn?: string;
-  structure: Structure;
+  /**
+   * Only when the request or a routing rule asks for one. Without it the app sends no
+   * `structureOptions` and the service applies its own default (a recorded real session shows it
+   * stores and returns none); the structure strings have no recorded evidence
+   * (docs/synapse-service-strings.md).
+   */
+  structure?: Structure;
 }
 
 /** What a caller may leave out; filled from rule or app defaults. */
@@ -19,12 +25,13 @@ export type TableTargetRequest = Partial<TableTarget>;
 
 export interface TargetDefaults {
   distribution: Distribution;
-  structure: Structure;
+  /** A routing rule's structure; the app itself has no structure default. */
+  structure?: Structure;
 }
 
+/** Round robin is what the recorded real sessions sent and got back (`Round_RoBin`). */
 export const APP_TARGET_DEFAULTS: TargetDefaults = {
   distribution: "RoundRobin",
-  structure: "ClusteredColumnstoreIndex",
 };
 
 export function resolveTarget(
@@ -37,8 +44,9 @@ export function resolveTarget(
     schema: requested?.schema ?? source.schema,
     name: requested?.name ?? source.name,
     distribution,
-    structure: requested?.structure ?? defaults.structure,
   };
+  const structure = requested?.structure ?? defaults.structure;
+  if (structure !== undefined) target.structure = structure;
   if (distribution === "Hash" && requested?.distributionColumn !== undefined) {
     target.distributionColumn = requested.distributionColumn;
   }

@@ -49,9 +49,10 @@ export function eventRequestId(event: Pick<SchemaChangeEvent, "id" | "source">):
 }
 
 function targetDefaults(rule: RoutingRule): TargetDefaults {
+  const structure = rule.target?.structure ?? APP_TARGET_DEFAULTS.structure;
   return {
     distribution: rule.target?.distribution ?? APP_TARGET_DEFAULTS.distribution,
-    structure: rule.target?.structure ?? APP_TARGET_DEFAULTS.structure,
+    ...(structure !== undefined ? { structure } : {}),
   };
 }
 

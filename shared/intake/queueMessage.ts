@@ -12,7 +12,8 @@ const target = z.strictObject({
   name: sqlIdentifier,
   distribution: z.enum(DISTRIBUTIONS),
   distributionColumn: sqlIdentifier.optional(),
-  structure: z.enum(STRUCTURES),
+  /** Absent unless the request or a rule asked for one; messages queued before that always carry it. */
+  structure: z.enum(STRUCTURES).optional(),
 });
 
 /** The `onboarding-requests` message (DESIGN.md "Queue message"): fully resolved, version 1. */
@@ -45,7 +46,7 @@ export function toOnboardingRequest(message: QueueMessage): OnboardingRequest {
         name: t.target.name,
         distribution: t.target.distribution,
         ...(t.target.distributionColumn ? { distributionColumn: t.target.distributionColumn } : {}),
-        structure: t.target.structure,
+        ...(t.target.structure ? { structure: t.target.structure } : {}),
       },
     })),
     origin: message.origin,

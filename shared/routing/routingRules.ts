@@ -64,9 +64,10 @@ export function targetDefaultsFor(routing: Routing, link: LinkRef, fallback: Tar
   const rule = routing.rules.find(
     (r) => same(r.workspace, link.workspace) && same(r.linkConnection, link.linkConnection),
   );
+  const structure = rule?.target?.structure ?? fallback.structure;
   return {
     distribution: rule?.target?.distribution ?? fallback.distribution,
-    structure: rule?.target?.structure ?? fallback.structure,
+    ...(structure !== undefined ? { structure } : {}),
   };
 }
 

@@ -5,8 +5,19 @@ import {
   isRestError,
   type PipelinePolicy,
 } from "@azure/core-rest-pipeline";
-import { ArtifactsClient, type LinkTableRequest } from "@azure/synapse-artifacts";
+import {
+  ArtifactsClient,
+  type ArtifactsClientOptionalParams,
+  type LinkTableRequest,
+} from "@azure/synapse-artifacts";
 import type { LinkRef } from "../domain/linkRef";
+import {
+  DEFAULT_THROTTLE_RETRY_SECONDS,
+  MAX_CALL_WAIT_MS,
+  ThrottleBudgetExceeded,
+  throttleBudgetPolicy,
+  withCallBudget,
+} from "./throttleBudget";
 import {
   ACTIONS_ON_EXISTING_TARGET_TABLE,
   fromServiceDistribution,
@@ -19,8 +30,10 @@ import {
   toServiceStructure,
   type ActionOnExistingTargetTable,
 } from "./serviceStrings";
+import { formatServiceError, parseServiceErrorBody, retryAfterMs, type ServiceError } from "./serviceErrors";
 import {
   SynapseRequestError,
+  SynapseThrottledError,
   type LinkConnectionInfo,
   type LinkDetailedStatus,
   type LinkedTable,
@@ -47,12 +60,25 @@ export interface ArtifactsSynapseLinkClientOptions {
   apiVersion: string;
   /** Page size for `querytablestatus` (the spec allows up to 1000). */
   tableStatusPageSize?: number;
+  /** The most one call may spend waiting in the SDK's throttling retries; 60 s unless a test says otherwise. */
+  maxCallWaitMs?: number;
+  /**
+   * Extra options for the SDK client, e.g. a policy that routes an https endpoint to a loopback
+   * server so tests can exercise token (credential) auth. Production passes none.
+   */
+  clientOptions?: ArtifactsClientOptionalParams;
 }
 
 /**
+ * The SDK's exponential back-off for 5xx and network errors, made explicit: three retries at
+ * about 1, 2 and 4 s, so together with the throttling bound a call stays near a minute at worst.
+ */
+const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs: 8_000 } as const;
+
+/**
  * The SDK pins `api-version=2022-12-01-preview` as a constant; 2023-04-18-preview is the version that
- * carries `actionOnExistingTargetTable` (reference §2.2, §2.4). Rewriting the query parameter per call
- * is the pipeline's documented extension point.
+ * carries `actionOnExistingTargetTable` (its spec in Azure/azure-rest-api-specs). Rewriting the query
+ * parameter per call is the pipeline's documented extension point.
  */
 function apiVersionPolicy(apiVersion: string): PipelinePolicy {
   return {
@@ -79,24 +105,118 @@ function staticTokenPolicy(token: string): PipelinePolicy {
   };
 }
 
-function describeError(operation: string, link: string, error: unknown): SynapseRequestError {
+/** What the adapter knows about the call when it explains a failure. */
+interface CallContext {
+  operation: string;
+  /** `workspace/link`, or the workspace alone. */
+  target: string;
+  workspace: string;
+  endpoint: string | undefined;
+  auth: SynapseAuth["kind"];
+  maxCallWaitMs: number;
+}
+
+const AUDIENCE = "https://dev.azuresynapse.net";
+
+function isAudienceProblem(service: ServiceError): boolean {
+  return (
+    /audience/i.test(`${service.code ?? ""} ${service.message ?? ""}`) ||
+    /IDX10214/.test(service.message ?? "")
+  );
+}
+
+/** For 401/403: the setting or assignment to fix, since the service's own text names none of them. */
+function authAdvice(status: number, service: ServiceError, ctx: CallContext): string {
+  const endpoint = `the workspace's endpoint in SYNAPSE_WORKSPACES (${ctx.endpoint ?? "not configured"}; expected https://${ctx.workspace}.dev.azuresynapse.net)`;
+  if (status === 403) {
+    return (
+      `the app's identity is authenticated but has no Synapse RBAC role on workspace ${ctx.workspace} that allows ` +
+      "link-connection operations: assign it Synapse Contributor (or Synapse Administrator) on the workspace " +
+      "(infra/scripts/grant-synapse-role.sh does this for the deployed identity; AZURE_CLIENT_ID names that identity)"
+    );
+  }
+  if (ctx.auth === "staticToken") {
+    return `the workspace refused SYNAPSE_STATIC_TOKEN; check it and ${endpoint}`;
+  }
+  if (isAudienceProblem(service)) {
+    return (
+      `the token's audience was refused: the app requests tokens for ${AUDIENCE} (no trailing slash), which only a ` +
+      `workspace's dev endpoint accepts; check ${endpoint}`
+    );
+  }
+  return (
+    `the workspace did not accept the app's token: check ${endpoint}, that the token is issued for ${AUDIENCE}, and the app ` +
+    "identity DefaultAzureCredential signs in with (the managed identity named by AZURE_CLIENT_ID, which must be in the workspace's tenant)"
+  );
+}
+
+function throttled(
+  ctx: CallContext,
+  status: number,
+  retryAfterSeconds: number,
+  service: ServiceError,
+  why: string,
+): SynapseThrottledError {
+  const said = formatServiceError(service);
+  return new SynapseThrottledError(
+    `${ctx.operation} on ${ctx.target} was throttled (HTTP ${status}); ${why}: retry in ${retryAfterSeconds} s` +
+      (said ? `. Service said: ${said}` : ""),
+    status,
+    service.code,
+    ctx.operation,
+    retryAfterSeconds,
+    service.message,
+  );
+}
+
+function describeError(ctx: CallContext, error: unknown): SynapseRequestError {
   if (error instanceof SynapseRequestError) return error;
-  if (isRestError(error)) {
-    const body = error.details as { error?: { code?: string; message?: string } } | undefined;
-    const serviceMessage = body?.error?.message ?? error.message;
-    return new SynapseRequestError(
-      `${operation} on ${link} failed${error.statusCode ? ` (HTTP ${error.statusCode})` : ""}: ${serviceMessage}`,
+  if (error instanceof ThrottleBudgetExceeded) {
+    return throttled(
+      ctx,
       error.statusCode,
-      body?.error?.code ?? error.code,
-      operation,
+      error.retryAfterSeconds,
+      error.service,
+      `waiting as asked would take the call past the ${ctx.maxCallWaitMs / 1000} s one call may spend`,
+    );
+  }
+  if (isRestError(error)) {
+    // The raw body, not the SDK's reading of it: the SDK's error model expects the wrapped shape.
+    const fromBody = parseServiceErrorBody(error.response?.bodyAsText ?? undefined);
+    const service: ServiceError = {
+      ...((fromBody.code ?? error.code) ? { code: fromBody.code ?? error.code } : {}),
+      ...((fromBody.message ?? error.message) ? { message: fromBody.message ?? error.message } : {}),
+    };
+    const status = error.statusCode;
+    if (status === 429 || status === 503) {
+      const waitMs = error.response ? retryAfterMs(status, error.response.headers) : undefined;
+      return throttled(
+        ctx,
+        status,
+        waitMs !== undefined ? Math.ceil(waitMs / 1000) : DEFAULT_THROTTLE_RETRY_SECONDS,
+        service,
+        "it kept throttling through the SDK's retries",
+      );
+    }
+    const said = formatServiceError(service) ?? "no details";
+    const advice =
+      status === 401 || status === 403
+        ? ` — ${authAdvice(status, service, ctx)}. Service said: ${said}`
+        : `: ${said}`;
+    return new SynapseRequestError(
+      `${ctx.operation} on ${ctx.target} failed${status ? ` (HTTP ${status})` : ""}${advice}`,
+      status,
+      service.code,
+      ctx.operation,
+      service.message,
     );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new SynapseRequestError(
-    `${operation} on ${link} failed: ${message}`,
+    `${ctx.operation} on ${ctx.target} failed: ${message}`,
     undefined,
     undefined,
-    operation,
+    ctx.operation,
   );
 }
 
@@ -130,7 +250,11 @@ function toRequest(edit: LinkTableEdit): LinkTableRequest {
           ? { distributionColumn: target.distributionColumn }
           : {}),
       },
-      structureOptions: { type: toServiceStructure(target.structure) },
+      // Only when asked for: the structure strings are unverified, and without them the service
+      // applies its own default (docs/synapse-service-strings.md).
+      ...(target.structure !== undefined
+        ? { structureOptions: { type: toServiceStructure(target.structure) } }
+        : {}),
     },
     operationType: OPERATION_ADD,
   };
@@ -140,9 +264,23 @@ function toRequest(edit: LinkTableEdit): LinkTableRequest {
 export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
   private readonly clients = new Map<string, ArtifactsClient>();
   private readonly pageSize: number;
+  private readonly maxCallWaitMs: number;
 
   constructor(private readonly options: ArtifactsSynapseLinkClientOptions) {
     this.pageSize = options.tableStatusPageSize ?? 200;
+    this.maxCallWaitMs = options.maxCallWaitMs ?? MAX_CALL_WAIT_MS;
+  }
+
+  private context(operation: string, link: LinkRef | string): CallContext {
+    const workspace = typeof link === "string" ? link : link.workspace;
+    return {
+      operation,
+      target: typeof link === "string" ? link : `${link.workspace}/${link.linkConnection}`,
+      workspace,
+      endpoint: this.options.workspaces.find((w) => w.name === workspace)?.endpoint,
+      auth: this.options.auth.kind,
+      maxCallWaitMs: this.maxCallWaitMs,
+    };
   }
 
   private client(workspace: string): ArtifactsClient {
@@ -165,10 +303,15 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
         : {
             getToken: () => Promise.reject(new Error("static-token client has no credential")),
           };
+    const extra = this.options.clientOptions ?? {};
     const client = new ArtifactsClient(credential, configured.endpoint, {
-      allowInsecureConnection: auth.kind === "staticToken",
+      ...extra,
+      retryOptions: extra.retryOptions ?? RETRY_OPTIONS,
+      allowInsecureConnection: auth.kind === "staticToken" || extra.allowInsecureConnection === true,
     });
     client.pipeline.addPolicy(apiVersionPolicy(this.options.apiVersion), { phase: "Serialize" });
+    // After the retry policy, so it sees each attempt's response before the SDK sleeps on it.
+    client.pipeline.addPolicy(throttleBudgetPolicy(this.maxCallWaitMs), { afterPhase: "Retry" });
     if (auth.kind === "staticToken") {
       client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
       client.pipeline.addPolicy(staticTokenPolicy(auth.token), { phase: "Sign" });
@@ -177,12 +320,12 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
     return client;
   }
 
+  /** One adapter call: its own wait budget, and every failure explained as a SynapseRequestError. */
   private async call<T>(operation: string, link: LinkRef | string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await withCallBudget(run);
     } catch (error) {
-      const name = typeof link === "string" ? link : `${link.workspace}/${link.linkConnection}`;
-      throw describeError(operation, name, error);
+      throw describeError(this.context(operation, link), error);
     }
   }
 
@@ -198,25 +341,29 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
 
   async getLinkConnection(link: LinkRef): Promise<LinkConnectionInfo | undefined> {
     try {
-      let rawBody: unknown;
-      // The SDK's model lacks actionOnExistingTargetTable, so read it from the raw response body.
-      const options: OperationOptions = {
-        onResponse: (raw) => {
-          rawBody = raw.parsedBody;
-        },
-      };
-      const resource = await this.client(link.workspace).linkConnectionOperations.get(
-        link.linkConnection,
-        options,
-      );
-      return {
-        name: resource.name ?? link.linkConnection,
-        actionOnExistingTargetTable: readActionOnExistingTargetTable(rawBody ?? resource),
-      };
+      return await withCallBudget(() => this.readLinkConnection(link));
     } catch (error) {
       if (isRestError(error) && error.statusCode === 404) return undefined;
-      throw describeError("getLinkConnection", `${link.workspace}/${link.linkConnection}`, error);
+      throw describeError(this.context("getLinkConnection", link), error);
     }
+  }
+
+  private async readLinkConnection(link: LinkRef): Promise<LinkConnectionInfo> {
+    let rawBody: unknown;
+    // The SDK's model lacks actionOnExistingTargetTable, so read it from the raw response body.
+    const options: OperationOptions = {
+      onResponse: (raw) => {
+        rawBody = raw.parsedBody;
+      },
+    };
+    const resource = await this.client(link.workspace).linkConnectionOperations.get(
+      link.linkConnection,
+      options,
+    );
+    return {
+      name: resource.name ?? link.linkConnection,
+      actionOnExistingTargetTable: readActionOnExistingTargetTable(rawBody ?? resource),
+    };
   }
 
   async getDetailedStatus(link: LinkRef): Promise<LinkDetailedStatus> {
@@ -227,9 +374,11 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
       const result: LinkDetailedStatus = {
         status: parseLinkStatus(status.status),
         rawStatus: status.status ?? "",
-        isApplyingChanges: status.isApplyingChanges === true,
         isPartiallyFailed: status.isPartiallyFailed === true,
       };
+      // Left undefined when absent (every recorded real response omits it), so the worker can tell
+      // "not applying" from "the service does not say".
+      if (typeof status.isApplyingChanges === "boolean") result.isApplyingChanges = status.isApplyingChanges;
       if (status.error !== undefined && status.error !== null) {
         result.error = typeof status.error === "string" ? status.error : JSON.stringify(status.error);
       }

@@ -1,10 +1,13 @@
 import type { Distribution, Structure } from "../domain/tableTarget";
+import { isEnabledOnce } from "./tableFailure";
 
 /**
- * The only place that knows the link-connection API's own spellings
- * (../shared/reference/synapse-link-api.md §1.4). Microsoft's examples spell round robin
- * `Round_RoBin`; heap and clustered-index structure strings are not documented, so the
- * spellings below follow the examples' pattern and are read back case-insensitively.
+ * The only place that knows the link-connection API's own spellings. Which of them have real
+ * evidence behind them is in docs/synapse-service-strings.md: `Round_RoBin` was recorded going to
+ * the real service and back; `Hash`/`Replicate` come from the PowerShell docs, `Clustered_ColumnStore`
+ * from a spec example, and the heap and clustered-index strings from no source at all (they follow
+ * the examples' pattern), which is why a structure is sent only when a request or rule asks for one.
+ * Everything is read back case-insensitively.
  */
 const DISTRIBUTION_TO_SERVICE: Record<Distribution, string> = {
   Hash: "Hash",
@@ -47,7 +50,7 @@ export function fromServiceStructure(value: string | undefined): Structure | und
 export const OPERATION_ADD = "add";
 export const OPERATION_REMOVE = "remove";
 
-/** Link connection statuses (reference §3.1). Free strings on the wire; compared case-insensitively. */
+/** Link connection statuses (the docs' list; Starting and Stopping were recorded). Free strings on the wire; compared case-insensitively. */
 export const LINK_STATUSES = [
   "Initial",
   "Starting",
@@ -65,7 +68,7 @@ export function parseLinkStatus(value: string | undefined): LinkStatus {
   return found ?? "Unknown";
 }
 
-/** Link table statuses (reference §3.2); `WaitingForSnapshot` is Studio's name for Waiting. */
+/** Link table statuses (the docs' list; none recorded); `WaitingForSnapshot` is Studio's name for Waiting. */
 export type ServiceTableStatus =
   "Waiting" | "Snapshotting" | "Replicating" | "Failed" | "Suspended" | "Unknown";
 
@@ -87,9 +90,13 @@ export function parseTableStatus(value: string | undefined): ServiceTableStatus 
   }
 }
 
-/** Documented transient error when re-adding a table whose removal is still being cleaned up (reference §5.2). */
-export function isEnabledOnceError(message: string): boolean {
-  return /can only be enabled once/i.test(message);
+/**
+ * SQL error 22718 ("Change Feed is already enabled on source table … A table can only be enabled
+ * once among all table groups"), by number or wording: the documented transient after re-adding a
+ * table whose removal is still being cleaned up, and also what a table held by another link gives.
+ */
+export function isEnabledOnceError(message: string, code?: string): boolean {
+  return isEnabledOnce(code, message);
 }
 
 export const ACTIONS_ON_EXISTING_TARGET_TABLE = [

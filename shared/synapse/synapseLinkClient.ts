@@ -14,7 +14,11 @@ export interface LinkDetailedStatus {
   status: LinkStatus;
   /** The raw status string, for messages when it is one the app does not know. */
   rawStatus: string;
-  isApplyingChanges: boolean;
+  /**
+   * `undefined` when the service leaves the field out, as it did in every recorded real response;
+   * only a value the service sent says whether an edit is still being applied.
+   */
+  isApplyingChanges?: boolean;
   isPartiallyFailed: boolean;
   error?: string;
 }
@@ -55,15 +59,41 @@ export interface SynapseLinkClient {
   resume(link: LinkRef): Promise<void>;
 }
 
-/** A failed call to the Synapse service, with its HTTP status and the service's own error text. */
+/**
+ * A failed call to the Synapse service. `message` is written for a person (what failed and, for
+ * 401/403, which setting to fix); `code` and `serviceMessage` are the service's own, for code that
+ * classifies errors (e.g. `classifyTableFailure(error.code, error.serviceMessage)`).
+ */
 export class SynapseRequestError extends Error {
   constructor(
     message: string,
     readonly statusCode: number | undefined,
     readonly code: string | undefined,
     readonly operation: string,
+    readonly serviceMessage?: string,
   ) {
     super(message);
     this.name = "SynapseRequestError";
+  }
+}
+
+/**
+ * The service throttled the call (429/503) and either asked for a longer wait than one call may
+ * spend (the adapter bounds its waits so an activity never blocks for long), or kept throttling
+ * through the SDK's retries. The caller should wait `retryAfterSeconds` (e.g. on a durable timer)
+ * and try again.
+ */
+export class SynapseThrottledError extends SynapseRequestError {
+  constructor(
+    message: string,
+    statusCode: number | undefined,
+    code: string | undefined,
+    operation: string,
+    /** The service's `Retry-After`, or a default when it sent none. */
+    readonly retryAfterSeconds: number,
+    serviceMessage?: string,
+  ) {
+    super(message, statusCode, code, operation, serviceMessage);
+    this.name = "SynapseThrottledError";
   }
 }

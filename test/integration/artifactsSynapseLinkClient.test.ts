@@ -52,7 +52,7 @@ describe("ArtifactsSynapseLinkClient against the simulator", () => {
     expect(sim.callsTo("LinkConnection_ListByWorkspace").length).toBeGreaterThan(1);
   });
 
-  it("adds tables with the service's strings and reads them back as the app's names", async () => {
+  it("adds tables with the service's strings, a structure only when asked, and reads them back as the app's names", async () => {
     const c = client();
     const orders = { schema: "dbo", name: "Orders" };
     const invoices = { schema: "sales", name: "Invoices" };
@@ -74,14 +74,15 @@ describe("ArtifactsSynapseLinkClient against the simulator", () => {
         }),
       },
     ]);
-    const sent = sim.callsTo("LinkConnection_EditTables")[0]?.body as { linkTables: unknown[] };
+    const sent = sim.callsTo("LinkConnection_EditTables")[0]?.body as {
+      linkTables: { target: Record<string, unknown> }[];
+    };
     expect(sent.linkTables[0]).toMatchObject({
       operationType: "add",
-      target: {
-        distributionOptions: { type: "Round_RoBin" },
-        structureOptions: { type: "Clustered_ColumnStore" },
-      },
+      target: { distributionOptions: { type: "Round_RoBin" } },
     });
+    // No structure asked for, none sent: the service applies its own default.
+    expect(sent.linkTables[0]?.target).not.toHaveProperty("structureOptions");
     expect(sent.linkTables[1]).toMatchObject({
       target: {
         distributionOptions: { type: "Hash", distributionColumn: "InvoiceId" },
@@ -92,7 +93,7 @@ describe("ArtifactsSynapseLinkClient against the simulator", () => {
     now += 60_000; // past the simulated apply time
     const tables = await c.listLinkTables(link);
     expect(tables.map((t) => [t.source.name, t.target?.distribution, t.target?.structure])).toEqual([
-      ["Orders", "RoundRobin", "ClusteredColumnstoreIndex"],
+      ["Orders", "RoundRobin", undefined],
       ["Invoices", "Hash", "Heap"],
     ]);
   });
@@ -133,15 +134,19 @@ describe("ArtifactsSynapseLinkClient against the simulator", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SynapseRequestError);
     expect(error).toMatchObject({ statusCode: 400, operation: "editTables" });
-    expect((error as Error).message).toMatch(
-      /editTables on demo\/demo-link failed \(HTTP 400\): .*other-link/,
-    );
+    // Whichever wording and error-body shape the simulator uses, the message carries the service's own text.
+    const { message, serviceMessage } = error as SynapseRequestError;
+    expect(serviceMessage).toBeTruthy();
+    expect(message).toMatch(/^editTables on demo\/demo-link failed \(HTTP 400\): /);
+    expect(message).toContain(serviceMessage);
   });
 
-  it("surfaces a wrong token as a 401", async () => {
-    await expect(client("2023-04-18-preview", "wrong").getDetailedStatus(link)).rejects.toMatchObject({
-      statusCode: 401,
-    });
+  it("surfaces a wrong token as a 401 naming SYNAPSE_STATIC_TOKEN", async () => {
+    const error = await client("2023-04-18-preview", "wrong")
+      .getDetailedStatus(link)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ statusCode: 401 });
+    expect((error as Error).message).toContain("SYNAPSE_STATIC_TOKEN");
   });
 
   it("names an unconfigured workspace", async () => {

@@ -3,13 +3,28 @@ import { resolveTarget } from "../../../shared/domain/tableTarget";
 describe("resolveTarget", () => {
   const source = { schema: "dbo", name: "Orders" };
 
-  it("defaults to the source name, round robin and a clustered columnstore index", () => {
+  it("defaults to the source name, round robin and no structure (the service's own default)", () => {
     expect(resolveTarget(source, undefined)).toEqual({
       schema: "dbo",
       name: "Orders",
       distribution: "RoundRobin",
-      structure: "ClusteredColumnstoreIndex",
     });
+  });
+
+  it("keeps a structure the request asks for", () => {
+    expect(resolveTarget(source, { structure: "ClusteredColumnstoreIndex" }).structure).toBe(
+      "ClusteredColumnstoreIndex",
+    );
+  });
+
+  it("prefers the request's structure to the rule's", () => {
+    expect(
+      resolveTarget(
+        source,
+        { structure: "ClusteredIndex" },
+        { distribution: "RoundRobin", structure: "Heap" },
+      ).structure,
+    ).toBe("ClusteredIndex");
   });
 
   it("keeps the distribution column for Hash and drops it otherwise", () => {

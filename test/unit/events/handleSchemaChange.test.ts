@@ -171,7 +171,7 @@ describe("decideSchemaChange: created", () => {
     expect(calls.isDetached).toEqual([]);
   });
 
-  it("uses the app defaults when the rule has no target", async () => {
+  it("uses the app defaults when the rule has no target: round robin and no structure", async () => {
     const message = enqueued(
       await decideSchemaChange(fakes().deps, event({ table: { schema: "hr", name: "People" } }), NOW),
     );
@@ -179,7 +179,6 @@ describe("decideSchemaChange: created", () => {
       schema: "hr",
       name: "People",
       distribution: "RoundRobin",
-      structure: "ClusteredColumnstoreIndex",
     });
   });
 

@@ -36,7 +36,7 @@ function input(
 const valid = { linkConnection: "demo-link", tables: [{ schema: "dbo", name: "Orders" }] };
 
 describe("submitOnboarding", () => {
-  it("accepts a valid request, filling workspace and target defaults", async () => {
+  it("accepts a valid request, filling workspace and target defaults (no structure unless asked)", async () => {
     const result = await submitOnboarding(deps(), input(valid));
     expect(result.kind).toBe("accepted");
     if (result.kind !== "accepted") return;
@@ -50,16 +50,12 @@ describe("submitOnboarding", () => {
         {
           schema: "dbo",
           name: "Orders",
-          target: {
-            schema: "dbo",
-            name: "Orders",
-            distribution: "RoundRobin",
-            structure: "ClusteredColumnstoreIndex",
-          },
+          target: { schema: "dbo", name: "Orders", distribution: "RoundRobin" },
         },
       ],
       origin: { kind: "http" },
     });
+    expect(result.message.tables[0]?.target).not.toHaveProperty("structure");
   });
 
   it("lists every invalid field as a JSON pointer", async () => {

@@ -55,4 +55,10 @@ describe("routing rules", () => {
       fallback,
     );
   });
+
+  it("has no structure default when neither the rule nor the fallback names one", () => {
+    expect(
+      targetDefaultsFor(routing, { workspace: "demo", linkConnection: "x" }, { distribution: "RoundRobin" }),
+    ).toEqual({ distribution: "RoundRobin" });
+  });
 });

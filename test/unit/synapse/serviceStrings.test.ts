@@ -31,8 +31,23 @@ describe("service strings", () => {
     expect(parseLinkStatus(undefined)).toBe("Unknown");
   });
 
-  it("recognises the documented enabled-once transient", () => {
-    expect(isEnabledOnceError("A table can only be enabled once among all table groups")).toBe(true);
-    expect(isEnabledOnceError("Primary key missing")).toBe(false);
+  it.each<[string, string, string | undefined, boolean]>([
+    [
+      "the documented transient's wording",
+      "A table can only be enabled once among all table groups",
+      undefined,
+      true,
+    ],
+    [
+      "SQL error 22718's first sentence",
+      "editTables failed (HTTP 400): Change Feed is already enabled on source table 'dbo.A' with link table id 'x'.",
+      undefined,
+      true,
+    ],
+    ["22718 as the code", "editTables failed (HTTP 400): refused", "22718", true],
+    ["22718 in the message", "editTables failed (HTTP 400): SQL error 22718", undefined, true],
+    ["a missing primary key", "Primary key missing", undefined, false],
+  ])("recognises enabled once from %s: %p", (_case, message, code, expected) => {
+    expect(isEnabledOnceError(message, code)).toBe(expected);
   });
 });

@@ -1,0 +1,36 @@
+import { queueMessageSchema, toOnboardingRequest } from "../../../shared/intake/queueMessage";
+
+const base = {
+  v: 1,
+  requestId: "r1",
+  action: "add",
+  workspace: "demo",
+  linkConnection: "demo-link",
+  origin: { kind: "http", id: "r1" },
+  receivedAt: "2026-01-05T08:00:00.000Z",
+} as const;
+
+const table = (target: Record<string, unknown>) => ({
+  schema: "dbo",
+  name: "Orders",
+  target: { schema: "dbo", name: "Orders", distribution: "RoundRobin", ...target },
+});
+
+describe("queue message targets", () => {
+  it("accepts a target without a structure and keeps it without one", () => {
+    const message = queueMessageSchema.parse({ ...base, tables: [table({})] });
+    expect(toOnboardingRequest(message).tables[0]?.target).toEqual({
+      schema: "dbo",
+      name: "Orders",
+      distribution: "RoundRobin",
+    });
+  });
+
+  it("keeps the structure of a message queued with one", () => {
+    const message = queueMessageSchema.parse({
+      ...base,
+      tables: [table({ structure: "ClusteredColumnstoreIndex" })],
+    });
+    expect(toOnboardingRequest(message).tables[0]?.target.structure).toBe("ClusteredColumnstoreIndex");
+  });
+});
