@@ -3,6 +3,7 @@ import { ControlInputError, parseClockChange, parseFault, parseSeed } from "./co
 import type { FaultInjector } from "./faults";
 import type { LinkState } from "./linkState";
 import type { SimCall, SimSeed } from "./publicTypes";
+import { formatSimProfile, type SimProfile } from "./simProfile";
 import type { SimClock } from "./simClock";
 
 export interface ControlDeps {
@@ -10,6 +11,7 @@ export interface ControlDeps {
   faults: FaultInjector;
   clock: SimClock;
   calls: SimCall[];
+  profile: SimProfile;
   /** Replaces state and clears calls / faults; no seed = the seed the simulator started with. */
   reset(seed?: SimSeed): void;
 }
@@ -34,6 +36,8 @@ export function handleControl(
         return {
           status: 200,
           body: {
+            // Every answer, plus the SIM_PROFILE text that selects this profile ("" = the default).
+            profile: { ...deps.profile, text: formatSimProfile(deps.profile) },
             ...deps.state.describe(),
             timeScale: deps.clock.timeScale ?? null,
             faults: deps.faults.describe(),

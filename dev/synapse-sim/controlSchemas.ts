@@ -89,6 +89,7 @@ const seedSchema = {
           schema: identifier,
           name: identifier,
           primaryKey: { type: "array", items: identifier },
+          unsupportedColumns: { type: "array", items: identifier },
         },
       },
     },

@@ -1,9 +1,11 @@
-// Turns an EditTables request into an all-or-nothing plan: every link table is checked against the link, the other
-// links and the removal clean-up windows first; one problem rejects the whole request (400) and nothing is applied.
-import { SimHttpError, type CloudError } from "./cloudError";
+// Turns an EditTables request into a plan, checking the request against itself and against the link it edits
+// (operation types, ids, the same table twice, update / remove targets). Whether an add can be enabled on the source
+// (SQL errors 22718, 22720, 22737, 22753) is decided afterwards, in tableRefusals.ts. One problem here rejects the
+// whole request with a 400 and nothing is stored (all-or-nothing: a simulator choice).
+import { SimHttpError, type SimErrorDetail } from "./cloudError";
 import {
   displayName,
-  isActive,
+  sourceKeyOf,
   tableKey,
   type EditTablesRequestWire,
   type LinkRecord,
@@ -12,30 +14,29 @@ import {
   type SourceTableName,
 } from "./linkRecords";
 
-/** DOC-KI: "A table can only be enabled once among all table groups" (re-adding a just-removed table). */
-export const ENABLED_ONCE_MESSAGE = "A table can only be enabled once among all table groups";
-export const MAX_TABLES_PER_LINK = 5000;
-
 export interface EditTablesContext {
   link: LinkRecord;
-  now: number;
-  /** The other link that holds this source table (active, i.e. not being removed from it), if any. */
-  otherLinkHolding(sourceKey: string): { linkName: string; beingRemoved: boolean } | undefined;
-  /** End of the clean-up window after the source table's last removal, if one is open. */
-  cleanupUntil(sourceKey: string): number | undefined;
+  /** The id as the service stores and returns it; undefined when the service would refuse it. */
+  normaliseId(id: string): string | undefined;
+}
+
+export interface PlannedAdd {
+  /** Where the add sits in the request ("linkTables[2]"), for error targets. */
+  at: string;
+  id: string;
+  source: SourceTableName;
+  target?: LinkTableTarget;
 }
 
 export interface EditTablesPlan {
-  adds: { id: string; source: SourceTableName; target?: LinkTableTarget }[];
+  adds: PlannedAdd[];
   updates: { table: LinkTableRecord; target: LinkTableTarget }[];
   removes: LinkTableRecord[];
 }
 
-interface Problem {
-  code: string;
-  message: string;
-  target: string;
-}
+type Problem = Required<SimErrorDetail>;
+
+const INVALID = "InvalidLinkTableRequest";
 
 export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesContext): EditTablesPlan {
   const plan: EditTablesPlan = { adds: [], updates: [], removes: [] };
@@ -43,13 +44,12 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
   const linkTables = request.linkTables ?? [];
   if (linkTables.length === 0) {
     problems.push({
-      code: "InvalidLinkTableRequest",
+      code: INVALID,
       message: "linkTables must contain at least one link table.",
       target: "linkTables",
     });
   }
 
-  const active = ctx.link.tables.filter(isActive);
   const seenSources = new Set<string>();
   const seenIds = new Set<string>();
 
@@ -61,7 +61,7 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
     const operationType = item.operationType?.toLowerCase();
     if (operationType === undefined || operationType === "") {
       problem(
-        "InvalidLinkTableRequest",
+        INVALID,
         `${at}.operationType is required; please choose a value from add, update, remove.`,
         `${at}.operationType`,
       );
@@ -69,11 +69,20 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
     }
     if (operationType !== "add" && operationType !== "update" && operationType !== "remove") {
       problem(
-        "InvalidLinkTableRequest",
+        INVALID,
         `${at}.operationType '${item.operationType ?? ""}' is invalid; please choose a value from add, update, remove.`,
         `${at}.operationType`,
       );
       return;
+    }
+
+    let id: string | undefined;
+    if (item.id) {
+      id = ctx.normaliseId(item.id);
+      if (id === undefined) {
+        problem(INVALID, `${at}.id '${item.id}' is not a GUID.`, `${at}.id`);
+        return;
+      }
     }
 
     const schemaName = item.source?.schemaName;
@@ -82,81 +91,57 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
     if (sourceKey !== undefined) {
       if (seenSources.has(sourceKey)) {
         problem(
-          "InvalidLinkTableRequest",
+          INVALID,
           `${at}: source table ${displayName(schemaName ?? "", tableName ?? "")} appears more than once in the request.`,
         );
         return;
       }
       seenSources.add(sourceKey);
     }
-    if (item.id) {
-      if (seenIds.has(item.id)) {
+    if (id !== undefined) {
+      if (seenIds.has(id)) {
         problem(
-          "InvalidLinkTableRequest",
-          `${at}: link table id '${item.id}' appears more than once in the request.`,
+          INVALID,
+          `${at}: link table id '${item.id ?? ""}' appears more than once in the request.`,
           `${at}.id`,
         );
         return;
       }
-      seenIds.add(item.id);
+      seenIds.add(id);
     }
 
     if (operationType === "add") {
       const missing = [
-        item.id ? undefined : `${at}.id`,
+        id === undefined ? `${at}.id` : undefined,
         schemaName ? undefined : `${at}.source.schemaName`,
         tableName ? undefined : `${at}.source.tableName`,
       ].filter((m): m is string => m !== undefined);
-      for (const field of missing) {
-        problem("InvalidLinkTableRequest", `${field} is required for operationType 'add'.`, field);
-      }
-      if (missing.length > 0 || !item.id || !schemaName || !tableName || sourceKey === undefined) return;
+      for (const field of missing) problem(INVALID, `${field} is required for operationType 'add'.`, field);
+      if (id === undefined || !schemaName || !tableName || sourceKey === undefined) return;
       const name = displayName(schemaName, tableName);
 
-      const sameSource = ctx.link.tables.find(
-        (t) => tableKey(t.source.schemaName, t.source.tableName) === sourceKey,
-      );
-      if (sameSource && isActive(sameSource)) {
+      const sameSource = ctx.link.tables.find((t) => sourceKeyOf(t) === sourceKey);
+      if (sameSource) {
         // Same table, same id: a retried call that already went through — nothing to do.
-        if (sameSource.id === item.id) return;
+        if (sameSource.id === id) return;
         problem(
           "LinkTableAlreadyExists",
           `${at}: source table ${name} is already in link connection '${ctx.link.name}' with link table id '${sameSource.id}'.`,
         );
         return;
       }
-      const sameId = active.find((t) => t.id === item.id);
+      const sameId = ctx.link.tables.find((t) => t.id === id);
       if (sameId) {
         problem(
           "DuplicateLinkTableId",
-          `${at}: link table id '${item.id}' is already used by ${displayName(sameId.source.schemaName, sameId.source.tableName)} in link connection '${ctx.link.name}'.`,
+          `${at}: link table id '${item.id ?? ""}' is already used by ${displayName(sameId.source.schemaName, sameId.source.tableName)} in link connection '${ctx.link.name}'.`,
           `${at}.id`,
         );
         return;
       }
-      const holder = ctx.otherLinkHolding(sourceKey);
-      if (holder && !holder.beingRemoved) {
-        problem(
-          "SourceTableInAnotherLinkConnection",
-          `${at}: source table ${name} is already enabled in link connection '${holder.linkName}'; a source table can be enabled in only one link connection at a time.`,
-        );
-        return;
-      }
-      const cleanupUntil = ctx.cleanupUntil(sourceKey);
-      const beingRemovedHere = sameSource !== undefined; // inactive = removal accepted, not finished
-      if (
-        holder?.beingRemoved ||
-        beingRemovedHere ||
-        (cleanupUntil !== undefined && ctx.now < cleanupUntil)
-      ) {
-        problem(
-          "TableEnabledOnceConflict",
-          `${at}: ${ENABLED_ONCE_MESSAGE}. Source table ${name} was removed recently and its clean-up has not finished; retry later.`,
-        );
-        return;
-      }
       plan.adds.push({
-        id: item.id,
+        at,
+        id,
         source: { schemaName, tableName },
         ...(item.target === undefined ? {} : { target: item.target }),
       });
@@ -164,29 +149,20 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
     }
 
     // update / remove: find the link table by id, else by source table.
-    const existing =
-      (item.id ? active.find((t) => t.id === item.id) : undefined) ??
-      (sourceKey === undefined
-        ? undefined
-        : active.find((t) => tableKey(t.source.schemaName, t.source.tableName) === sourceKey));
-    if (!item.id && sourceKey === undefined) {
+    if (id === undefined && sourceKey === undefined) {
       problem(
-        "InvalidLinkTableRequest",
+        INVALID,
         `${at}: operationType '${operationType}' needs the link table id or source.schemaName and source.tableName.`,
         `${at}.id`,
       );
       return;
     }
+    const existing =
+      (id === undefined ? undefined : ctx.link.tables.find((t) => t.id === id)) ??
+      (sourceKey === undefined ? undefined : ctx.link.tables.find((t) => sourceKeyOf(t) === sourceKey));
     if (!existing) {
-      const removedAlready =
-        operationType === "remove" &&
-        ctx.link.tables.some(
-          (t) =>
-            !isActive(t) &&
-            (t.id === item.id || tableKey(t.source.schemaName, t.source.tableName) === sourceKey),
-        );
-      // Removing a table whose removal is already under way is a retried call: nothing to do.
-      if (removedAlready) return;
+      // Removals are stored at once, so a retried remove finds nothing and is refused like any unknown table
+      // (the harsher reading; the real answer is not recorded).
       problem(
         "LinkTableNotFound",
         `${at}: link table ${item.id ? `id '${item.id}'` : displayName(schemaName ?? "", tableName ?? "")} is not in link connection '${ctx.link.name}'.`,
@@ -198,31 +174,20 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
       return;
     }
     if (item.target === undefined) {
-      problem(
-        "InvalidLinkTableRequest",
-        `${at}.target is required for operationType 'update'.`,
-        `${at}.target`,
-      );
+      problem(INVALID, `${at}.target is required for operationType 'update'.`, `${at}.target`);
       return;
     }
     plan.updates.push({ table: existing, target: item.target });
   });
 
-  const after = active.length + plan.adds.length - plan.removes.length;
-  if (after > MAX_TABLES_PER_LINK) {
-    problems.push({
-      code: "LinkConnectionTableLimitExceeded",
-      message: `Link connection '${ctx.link.name}' would have ${after} tables; a link connection can have at most ${MAX_TABLES_PER_LINK} tables.`,
-      target: "linkTables",
-    });
-  }
+  throwIfAny(problems);
+  return plan;
+}
 
+/** All-or-nothing: any problem rejects the request; the first one names the code, the message lists them all. */
+export function throwIfAny(problems: Problem[]): void {
   const first = problems[0];
   if (first) {
-    const details: CloudError[] = problems.map((p) => ({
-      error: { code: p.code, message: p.message, target: p.target },
-    }));
-    throw new SimHttpError(400, first.code, problems.map((p) => p.message).join(" "), details, first.target);
+    throw new SimHttpError(400, first.code, problems.map((p) => p.message).join(" "), problems, first.target);
   }
-  return plan;
 }

@@ -1,4 +1,4 @@
-// Public API of the Synapse link-connection simulator: startSynapseSim() and demoSeed().
+// Public API of the Synapse link-connection simulator: startSynapseSim(), demoSeed() and the profiles.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseSeed } from "./controlSchemas";
@@ -7,12 +7,21 @@ import { DEFAULT_TIMINGS, LinkState } from "./linkState";
 import type { SimCall, SimSeed, SynapseSim, SynapseSimOptions } from "./publicTypes";
 import { createRequestHandler } from "./server";
 import { SimClock } from "./simClock";
+import { resolveSimProfile } from "./simProfile";
 import { loadSpecDocument, shortOperationName, specOperations, type SpecOperation } from "./specDocument";
 import { SpecValidator } from "./specValidator";
 
 export type * from "./publicTypes";
 export { demoSeed } from "./seed";
 export { artifactsClientOverHttp } from "./sdkOverHttp";
+export {
+  DEFAULT_SIM_PROFILE,
+  formatSimProfile,
+  parseSimProfile,
+  SIM_PROFILE_ANSWERS,
+  SimProfileError,
+  simProfileMatrix,
+} from "./simProfile";
 
 const EMPTY_SEED: SimSeed = { links: [], sourceTables: [], targetTables: [] };
 const DEFAULT_PAGE_SIZE = 50;
@@ -31,10 +40,11 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new Error(`pageSize must be a positive integer, got ${pageSize}`);
+  const profile = resolveSimProfile(options.profile);
   const initialSeed = parseSeed(structuredClone(options.seed ?? EMPTY_SEED));
   const clock = new SimClock(options.clock, options.timeScale ?? 1);
   const faults = new FaultInjector();
-  const state = new LinkState(() => clock.now(), { ...DEFAULT_TIMINGS, ...options.timings }, faults);
+  const state = new LinkState(() => clock.now(), { ...DEFAULT_TIMINGS, ...options.timings }, faults, profile);
   state.load(initialSeed);
   const calls: SimCall[] = [];
 
@@ -51,6 +61,7 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
       faults,
       clock,
       calls,
+      profile,
       reset,
       validator,
       operations,
@@ -65,6 +76,7 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    profile,
     calls,
     callsTo(operationId, linkConnection) {
       const wanted = shortOperationName(operationId);

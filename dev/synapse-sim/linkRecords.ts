@@ -11,36 +11,37 @@ export interface SourceTableName {
 /** LinkTableRequestTarget as sent by the client; stored and returned verbatim. */
 export type LinkTableTarget = Record<string, unknown> & { schemaName?: string; tableName?: string };
 
+/** A table of a link's definition. edittables rewrites the definition at once (REC-22/23), so there is no pending state. */
 export interface LinkTableRecord {
-  /** The client's id (LinkTableRequest.id). */
+  /** The client's id as the service returns it (verbatim, or normalised under ids:undashed). */
   id: string;
-  /** The service's own id (LinkTableStatus.linkTableId). */
+  /** The service's own id (LinkTableStatus.linkTableId), a GUID. */
   linkTableId: string;
   source: SourceTableName;
   target?: LinkTableTarget;
-  /** The table shows in linktables / querytablestatus from this time (the edit is applied). */
-  appliedAt: number;
-  /** A removal was accepted: the table is gone from this time. */
-  removeAt?: number;
-  /** An update was accepted: the new target applies from `at`. */
-  nextTarget?: { target: LinkTableTarget; at: number };
+  /** Sim time the add was stored (querytablestatus startTime). */
+  addedAt: number;
   progress: TableProgress;
 }
 
 export interface LinkRecord {
   name: string;
-  /** LinkConnectionDetailedStatus.id (a GUID in the spec example). */
+  /** properties.id of the resource and detailedstatus id (the same GUID in REC-23). */
   serviceId: string;
   continuousRunId: string;
   description?: string;
   /** LinkConnection (the definition) as last PUT, with secure strings unmasked. */
   properties: Record<string, unknown>;
+  /** Changes on every write to the link (PUT, edittables, start, stop, …). */
+  etag: string;
   status: LinkStatus;
   /** A transitional status ends at `at`, becoming `to`. */
   transition?: { to: LinkStatus; at: number };
+  /** When the last start was accepted (REC-23: present while still Starting). */
   startTime?: number;
+  /** When the last stop was accepted (REC-22/23: present while still Stopping). */
   stopTime?: number;
-  /** isApplyingChanges is true until this time. */
+  /** The applying window after an edit: isApplyingChanges is true until this time (wire: applying:present only). */
   applyingUntil: number;
   tables: LinkTableRecord[];
   landingZoneCredentialExpireTime?: number;
@@ -71,12 +72,6 @@ export function displayName(schema: string, name: string): string {
   return `[${schema}].[${name}]`;
 }
 
-/** Still part of the link (possibly not yet applied), i.e. no removal accepted. */
-export function isActive(table: LinkTableRecord): boolean {
-  return table.removeAt === undefined;
-}
-
-/** Shown by linktables / querytablestatus at `now`. */
-export function isVisible(table: LinkTableRecord, now: number): boolean {
-  return now >= table.appliedAt && (table.removeAt === undefined || now < table.removeAt);
+export function sourceKeyOf(table: LinkTableRecord): string {
+  return tableKey(table.source.schemaName, table.source.tableName);
 }

@@ -3,18 +3,16 @@
 // the sim clock on each call (settle()), so there are no timers and an injected clock controls it all.
 import { randomUUID } from "node:crypto";
 import { badRequest, SimHttpError } from "./cloudError";
-import { planEditTables } from "./editTablesPlan";
+import { planEditTables, throwIfAny, type EditTablesPlan, type PlannedAdd } from "./editTablesPlan";
 import type { FaultInjector } from "./faults";
 import {
   displayName,
-  isActive,
-  isVisible,
+  sourceKeyOf,
   tableKey,
   type EditTablesRequestWire,
   type LinkRecord,
   type LinkTableRecord,
   type QueryTableStatusRequestWire,
-  type SourceTableName,
 } from "./linkRecords";
 import type {
   ActionOnExistingTargetTable,
@@ -25,8 +23,18 @@ import type {
   SimTargetTable,
   SimTimings,
 } from "./publicTypes";
+import type { SimProfile } from "./simProfile";
 import type { ApiVersion } from "./specDocument";
-import { freeze, restart, tableStatusAt, thaw, type TableFailure } from "./tableLifecycle";
+import { badRequestRefusal, refusalsFor, targetNameOf, type RefusalContext } from "./tableRefusals";
+import {
+  freeze,
+  restart,
+  tableStatusAt,
+  thaw,
+  type TableFailure,
+  type TableProgress,
+  type TableStatus,
+} from "./tableLifecycle";
 
 export const DEFAULT_TIMINGS: SimTimings = {
   applyMs: 20_000,
@@ -42,22 +50,43 @@ const DEFAULT_QUERY_PAGE = 50;
 /** Rows a target table holds once a link table has snapshotted into it (only emptiness matters). */
 const SNAPSHOTTED_ROWS = 1000;
 const MASKED_SECRET = "**********";
-const WORKSPACE_RESOURCE_ID =
-  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/synapse-sim/providers/Microsoft.Synapse/workspaces/synapse-sim";
+const SUBSCRIPTION =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/synapse-sim/providers";
+/** Get / List / CreateOrUpdate ids and types, spelled as REC-22/23 record them (lower-case "linkconnections"). */
+const SYNAPSE_RESOURCE = {
+  prefix: `${SUBSCRIPTION}/Microsoft.Synapse/workspaces/synapse-sim`,
+  type: "Microsoft.Synapse/workspaces/linkconnections",
+};
+/** The edittables response and the 404 target come from Data Factory's document store (REC-22/23). */
+const FACTORY_RESOURCE = {
+  prefix: `${SUBSCRIPTION}/Microsoft.DataFactory/factories/synapse-sim`,
+  type: "Microsoft.DataFactory/factories/linkconnections",
+};
+/** REC-22/23's 404 message for a link that does not exist. */
+const NOT_FOUND_MESSAGE = "The document could not be retrieved because it does not exist.";
+const GUID = /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
 
 type Json = Record<string, unknown>;
+
+/** An add that passed every check the profile turns into a 400, with the failure it will end in, if any. */
+interface DecidedAdd {
+  add: PlannedAdd;
+  failure?: TableFailure;
+}
 
 export class LinkState {
   private links = new Map<string, LinkRecord>();
   private sourceTables = new Map<string, SimSourceTable>();
   private targetTables = new Map<string, SimTargetTable>();
-  /** Source table key → end of the clean-up window after its removal (DOC-KI "enabled once" transient). */
-  private cleanup = new Map<string, number>();
+  /** Source table key → the removal clean-up window (DOC-KI "enabled once") and the removed table's service id. */
+  private cleanup = new Map<string, { until: number; linkTableId: string }>();
+  private etagCounter = 0;
 
   constructor(
     private readonly clock: () => number,
     readonly timings: SimTimings,
     private readonly faults: FaultInjector,
+    readonly profile: SimProfile,
   ) {}
 
   load(seed: SimSeed): void {
@@ -81,8 +110,10 @@ export class LinkState {
         }
         seededTables.set(sourceKey, linkSeed.name);
         const progress = { anchor: replicatingSince };
+        const id = t.id ?? randomUUID().replace(/-/g, "");
         return {
-          id: t.id ?? randomUUID().replace(/-/g, ""),
+          // A seed is test set-up, not a request: ids that are not GUIDs are kept as they are.
+          id: this.normaliseId(id) ?? id,
           linkTableId: randomUUID(),
           source: { schemaName: t.schema, tableName: t.name },
           target: {
@@ -91,7 +122,7 @@ export class LinkState {
             distributionOptions: { type: "Round_RoBin" },
             structureOptions: { type: "Clustered_ColumnStore" },
           },
-          appliedAt: replicatingSince,
+          addedAt: replicatingSince,
           progress: status === "Running" ? progress : freeze(progress, now),
         };
       });
@@ -100,6 +131,7 @@ export class LinkState {
         serviceId: randomUUID(),
         continuousRunId: randomUUID(),
         properties: seededDefinition(linkSeed.actionOnExistingTargetTable),
+        etag: this.nextEtag(),
         status,
         ...(status === "Initial" ? {} : { startTime: now - 3_600_000 }),
         ...(status === "Stopped" ? { stopTime: now - 60_000 } : {}),
@@ -115,30 +147,33 @@ export class LinkState {
     this.settle();
     return [...this.links.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((link) => resourceOf(link));
+      .map((link) => this.resourceOf(link, SYNAPSE_RESOURCE));
   }
 
   getResource(name: string): Json {
-    return resourceOf(this.require(name));
+    return this.resourceOf(this.require(name), SYNAPSE_RESOURCE);
   }
 
   createOrUpdate(name: string, body: Json, version: ApiVersion): Json {
     this.settle();
-    const properties = structuredClone((body.properties ?? {}) as Json);
+    const properties = structuredClone(isJson(body.properties) ? body.properties : {});
     if (version === "2022-12-01-preview") {
       // Not part of the 2022-12-01-preview contract: a PUT at that version cannot set it, so the definition
       // it replaces loses it (the documented GET → PUT round-trip loss through the SDK).
-      const typeProperties = (properties.targetDatabase as Json | undefined)?.typeProperties as
-        Json | undefined;
+      const typeProperties = typePropertiesOf(properties);
       if (typeProperties) delete typeProperties.actionOnExistingTargetTable;
     }
+    // The service owns properties.id and the tables (edittables); a PUT carrying them back does not set them.
+    delete properties.id;
+    delete properties.linkTables;
     const description = typeof body.description === "string" ? body.description : undefined;
     const existing = this.links.get(name.toLowerCase());
     if (existing) {
       existing.properties = properties;
       if (description === undefined) delete existing.description;
       else existing.description = description;
-      return resourceOf(existing);
+      existing.etag = this.nextEtag();
+      return this.resourceOf(existing, SYNAPSE_RESOURCE);
     }
     const link: LinkRecord = {
       name,
@@ -146,12 +181,13 @@ export class LinkState {
       continuousRunId: randomUUID(),
       ...(description === undefined ? {} : { description }),
       properties,
+      etag: this.nextEtag(),
       status: "Initial",
       applyingUntil: 0,
       tables: [],
     };
     this.links.set(name.toLowerCase(), link);
-    return resourceOf(link);
+    return this.resourceOf(link, SYNAPSE_RESOURCE);
   }
 
   /** false when there was no such link. */
@@ -167,11 +203,12 @@ export class LinkState {
 
   updateLandingZoneCredential(name: string, body: Json): void {
     const link = this.require(name);
-    const landingZone = (link.properties.landingZone as Json | undefined) ?? {};
+    const landingZone = isJson(link.properties.landingZone) ? link.properties.landingZone : {};
     if (body.sasToken !== undefined) landingZone.sasToken = structuredClone(body.sasToken);
     link.properties.landingZone = landingZone;
+    link.etag = this.nextEtag();
     // The expiry is the SAS token's own `se=` field when it has one.
-    const value = (body.sasToken as { value?: unknown } | undefined)?.value;
+    const value = isJson(body.sasToken) ? body.sasToken.value : undefined;
     const expiry = typeof value === "string" ? /(?:^|[?&])se=([^&]+)/.exec(value)?.[1] : undefined;
     const expiresAt = expiry === undefined ? Number.NaN : Date.parse(decodeURIComponent(expiry));
     if (Number.isNaN(expiresAt)) delete link.landingZoneCredentialExpireTime;
@@ -184,12 +221,17 @@ export class LinkState {
     const link = this.transition(name, ["Initial", "Stopped"], "Starting", "Running", "start");
     const runningAt = link.transition?.at ?? this.clock();
     link.continuousRunId = randomUUID();
+    // REC-23: startTime is the time the start was accepted, present while still Starting.
+    link.startTime = this.clock();
+    delete link.stopTime;
     // DOC-OVR: stop then start is a full initial load of every table again.
     for (const table of link.tables) table.progress = restart(table.progress, runningAt);
   }
 
   stop(name: string): void {
-    const link = this.transition(name, ["Running"], "Stopping", "Stopped", "stop");
+    // REC-22: a stop sent while the link was still Starting was accepted (200, then Stopping).
+    const link = this.transition(name, ["Running", "Starting"], "Stopping", "Stopped", "stop");
+    link.stopTime = this.clock();
     this.freezeTables(link);
   }
 
@@ -205,74 +247,65 @@ export class LinkState {
     for (const table of link.tables) table.progress = thaw(table.progress, runningAt);
   }
 
+  /** The REC-22/23 field set; isApplyingChanges only under applying:present. */
   detailedStatus(name: string): Json {
     const link = this.require(name);
     const now = this.clock();
-    const visible = link.tables.filter((t) => isVisible(t, now));
     return {
-      id: link.serviceId,
       name: link.name,
-      isApplyingChanges: now < link.applyingUntil,
-      isPartiallyFailed: visible.some((t) => tableStatusAt(t.progress, now, this.timings) === "Failed"),
+      id: link.serviceId,
       ...(link.startTime === undefined ? {} : { startTime: iso(link.startTime) }),
       ...(link.stopTime === undefined ? {} : { stopTime: iso(link.stopTime) }),
       status: link.status,
       continuousRunId: link.continuousRunId,
+      isPartiallyFailed: link.tables.some((t) => tableStatusAt(t.progress, now, this.timings) === "Failed"),
+      ...(this.profile.applying === "present" ? { isApplyingChanges: now < link.applyingUntil } : {}),
       ...(link.landingZoneCredentialExpireTime === undefined
         ? {}
         : { landingZoneCredentialExpireTime: iso(link.landingZoneCredentialExpireTime) }),
+      etag: link.etag,
     };
   }
 
   // ---- link tables (EditTables, ListLinkTables, QueryTableStatus) ----
 
-  editTables(name: string, body: EditTablesRequestWire): void {
+  /**
+   * REC-22/23: the definition is rewritten at once, on a link in any status, and the answer is the whole link
+   * resource (Data Factory's id and type) with a new etag.
+   */
+  editTables(name: string, body: EditTablesRequestWire): Json {
     const link = this.require(name);
-    if (link.status !== "Running") {
-      throw badRequest(
-        "LinkConnectionNotRunning",
-        `Link connection '${link.name}' is ${link.status}; tables can only be edited while it is Running.`,
-      );
-    }
     const now = this.clock();
-    const plan = planEditTables(body, {
-      link,
-      now,
-      otherLinkHolding: (sourceKey) => this.otherLinkHolding(link, sourceKey),
-      cleanupUntil: (sourceKey) => this.cleanup.get(sourceKey),
-    });
-    if (plan.adds.length + plan.updates.length + plan.removes.length === 0) return; // only retried no-ops
+    const plan = planEditTables(body, { link, normaliseId: (id) => this.normaliseId(id) });
+    const adds = this.decideAdds(link, plan);
 
-    const appliedAt = now + this.timings.applyMs;
-    link.applyingUntil = Math.max(link.applyingUntil, appliedAt);
-    for (const add of plan.adds) {
-      const failure = this.failureFor(link, add.source, add.target);
+    link.etag = this.nextEtag();
+    if (plan.adds.length + plan.updates.length + plan.removes.length === 0) {
+      return this.resourceOf(link, FACTORY_RESOURCE, true); // only retried no-ops
+    }
+    link.applyingUntil = Math.max(link.applyingUntil, now + this.timings.applyMs);
+    for (const table of plan.removes) this.retire(table, now);
+    link.tables = link.tables.filter((t) => !plan.removes.includes(t));
+    for (const update of plan.updates) update.table.target = structuredClone(update.target);
+    for (const { add, failure } of adds) {
+      const injected = this.faults.takeTableFailure(add.source.schemaName, add.source.tableName);
+      const decided = injected ?? failure;
       link.tables.push({
         id: add.id,
         linkTableId: randomUUID(),
         source: add.source,
         ...(add.target === undefined ? {} : { target: structuredClone(add.target) }),
-        appliedAt,
-        progress: { anchor: appliedAt, ...(failure ? { failure } : {}) },
+        addedAt: now,
+        progress: { ...this.newTableProgress(link, now), ...(decided ? { failure: decided } : {}) },
       });
     }
-    for (const update of plan.updates)
-      update.table.nextTarget = { target: structuredClone(update.target), at: appliedAt };
-    for (const table of plan.removes) table.removeAt = appliedAt;
+    return this.resourceOf(link, FACTORY_RESOURCE, true);
   }
 
+  /** REC-22/23 items: `{ id, source, target }` (no `name`, no `etag`). */
   linkTables(name: string): Json {
     const link = this.require(name);
-    const now = this.clock();
-    return {
-      value: this.visibleTables(link, now).map((t) => ({
-        id: t.id,
-        // As in the spec example, `name` carries the link connection's name.
-        name: link.name,
-        source: { ...t.source },
-        ...(t.target === undefined ? {} : { target: structuredClone(t.target) }),
-      })),
-    };
+    return { value: link.tables.map((t) => linkTableJson(t)) };
   }
 
   queryTableStatus(name: string, body: QueryTableStatusRequestWire): Json {
@@ -282,13 +315,12 @@ export class LinkState {
     if (pageSize < 1)
       throw badRequest("InvalidRequestContent", "maxSegmentCount must be at least 1.", "maxSegmentCount");
     const offset = body.continuationToken === undefined ? 0 : decodeContinuationToken(body.continuationToken);
-    const tables = this.visibleTables(link, now);
-    const page = tables.slice(offset, offset + pageSize);
+    const page = link.tables.slice(offset, offset + pageSize);
     const next = offset + page.length;
     return {
       value: page.map((t) => this.tableStatus(t, now)),
-      // Opaque to clients; null on the last page, as in the spec example.
-      continuationToken: next < tables.length ? encodeContinuationToken(next) : null,
+      // Opaque to clients; null on the last page, as in the spec example (no real response is recorded).
+      continuationToken: next < link.tables.length ? encodeContinuationToken(next) : null,
     };
   }
 
@@ -303,13 +335,13 @@ export class LinkState {
       name: link.name,
       status: link.status,
       isApplyingChanges: now < link.applyingUntil,
-      tables: this.visibleTables(link, now).map((t) => {
+      tables: link.tables.map((t) => {
         const status = tableStatusAt(t.progress, now, this.timings);
         return {
           id: t.id,
           schema: t.source.schemaName,
           name: t.source.tableName,
-          status,
+          status: this.wireStatus(status),
           ...(status === "Failed" && t.progress.failure ? { errorMessage: t.progress.failure.message } : {}),
         };
       }),
@@ -327,6 +359,7 @@ export class LinkState {
         status: link.status,
         ...(link.transition ? { becomes: link.transition.to, at: iso(link.transition.at) } : {}),
         isApplyingChanges: now < link.applyingUntil,
+        etag: link.etag,
         actionOnExistingTargetTable: actionOf(link) ?? null,
         tables: link.tables.map((t) => ({
           id: t.id,
@@ -334,52 +367,45 @@ export class LinkState {
           schema: t.source.schemaName,
           name: t.source.tableName,
           target: t.target ?? null,
-          status: tableStatusAt(t.progress, now, this.timings),
-          visible: isVisible(t, now),
-          ...(t.removeAt === undefined ? {} : { removedAt: iso(t.removeAt) }),
+          status: this.wireStatus(tableStatusAt(t.progress, now, this.timings)),
           ...(t.progress.failure ? { failure: t.progress.failure } : {}),
         })),
       })),
       sourceTables: [...this.sourceTables.values()],
       targetTables: [...this.targetTables.values()],
       removalCleanup: [...this.cleanup.entries()]
-        .filter(([, until]) => until > now)
-        .map(([table, until]) => ({ table, until: iso(until) })),
+        .filter(([, window]) => window.until > now)
+        .map(([table, window]) => ({ table, until: iso(window.until), linkTableId: window.linkTableId })),
     };
   }
 
   // ---- internals ----
 
-  /** Looks a link up (404 CloudError when missing) after bringing every link up to the current sim time. */
+  /** Looks a link up (404 as REC-22/23 record it) after bringing every link up to the current sim time. */
   private require(name: string): LinkRecord {
     this.settle();
     const link = this.links.get(name.toLowerCase());
     if (!link) {
       throw new SimHttpError(
         404,
-        "LinkConnectionNotFound",
-        `Link connection '${name}' was not found in this workspace.`,
+        "NotFound",
+        NOT_FOUND_MESSAGE,
+        undefined,
+        `${FACTORY_RESOURCE.prefix}/linkconnections/${name}`,
       );
     }
     return link;
   }
 
-  /** Applies everything whose time has come: finished transitions, applied target updates and removals. */
+  /** Applies everything whose time has come: finished transitions and thawed table lifecycles. */
   private settle(): void {
     const now = this.clock();
     for (const link of this.links.values()) {
       if (link.transition && now >= link.transition.at) {
-        const { to, at } = link.transition;
-        if (link.status === "Starting") link.startTime = at;
-        if (to === "Stopped") link.stopTime = at;
-        link.status = to;
+        link.status = link.transition.to;
         delete link.transition;
       }
       for (const table of link.tables) {
-        if (table.nextTarget && now >= table.nextTarget.at) {
-          table.target = table.nextTarget.target;
-          delete table.nextTarget;
-        }
         const { thawAt } = table.progress;
         if (thawAt !== undefined && now >= thawAt) {
           table.progress = {
@@ -388,22 +414,74 @@ export class LinkState {
           };
         }
       }
-      const gone = link.tables.filter((t) => t.removeAt !== undefined && now >= t.removeAt);
-      if (gone.length === 0) continue;
-      for (const table of gone) this.retire(table, table.removeAt ?? now);
-      link.tables = link.tables.filter((t) => !gone.includes(t));
     }
+  }
+
+  /**
+   * Which adds the profile refuses with a 400 (all-or-nothing: any → nothing stored) and the failure each accepted
+   * add will end in. Counting for the 5,000 limit: the tables left after this request's removals, plus the adds
+   * before this one (Failed tables count too — they are in the definition).
+   */
+  private decideAdds(link: LinkRecord, plan: EditTablesPlan): DecidedAdd[] {
+    const ctx = this.refusalContext(link);
+    const base = link.tables.length - plan.removes.length;
+    const decided = plan.adds.map((add, index) => ({ add, refusals: refusalsFor(add, base + index, ctx) }));
+    throwIfAny(
+      decided.flatMap(({ add, refusals }) => {
+        const refused = badRequestRefusal(refusals, this.profile);
+        return refused ? [{ ...refused.failure, target: add.at }] : [];
+      }),
+    );
+    return decided.map(({ add, refusals }) => {
+      const first = refusals[0];
+      return first ? { add, failure: first.failure } : { add };
+    });
+  }
+
+  private refusalContext(link: LinkRecord): RefusalContext {
+    const now = this.clock();
+    return {
+      sourceTable: (schema, name) => this.sourceTables.get(tableKey(schema, name)),
+      targetTable: (schema, name) => this.targetTables.get(tableKey(schema, name)),
+      heldElsewhere: (sourceKey) => this.heldElsewhere(link, sourceKey),
+      cleanupOf: (sourceKey) => {
+        const window = this.cleanup.get(sourceKey);
+        return window && now < window.until ? window : undefined;
+      },
+      linkName: link.name,
+      action: actionOf(link),
+      defaultAction: DEFAULT_ACTION,
+    };
+  }
+
+  private heldElsewhere(link: LinkRecord, sourceKey: string): LinkTableRecord | undefined {
+    for (const other of this.links.values()) {
+      if (other === link) continue;
+      const table = other.tables.find((t) => sourceKeyOf(t) === sourceKey);
+      if (table) return table;
+    }
+    return undefined;
+  }
+
+  /**
+   * Where a new table's lifecycle starts: at once on a Running link; when the link will be Running after Starting /
+   * Resuming; otherwise pinned at Waiting until a start / resume (REC-22/23: edittables is accepted before start).
+   */
+  private newTableProgress(link: LinkRecord, now: number): TableProgress {
+    if (link.status === "Running") return { anchor: now };
+    if (link.transition?.to === "Running") return restart({ anchor: now }, link.transition.at);
+    return { anchor: now, frozenElapsed: 0 };
   }
 
   /** A table leaves its link at `at`: the clean-up window opens, and a snapshotted target stays behind, non-empty. */
   private retire(table: LinkTableRecord, at: number): void {
-    this.cleanup.set(
-      tableKey(table.source.schemaName, table.source.tableName),
-      at + this.timings.removeCleanupMs,
-    );
+    this.cleanup.set(sourceKeyOf(table), {
+      until: at + this.timings.removeCleanupMs,
+      linkTableId: table.linkTableId,
+    });
     const status = tableStatusAt(table.progress, at, this.timings);
     if (status === "Snapshotting" || status === "Replicating") {
-      const target = targetName(table.source, table.target);
+      const target = targetNameOf(table.source, table.target);
       const key = tableKey(target.schemaName, target.tableName);
       const existing = this.targetTables.get(key);
       this.targetTables.set(key, {
@@ -430,6 +508,7 @@ export class LinkState {
     }
     link.status = during;
     link.transition = { to, at: this.clock() + this.timings.linkTransitionMs };
+    link.etag = this.nextEtag();
     return link;
   }
 
@@ -438,18 +517,14 @@ export class LinkState {
     for (const table of link.tables) table.progress = freeze(table.progress, now);
   }
 
-  private visibleTables(link: LinkRecord, now: number): LinkTableRecord[] {
-    return link.tables.filter((t) => isVisible(t, now));
-  }
-
   private tableStatus(table: LinkTableRecord, now: number): Json {
     const status = tableStatusAt(table.progress, now, this.timings);
     const failedAt = table.progress.anchor + this.timings.waitingMs;
     return {
       id: table.id,
       linkTableId: table.linkTableId,
-      status,
-      startTime: iso(table.appliedAt),
+      status: this.wireStatus(status),
+      startTime: iso(table.addedAt),
       ...(status === "Failed" && table.progress.failure
         ? {
             errorCode: table.progress.failure.code,
@@ -463,95 +538,87 @@ export class LinkState {
     };
   }
 
-  private otherLinkHolding(
-    link: LinkRecord,
-    sourceKey: string,
-  ): { linkName: string; beingRemoved: boolean } | undefined {
-    for (const other of this.links.values()) {
-      if (other === link) continue;
-      const table = other.tables.find((t) => tableKey(t.source.schemaName, t.source.tableName) === sourceKey);
-      if (table) return { linkName: other.name, beingRemoved: !isActive(table) };
-    }
-    return undefined;
+  /** The pre-snapshot status string is a profile answer (DOC-MON says Waiting, DOC-PK WaitingForSnapshot). */
+  private wireStatus(status: TableStatus): string {
+    return status === "Waiting" ? this.profile.waiting : status;
   }
 
-  /** Why an accepted add will end Failed, decided when it is accepted (checked in this order). */
-  private failureFor(
-    link: LinkRecord,
-    source: SourceTableName,
-    target: { schemaName?: string; tableName?: string } | undefined,
-  ): TableFailure | undefined {
-    const injected = this.faults.takeTableFailure(source.schemaName, source.tableName);
-    if (injected) return injected;
-    const name = displayName(source.schemaName, source.tableName);
-    const sourceTable = this.sourceTables.get(tableKey(source.schemaName, source.tableName));
-    if (!sourceTable) {
-      return {
-        code: "SourceTableNotFound",
-        message: `Source table ${name} does not exist in the source database.`,
-      };
-    }
-    if (!sourceTable.primaryKey || sourceTable.primaryKey.length === 0) {
-      return {
-        code: "SourceTableMissingPrimaryKey",
-        message: `Source table ${name} does not have a primary key. Azure Synapse Link for SQL requires a primary key on every source table.`,
-      };
-    }
-    const targetTable = targetName(source, target);
-    const existing = this.targetTables.get(tableKey(targetTable.schemaName, targetTable.tableName));
-    const action = actionOf(link) ?? DEFAULT_ACTION;
-    if (existing && existing.rowCount > 0 && action === "FailOnNonEmptyTable") {
-      return {
-        code: "TargetTableNotEmpty",
-        message:
-          `Target table ${displayName(existing.schema, existing.name)} already exists and is not empty (${existing.rowCount} rows), ` +
-          `and link connection '${link.name}' uses actionOnExistingTargetTable ${actionOf(link) ?? "(not set: FailOnNonEmptyTable)"}. ` +
-          "Set actionOnExistingTargetTable to DropAndRecreateTable or MergeWithExistingData, or empty the target table.",
-      };
-    }
-    return undefined;
+  /** ids:echo keeps the id as sent; ids:undashed stores 32 lower-case hex digits and refuses non-GUIDs. */
+  private normaliseId(id: string): string | undefined {
+    if (this.profile.ids === "echo") return id;
+    const match = GUID.exec(id);
+    return match ? match.slice(1).join("").toLowerCase() : undefined;
+  }
+
+  /** Etags shaped like the recorded ones ("14001f5a-0000-0c00-0000-64c8cad00000"); a new one per write. */
+  private nextEtag(): string {
+    this.etagCounter += 1;
+    const counter = this.etagCounter.toString(16).padStart(8, "0");
+    const seconds = Math.floor(this.clock() / 1000)
+      .toString(16)
+      .padStart(8, "0");
+    return `${counter}-0000-0c00-0000-${seconds}0000`;
+  }
+
+  /**
+   * LinkConnectionResource as REC-22/23 show it: `properties.id`, the tables under `properties.linkTables` once there
+   * are any (always in the edittables answer), a top-level `etag`, secure strings masked (SecureString's note).
+   */
+  private resourceOf(link: LinkRecord, kind: { prefix: string; type: string }, alwaysTables = false): Json {
+    const properties = maskSecureStrings(structuredClone(link.properties));
+    properties.id = link.serviceId;
+    if (alwaysTables || link.tables.length > 0)
+      properties.linkTables = link.tables.map((t) => linkTableJson(t));
+    return {
+      id: `${kind.prefix}/linkconnections/${link.name}`,
+      name: link.name,
+      type: kind.type,
+      ...(link.description === undefined ? {} : { description: link.description }),
+      properties,
+      etag: link.etag,
+    };
   }
 }
 
-function targetName(
-  source: SourceTableName,
-  target: { schemaName?: string; tableName?: string } | undefined,
-): SourceTableName {
+function linkTableJson(table: LinkTableRecord): Json {
   return {
-    schemaName: target?.schemaName ?? source.schemaName,
-    tableName: target?.tableName ?? source.tableName,
+    id: table.id,
+    source: { ...table.source },
+    ...(table.target === undefined ? {} : { target: structuredClone(table.target) }),
   };
+}
+
+function isJson(value: unknown): value is Json {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function typePropertiesOf(properties: Json): Json | undefined {
+  const target = properties.targetDatabase;
+  return isJson(target) && isJson(target.typeProperties) ? target.typeProperties : undefined;
+}
+
+const ACTIONS: readonly string[] = ["FailOnNonEmptyTable", "DropAndRecreateTable", "MergeWithExistingData"];
+
+function isAction(value: unknown): value is ActionOnExistingTargetTable {
+  return typeof value === "string" && ACTIONS.includes(value);
 }
 
 function actionOf(link: LinkRecord): ActionOnExistingTargetTable | undefined {
-  const target = link.properties.targetDatabase as Json | undefined;
-  const action = (target?.typeProperties as Json | undefined)?.actionOnExistingTargetTable;
-  return typeof action === "string" ? (action as ActionOnExistingTargetTable) : undefined;
+  const action = typePropertiesOf(link.properties)?.actionOnExistingTargetTable;
+  return isAction(action) ? action : undefined;
 }
 
-/** LinkConnectionResource as Get / List / CreateOrUpdate return it: secure strings masked (SecureString's note). */
-function resourceOf(link: LinkRecord): Json {
-  return {
-    id: `${WORKSPACE_RESOURCE_ID}/linkConnections/${link.name}`,
-    name: link.name,
-    type: "Microsoft.Synapse/workspaces/linkConnections",
-    ...(link.description === undefined ? {} : { description: link.description }),
-    properties: maskSecureStrings(structuredClone(link.properties)),
-  };
-}
-
-function maskSecureStrings(node: unknown): Json {
+function maskSecureStrings(node: Json): Json {
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
       value.forEach(visit);
-    } else if (value !== null && typeof value === "object") {
-      const obj = value as Json;
-      if (obj.type === "SecureString" && typeof obj.value === "string") obj.value = MASKED_SECRET;
-      Object.values(obj).forEach(visit);
+    } else if (isJson(value)) {
+      if (value.type === "SecureString" && typeof value.value === "string") value.value = MASKED_SECRET;
+      Object.values(value).forEach(visit);
     }
   };
   visit(node);
-  return node as Json;
+  return node;
 }
 
 /** The definition a seeded link gets: Azure SQL Database source, dedicated SQL pool target. */
@@ -586,9 +653,9 @@ function encodeContinuationToken(offset: number): string {
 function decodeContinuationToken(token: unknown): number {
   if (typeof token === "string") {
     try {
-      const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { offset?: unknown };
-      if (typeof parsed.offset === "number" && Number.isInteger(parsed.offset) && parsed.offset >= 0)
-        return parsed.offset;
+      const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+      const offset = isJson(parsed) ? parsed.offset : undefined;
+      if (typeof offset === "number" && Number.isInteger(offset) && offset >= 0) return offset;
     } catch {
       // fall through to the 400
     }

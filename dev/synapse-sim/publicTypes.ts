@@ -1,4 +1,7 @@
 // The simulator's public contract. Other code (app tests, the dev host, `npm run sim`) depends on these exact names.
+import type { SimProfile } from "./simProfile";
+
+export type { SimProfile, SimProfileKey } from "./simProfile";
 
 export type LinkStatus =
   "Initial" | "Starting" | "Running" | "Stopping" | "Stopped" | "Pausing" | "Paused" | "Resuming";
@@ -6,11 +9,16 @@ export type LinkStatus =
 export type ActionOnExistingTargetTable =
   "FailOnNonEmptyTable" | "DropAndRecreateTable" | "MergeWithExistingData";
 
-/** A table in the source database. No / empty `primaryKey` => the table goes Failed when added. */
+/** A table in the source database. No / empty `primaryKey` => SQL error 22720 when added. */
 export interface SimSourceTable {
   schema: string;
   name: string;
   primaryKey?: string[];
+  /**
+   * Columns whose types Change Feed cannot carry (user-defined types, geometry, geography, hierarchyid, sql_variant,
+   * timestamp), e.g. ["Shape geography"]; non-empty => SQL error 22737 when added.
+   */
+  unsupportedColumns?: string[];
 }
 
 /** A table that already exists in the dedicated SQL pool (the link's target database). */
@@ -38,15 +46,15 @@ export interface SimSeed {
 
 /** Milliseconds of *sim clock* time. */
 export interface SimTimings {
-  /** isApplyingChanges stays true this long after an edittables call. */
+  /** With the profile applying:present, isApplyingChanges stays true this long after an edittables call. */
   applyMs: number;
-  /** A table stays "Waiting" this long after the edit is applied. */
+  /** A table stays "Waiting" (or "WaitingForSnapshot") this long once its link runs. */
   waitingMs: number;
   /** Then "Snapshotting" this long, then "Replicating". */
   snapshotMs: number;
   /** Starting / Stopping / Pausing / Resuming duration. */
   linkTransitionMs: number;
-  /** After a table is removed, re-adding it fails with the transient error for this long. */
+  /** From the moment a removal is stored, re-adding that table meets SQL error 22718 for this long. */
   removeCleanupMs: number;
 }
 
@@ -66,6 +74,12 @@ export interface SynapseSimOptions {
   timings?: Partial<SimTimings>;
   /** ListByWorkspace page size (nextLink paging), default 50. */
   pageSize?: number;
+  /**
+   * The answer to each open question about the real service: an object, or text such as
+   * "ids:undashed,enabledOnce:failedStatus". Unset keys take DEFAULT_SIM_PROFILE's answer; an unknown key or value
+   * throws naming it.
+   */
+  profile?: Partial<SimProfile> | string;
 }
 
 export interface SimCall {
@@ -110,6 +124,7 @@ export interface SimLinkTableView {
   id: string;
   schema: string;
   name: string;
+  /** As querytablestatus shows it (Waiting / WaitingForSnapshot, Snapshotting, Replicating, Failed). */
   status: string;
   errorMessage?: string;
 }
@@ -118,6 +133,7 @@ export interface SimLinkView {
   name: string;
   status: LinkStatus;
   tables: SimLinkTableView[];
+  /** Inside the applyMs window after an edit (on the wire only with the profile applying:present). */
   isApplyingChanges: boolean;
 }
 
@@ -125,6 +141,8 @@ export interface SynapseSim {
   /** e.g. http://127.0.0.1:54321 (no trailing slash). */
   readonly url: string;
   readonly port: number;
+  /** The answers this simulator gives to the open questions (see README.md, "Profiles"). */
+  readonly profile: SimProfile;
   /** Every API request handled (including injected faults), in order. Control calls under /_sim/ are not recorded. */
   readonly calls: SimCall[];
   callsTo(operationId: string, linkConnection?: string): SimCall[];

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SimHttpError, type CloudError } from "./cloudError";
+import { errorBody, SimHttpError, type CloudError, type ErrorShape } from "./cloudError";
 import { CONTROL_PREFIX, handleControl, type ControlDeps } from "./controlEndpoint";
 import type { FaultAction } from "./faults";
 import type { EditTablesRequestWire, QueryTableStatusRequestWire } from "./linkRecords";
@@ -37,7 +37,12 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     handle(req, res, deps).catch((e: unknown) => {
       // Last resort: the request is already recorded or the socket is gone; never crash the server.
       if (!res.headersSent && !res.destroyed) {
-        send(res, { status: 500, body: cloudError("InternalServerError", `Simulator error: ${String(e)}`) });
+        const body = cloudError(
+          deps.profile.errorShape,
+          "InternalServerError",
+          `Simulator error: ${String(e)}`,
+        );
+        send(res, { status: 500, body });
       }
     });
   };
@@ -53,7 +58,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
     try {
       body = parseJson(rawBody);
     } catch {
-      send(res, { status: 400, body: cloudError("InvalidControlRequest", "The body is not valid JSON.") });
+      send(res, {
+        status: 400,
+        body: { error: { code: "InvalidControlRequest", message: "The body is not valid JSON." } },
+      });
       return;
     }
     send(res, handleControl(method, url.pathname, body, deps));
@@ -78,15 +86,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   };
 
   if (!routed || !("operation" in routed)) {
+    const shape = deps.profile.errorShape;
     const reply: Reply = routed
       ? {
           status: 405,
           body: cloudError(
+            shape,
             "MethodNotAllowed",
             `${method} is not supported on ${url.pathname}; use ${routed.allowed.join(", ")}.`,
           ),
         }
-      : { status: 404, body: cloudError("NotFound", `No operation matches ${method} ${url.pathname}.`) };
+      : {
+          status: 404,
+          body: cloudError(shape, "NotFound", `No operation matches ${method} ${url.pathname}.`),
+        };
     record(reply.status);
     send(res, reply);
     return;
@@ -95,7 +108,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   const decision = deps.faults.decide(routed.operation.operationId);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
   if (decision.action) {
-    const reply = faultReply(decision.action);
+    const reply = faultReply(decision.action, deps.profile.errorShape);
     record(reply?.status ?? 0);
     if (reply) send(res, reply);
     else req.socket.destroy();
@@ -132,11 +145,11 @@ function answer(
         );
       }
       const issues = deps.validator.validateRequestBody(version, operation.operationId, body);
-      if (issues.length > 0) return { status: 400, body: invalidRequestContent(issues) };
+      if (issues.length > 0) throw invalidRequestContent(issues);
     }
     return dispatch(operation.operationId, routed.linkConnection ?? "", body, version, url, req, deps);
   } catch (e) {
-    if (e instanceof SimHttpError) return { status: e.status, body: e.toCloudError() };
+    if (e instanceof SimHttpError) return { status: e.status, body: e.body(deps.profile.errorShape) };
     throw e;
   }
 }
@@ -166,8 +179,8 @@ function dispatch(
       // The spec lists 200 and 204: 200 when a link was deleted, 204 when there was none (ARM convention).
       return { status: state.delete(linkName) ? 200 : 204 };
     case "LinkConnection_EditTables":
-      state.editTables(linkName, body as EditTablesRequestWire);
-      return ok();
+      // REC-22/23: 200 with the whole link resource (the spec declares no body).
+      return ok(state.editTables(linkName, body as EditTablesRequestWire));
     case "LinkConnection_Start":
       state.start(linkName);
       return ok();
@@ -218,14 +231,15 @@ function checkBearer(authorization: string | undefined, expected: string | undef
     throw new SimHttpError(
       401,
       "AuthenticationFailed",
-      "Authentication failed. The 'Authorization' header must carry a bearer token (audience https://dev.azuresynapse.net).",
+      "Token Authentication failed - the 'Authorization' header must carry a bearer token (audience https://dev.azuresynapse.net).",
     );
   }
   if (expected !== undefined && token !== expected) {
+    // AUD-2 records AuthenticationFailed for a token the service rejects; the wording after the dash is the sim's.
     throw new SimHttpError(
       401,
-      "InvalidAuthenticationToken",
-      "The bearer token is not valid for this workspace.",
+      "AuthenticationFailed",
+      "Token Authentication failed - the bearer token is not valid for this workspace.",
     );
   }
 }
@@ -248,7 +262,10 @@ function checkApiVersion(apiVersion: string | undefined): ApiVersion {
   return apiVersion;
 }
 
-/** One page of ListByWorkspace; nextLink is absolute and keeps api-version (the SDK follows it verbatim). */
+/**
+ * One page of ListByWorkspace; nextLink is absolute and keeps api-version (the SDK follows it verbatim). The last
+ * page has no nextLink key at all, as REC-23's one-page list.
+ */
 function listPage(all: Json[], url: URL, version: ApiVersion, req: IncomingMessage, pageSize: number): Json {
   const skip = url.searchParams.get("$skipToken");
   const offset = skip === null ? 0 : Number(skip);
@@ -256,17 +273,18 @@ function listPage(all: Json[], url: URL, version: ApiVersion, req: IncomingMessa
     throw new SimHttpError(400, "InvalidSkipToken", `The $skipToken '${skip ?? ""}' is not valid.`);
   }
   const next = offset + pageSize;
-  let nextLink: string | null = null;
-  if (next < all.length) {
-    // Behind a TLS-terminating hop (see sdkOverHttp.ts) the client saw https: keep its scheme.
-    const proto = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
-    const query = new URLSearchParams({ "api-version": version, $skipToken: String(next) });
-    nextLink = `${proto}://${req.headers.host ?? "127.0.0.1"}/linkconnections?${query.toString()}`;
-  }
-  return { value: all.slice(offset, next), nextLink };
+  const value = all.slice(offset, next);
+  if (next >= all.length) return { value };
+  // Behind a TLS-terminating hop (see sdkOverHttp.ts) the client saw https: keep its scheme.
+  const proto = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
+  const query = new URLSearchParams({ "api-version": version, $skipToken: String(next) });
+  return {
+    value,
+    nextLink: `${proto}://${req.headers.host ?? "127.0.0.1"}/linkconnections?${query.toString()}`,
+  };
 }
 
-function faultReply(action: FaultAction): Reply | undefined {
+function faultReply(action: FaultAction, shape: ErrorShape): Reply | undefined {
   if (action.kind === "reset") return undefined;
   const codes: Record<number, string> = {
     429: "TooManyRequests",
@@ -278,6 +296,7 @@ function faultReply(action: FaultAction): Reply | undefined {
   return {
     status: action.status,
     body: cloudError(
+      shape,
       codes[action.status] ?? "InjectedFault",
       `Injected fault: HTTP ${action.status}.${retry}`,
     ),
@@ -287,8 +306,8 @@ function faultReply(action: FaultAction): Reply | undefined {
   };
 }
 
-function cloudError(code: string, message: string): CloudError {
-  return { error: { code, message } };
+function cloudError(shape: ErrorShape, code: string, message: string): CloudError {
+  return errorBody(shape, { code, message });
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -1,6 +1,6 @@
 // Validates request bodies (and, for tests, response bodies) against the spec of the api-version requested.
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import type { CloudError } from "./cloudError";
+import { SimHttpError } from "./cloudError";
 import {
   API_VERSIONS,
   loadSpecDocument,
@@ -124,17 +124,14 @@ function formatPath(segments: string[]): string {
     .reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc === "" ? s : `${acc}.${s}`), "");
 }
 
-/** The 400 body for an invalid request: the message names every bad path, one detail per issue. */
-export function invalidRequestContent(issues: ValidationIssue[]): CloudError {
-  return {
-    error: {
-      code: "InvalidRequestContent",
-      message: `The request content was invalid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`,
-      details: issues.map((i) => ({
-        error: { code: "InvalidRequestContent", message: `${i.path} ${i.message}`, target: i.path },
-      })),
-    },
-  };
+/** The 400 for an invalid request: the message names every bad path, one detail per issue. */
+export function invalidRequestContent(issues: ValidationIssue[]): SimHttpError {
+  return new SimHttpError(
+    400,
+    "InvalidRequestContent",
+    `The request content was invalid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`,
+    issues.map((i) => ({ code: "InvalidRequestContent", message: `${i.path} ${i.message}`, target: i.path })),
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
 // resets — over raw HTTP and through the real ArtifactsClient's retry policy.
 import { ArtifactsClient } from "@azure/synapse-artifacts";
 import { artifactsClientOverHttp, demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
+import { readCloudError } from "../../dev/synapse-sim/cloudError";
 
 const V = "2022-12-01-preview";
 
@@ -27,8 +28,7 @@ describe("synapse-sim faults", () => {
     const res = await get();
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe("TooManyRequests");
+    expect(readCloudError(await res.json())?.code).toBe("TooManyRequests");
     expect((await get()).status).toBe(200);
     expect(sim.calls.map((c) => c.status)).toEqual([429, 200]);
   });

@@ -1,15 +1,15 @@
 // The HTTP surface: bearer auth, api-version, schema validation of bodies, routing errors, empty bodies,
 // the call log, list paging and the /_sim/ control endpoint.
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import type { CloudError } from "../../dev/synapse-sim/cloudError";
+import { readCloudError } from "../../dev/synapse-sim/cloudError";
 
 const V = "2022-12-01-preview";
 
 /** The parts of response bodies these tests read; each response carries only some of them. */
 interface WireBody {
-  error: Required<CloudError["error"]>;
   value: { name: string }[];
-  nextLink: string | null;
+  nextLink?: string;
+  profile: Record<string, string>;
   links: { name: string; tables: unknown[] }[];
   sourceTables: unknown[];
   faults: unknown[];
@@ -18,6 +18,7 @@ interface WireBody {
 interface Reply {
   status: number;
   body: WireBody;
+  error?: ReturnType<typeof readCloudError>;
   text: string;
   headers: Headers;
 }
@@ -41,9 +42,11 @@ async function request(
     ...(json === undefined ? (body === undefined ? {} : { body }) : { body: JSON.stringify(json) }),
   });
   const text = await res.text();
+  const parsed: unknown = text === "" ? undefined : JSON.parse(text);
   return {
     status: res.status,
-    body: (text === "" ? undefined : JSON.parse(text)) as WireBody,
+    body: parsed as WireBody,
+    error: readCloudError(parsed),
     text,
     headers: res.headers,
   };
@@ -67,11 +70,16 @@ describe("synapse-sim HTTP surface", () => {
     expect(sim.url).toBe(`http://127.0.0.1:${sim.port}`);
   });
 
-  test("a request without a bearer token is a 401 CloudError", async () => {
+  test("a request without a bearer token is a 401 AuthenticationFailed in the recorded top-level shape", async () => {
     const res = await request(`${sim.url}/linkconnections/demo-link?api-version=${V}`);
     expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("AuthenticationFailed");
-    expect(typeof res.body.error.message).toBe("string");
+    expect(res.body).toEqual({
+      code: "AuthenticationFailed",
+      message: expect.stringMatching(/^Token Authentication failed - /),
+      target: null,
+      details: null,
+      error: null,
+    });
   });
 
   test("a non-bearer Authorization header is a 401", async () => {
@@ -98,8 +106,8 @@ describe("synapse-sim HTTP surface", () => {
   ])("a %s api-version is a 400 CloudError", async (_label, query, code) => {
     const res = await request(`${sim.url}/linkconnections/demo-link${query}`, { headers: auth });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe(code);
-    expect(res.body.error.message).toContain("2023-04-18-preview");
+    expect(res.error?.code).toBe(code);
+    expect(res.error?.message).toContain("2023-04-18-preview");
   });
 
   test("both spec versions are served", async () => {
@@ -118,9 +126,9 @@ describe("synapse-sim HTTP surface", () => {
       json: { linkTables: { id: "x" } },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("InvalidRequestContent");
-    expect(res.body.error.message).toContain("linkTables");
-    expect(res.body.error.details[0]!.error.target).toBe("linkTables");
+    expect(res.error?.code).toBe("InvalidRequestContent");
+    expect(res.error?.message).toContain("linkTables");
+    expect(res.error?.details[0]?.target).toBe("linkTables");
   });
 
   test("a querytablestatus maxSegmentCount of 5000 is a 400 naming maxSegmentCount", async () => {
@@ -130,8 +138,8 @@ describe("synapse-sim HTTP surface", () => {
       json: { maxSegmentCount: 5000 },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("maxSegmentCount");
-    expect(res.body.error.message).toContain("1000");
+    expect(res.error?.message).toContain("maxSegmentCount");
+    expect(res.error?.message).toContain("1000");
   });
 
   test("a body that is not JSON is a 400", async () => {
@@ -141,7 +149,7 @@ describe("synapse-sim HTTP surface", () => {
       body: "{not json",
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("InvalidRequestContent");
+    expect(res.error?.code).toBe("InvalidRequestContent");
   });
 
   test("a missing required body is a 400 naming it", async () => {
@@ -150,30 +158,35 @@ describe("synapse-sim HTTP surface", () => {
       headers: auth,
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("queryTableStatusRequest");
+    expect(res.error?.message).toContain("queryTableStatusRequest");
   });
 
   test("an unknown path is a 404 CloudError and a wrong method a 405 CloudError", async () => {
     const unknown = await request(`${sim.url}/pipelines?api-version=${V}`, { headers: auth });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe("NotFound");
+    expect(unknown.error?.code).toBe("NotFound");
     const wrongMethod = await request(`${sim.url}/linkconnections/demo-link/start?api-version=${V}`, {
       headers: auth,
     });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.body.error.message).toContain("POST");
+    expect(wrongMethod.error?.message).toContain("POST");
   });
 
-  test("operations whose spec response has no body answer 200 with an empty body", async () => {
-    const res = await request(`${sim.url}/linkconnections/demo-link/edittables?api-version=${V}`, {
+  test("start, stop and delete answer 200 with an empty body, as recorded", async () => {
+    const stop = await request(`${sim.url}/linkconnections/demo-link/stop?api-version=${V}`, {
       method: "POST",
       headers: auth,
-      json: {
-        linkTables: [{ id: "1", source: { schemaName: "dbo", tableName: "Orders" }, operationType: "add" }],
-      },
     });
-    expect(res.status).toBe(200);
-    expect(res.text).toBe("");
+    expect(stop.status).toBe(200);
+    expect(stop.text).toBe("");
+    expect(stop.headers.get("content-length")).toBe("0");
+    expect(stop.headers.has("location")).toBe(false);
+    const del = await request(`${sim.url}/linkconnections/other-link?api-version=${V}`, {
+      method: "DELETE",
+      headers: auth,
+    });
+    expect(del.status).toBe(200);
+    expect(del.text).toBe("");
   });
 
   test("every API call is recorded with its operation, link, api-version, body and status", async () => {
@@ -219,10 +232,16 @@ describe("synapse-sim HTTP surface", () => {
       expect(next.searchParams.get("api-version")).toBe("2023-04-18-preview");
       const second = await request(nextLink, { headers: auth });
       expect(second.body.value.map((l) => l.name)).toEqual(["other-link"]);
-      expect(second.body.nextLink).toBeNull();
+      expect(second.body).not.toHaveProperty("nextLink");
     } finally {
       await paged.close();
     }
+  });
+
+  test("a list that fits one page has no nextLink key at all", async () => {
+    const res = await request(`${sim.url}/linkconnections?api-version=${V}`, { headers: auth });
+    expect(res.body.value).toHaveLength(2);
+    expect(Object.keys(res.body)).toEqual(["value"]);
   });
 
   describe("control endpoint /_sim/", () => {
@@ -238,6 +257,25 @@ describe("synapse-sim HTTP surface", () => {
       });
       expect(res.body.sourceTables).toHaveLength(7);
       expect(res.body.faults).toEqual([{ kind: "latency", ms: 1, matched: 0, injected: 0 }]);
+    });
+
+    test("GET /_sim/state shows the active profile with its SIM_PROFILE text", async () => {
+      const profiled = await startSynapseSim({ profile: "ids:undashed,applying:present" });
+      try {
+        const res = await request(`${profiled.url}/_sim/state`);
+        expect(res.body.profile).toEqual({
+          ids: "undashed",
+          enabledOnce: "badRequest",
+          applying: "present",
+          waiting: "Waiting",
+          permanentErrors: "failedStatus",
+          errorShape: "topLevel",
+          text: "ids:undashed,applying:present",
+        });
+        expect((await request(`${sim.url}/_sim/state`)).body.profile.text).toBe("");
+      } finally {
+        await profiled.close();
+      }
     });
 
     test("POST /_sim/faults adds a fault and DELETE /_sim/faults clears them", async () => {
@@ -261,7 +299,7 @@ describe("synapse-sim HTTP surface", () => {
         json: { kind: "status", status: 418 },
       });
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(/status/);
+      expect(res.error?.message).toMatch(/status/);
     });
 
     test("POST /_sim/reset replaces the state with the posted seed and clears calls", async () => {

@@ -1,8 +1,8 @@
 // Link connection lifecycle over HTTP with a virtual clock: start / stop / pause / resume, re-snapshot on restart,
 // the link definition (CreateOrUpdate, Get, Delete, landing zone credential) and unknown links.
 import { startSynapseSim, type SimSeed, type SynapseSim } from "../../dev/synapse-sim";
-import type { CloudError } from "../../dev/synapse-sim/cloudError";
 import { DEFAULT_TIMINGS } from "../../dev/synapse-sim/linkState";
+import { readCloudError } from "../../dev/synapse-sim/cloudError";
 
 const V2212 = "2022-12-01-preview";
 const V2304 = "2023-04-18-preview";
@@ -11,8 +11,9 @@ const { linkTransitionMs, waitingMs, snapshotMs } = DEFAULT_TIMINGS;
 
 /** The parts of response bodies these tests read; each response carries only some of them. */
 interface WireBody {
-  error: CloudError["error"];
   id: string;
+  etag: string;
+  type: string;
   name: string;
   status: string;
   startTime?: string;
@@ -21,6 +22,7 @@ interface WireBody {
   landingZoneCredentialExpireTime?: string;
   value: { status: string }[];
   properties: {
+    id: string;
     targetDatabase: { typeProperties: { actionOnExistingTargetTable?: string } };
     landingZone: { sasToken: unknown };
   };
@@ -60,14 +62,15 @@ describe("synapse-sim link connection status", () => {
     path: string,
     body?: unknown,
     apiVersion = V2212,
-  ): Promise<{ status: number; body: WireBody; text: string }> {
+  ): Promise<{ status: number; body: WireBody; text: string; error?: ReturnType<typeof readCloudError> }> {
     const res = await fetch(`${sim.url}${path}?api-version=${apiVersion}`, {
       method,
       headers: { Authorization: "Bearer t", "Content-Type": "application/json" },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, body: (text === "" ? undefined : JSON.parse(text)) as WireBody, text };
+    const json: unknown = text === "" ? undefined : JSON.parse(text);
+    return { status: res.status, body: json as WireBody, text, error: readCloudError(json) };
   }
   const status = async (link: string): Promise<string> =>
     (await api("GET", `/linkconnections/${link}/detailedstatus`)).body.status;
@@ -101,7 +104,7 @@ describe("synapse-sim link connection status", () => {
   ])("%s on the %s link is rejected naming its status %s", async (verb, link, current) => {
     const res = await api("POST", `/linkconnections/${link}/${verb}`);
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain(current);
+    expect(res.error?.message).toContain(current);
     expect(await status(link)).toBe(current);
   });
 
@@ -109,7 +112,40 @@ describe("synapse-sim link connection status", () => {
     await api("POST", "/linkconnections/running/stop");
     const res = await api("POST", "/linkconnections/running/start");
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("Stopping");
+    expect(res.error?.message).toContain("Stopping");
+  });
+
+  test("stop is accepted while the link is still Starting and leads to Stopped", async () => {
+    await api("POST", "/linkconnections/fresh/start");
+    now += 6_000;
+    const res = await api("POST", "/linkconnections/fresh/stop");
+    expect(res.status).toBe(200);
+    expect(await status("fresh")).toBe("Stopping");
+    now += linkTransitionMs;
+    expect(await status("fresh")).toBe("Stopped");
+  });
+
+  test("detailedstatus right after start has the recorded fields and no isApplyingChanges", async () => {
+    await api("POST", "/linkconnections/fresh/start");
+    const body = (await api("GET", "/linkconnections/fresh/detailedstatus")).body;
+    expect(Object.keys(body).sort()).toEqual(
+      ["continuousRunId", "etag", "id", "isPartiallyFailed", "name", "startTime", "status"].sort(),
+    );
+    expect(body).toMatchObject({ name: "fresh", status: "Starting", startTime: new Date(T0).toISOString() });
+  });
+
+  test("a link never started has no startTime", async () => {
+    const body = (await api("GET", "/linkconnections/fresh/detailedstatus")).body;
+    expect(body.status).toBe("Initial");
+    expect(body).not.toHaveProperty("startTime");
+  });
+
+  test("detailedstatus carries the link's etag, which changes with each start or stop", async () => {
+    const before = (await api("GET", "/linkconnections/running/detailedstatus")).body.etag;
+    await api("POST", "/linkconnections/running/stop");
+    const after = (await api("GET", "/linkconnections/running/detailedstatus")).body.etag;
+    expect(typeof before).toBe("string");
+    expect(after).not.toBe(before);
   });
 
   test("stop then start re-snapshots every table", async () => {
@@ -128,7 +164,7 @@ describe("synapse-sim link connection status", () => {
     await api("POST", "/linkconnections/running/edittables", {
       linkTables: [{ id: "p", source: { schemaName: "dbo", tableName: "Products" }, operationType: "add" }],
     });
-    now += DEFAULT_TIMINGS.applyMs + waitingMs + 10_000; // 10 s into the snapshot
+    now += waitingMs + 10_000; // 10 s into the snapshot
     await api("POST", "/linkconnections/running/pause");
     now += 3_600_000;
     expect(await tableStatuses("running")).toEqual(["Replicating", "Snapshotting"]);
@@ -139,18 +175,21 @@ describe("synapse-sim link connection status", () => {
     expect(await tableStatuses("running")).toEqual(["Replicating", "Replicating"]);
   });
 
-  test("detailedstatus carries start and stop times and a new continuousRunId per start", async () => {
+  test("startTime and stopTime are the times start and stop were accepted; each start has a new continuousRunId", async () => {
     const before = (await api("GET", "/linkconnections/stopped/detailedstatus")).body;
     await api("POST", "/linkconnections/stopped/start");
+    const starting = (await api("GET", "/linkconnections/stopped/detailedstatus")).body;
+    expect(starting).toMatchObject({ status: "Starting", startTime: new Date(T0).toISOString() });
+    expect(starting).not.toHaveProperty("stopTime");
+    expect(starting.continuousRunId).not.toBe(before.continuousRunId);
     now += linkTransitionMs;
-    const after = (await api("GET", "/linkconnections/stopped/detailedstatus")).body;
-    expect(after.startTime).toBe(new Date(T0 + linkTransitionMs).toISOString());
-    expect(after.continuousRunId).not.toBe(before.continuousRunId);
     await api("POST", "/linkconnections/stopped/stop");
-    now += linkTransitionMs;
-    expect((await api("GET", "/linkconnections/stopped/detailedstatus")).body.stopTime).toBe(
-      new Date(now).toISOString(),
-    );
+    const stopping = (await api("GET", "/linkconnections/stopped/detailedstatus")).body;
+    expect(stopping).toMatchObject({
+      status: "Stopping",
+      startTime: new Date(T0).toISOString(),
+      stopTime: new Date(T0 + linkTransitionMs).toISOString(),
+    });
   });
 
   test("CreateOrUpdate creates an Initial link and returns the resource", async () => {
@@ -159,10 +198,15 @@ describe("synapse-sim link connection status", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       name: "new-link",
-      type: "Microsoft.Synapse/workspaces/linkConnections",
+      type: "Microsoft.Synapse/workspaces/linkconnections",
       properties: body.properties,
     });
-    expect(res.body.id).toMatch(/\/linkConnections\/new-link$/);
+    expect(res.body.id).toMatch(/\/Microsoft\.Synapse\/workspaces\/[^/]+\/linkconnections\/new-link$/);
+    expect(typeof res.body.etag).toBe("string");
+    expect(res.body.properties.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(res.body.properties.id).toBe(
+      (await api("GET", "/linkconnections/new-link/detailedstatus")).body.id,
+    );
     expect(await status("new-link")).toBe("Initial");
   });
 
@@ -199,7 +243,7 @@ describe("synapse-sim link connection status", () => {
     };
     const res = await api("PUT", "/linkconnections/fresh", body, V2304);
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain(
+    expect(res.error?.message).toContain(
       "properties.targetDatabase.typeProperties.actionOnExistingTargetTable",
     );
   });
@@ -230,10 +274,17 @@ describe("synapse-sim link connection status", () => {
     ["POST", "/linkconnections/nope/start"],
     ["GET", "/linkconnections/nope/detailedstatus"],
     ["GET", "/linkconnections/nope/linktables"],
-  ])("%s %s on an unknown link is a 404 CloudError naming it", async (method, path) => {
+  ])("%s %s on an unknown link is the recorded top-level 404 NotFound body", async (method, path) => {
     const res = await api(method, path);
     expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("LinkConnectionNotFound");
-    expect(res.body.error.message).toContain("'nope'");
+    expect(JSON.parse(res.text)).toEqual({
+      code: "NotFound",
+      message: "The document could not be retrieved because it does not exist.",
+      target: expect.stringMatching(
+        /\/providers\/Microsoft\.DataFactory\/factories\/[^/]+\/linkconnections\/nope$/,
+      ),
+      details: null,
+      error: null,
+    });
   });
 });
