@@ -1,154 +1,314 @@
 import * as df from "durable-functions";
-import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
 import { describeLink } from "../shared/domain/linkRef";
-import { applyEdits, type ApplyEditsResult } from "../shared/worker/applyEdits";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
+import { closeIfIdle } from "../shared/worker/closeIfIdle";
 import { completeRequests, type CompletionResult } from "../shared/worker/completeRequests";
 import { confirmEditsApplied, type ConfirmResult } from "../shared/worker/confirmEditsApplied";
 import { LINK_WORKER_ORCHESTRATION, REQUEST_QUEUED_EVENT } from "../shared/worker/ensureLinkWorker";
-import type { LinkActivityInput, LinkWorkerInput, LinkWorkerStatus } from "../shared/worker/linkWorkerInput";
+import { faultBackoffSeconds } from "../shared/worker/faultBackoff";
+import { guardSynapse, isDeferred, type Deferred } from "../shared/worker/guardSynapse";
+import {
+  boundedDetail,
+  type LinkActivityInput,
+  type LinkWorkerInput,
+  type LinkWorkerStatus,
+  type RecordHealthInput,
+  type StartLinkInput,
+  type WorkerCarry,
+} from "../shared/worker/linkWorkerInput";
 import { monitorTables, type MonitorSummary } from "../shared/worker/monitorTables";
-import type { PlannedEdit } from "../shared/worker/plannedEdit";
 import { nextPollSeconds } from "../shared/worker/pollInterval";
-import { preflightLink, type PreflightResult } from "../shared/worker/preflightLink";
+import { sendEdits, type SendResult } from "../shared/worker/sendEdits";
+import { startLink } from "../shared/worker/startLink";
 
 /*
- * One durable worker per link connection (DESIGN.md "The link worker"): claim what is queued,
- * preflight, send one batched edittables, confirm it applied, then monitor every table to
- * Replicating on an adaptive timer that a newly queued request interrupts. State lives in the
- * ledger; the orchestration only sequences activities, so history stays small and continueAsNew
- * every `pollsPerExecution` polls keeps it bounded.
+ * One durable worker per link connection (docs/worker.md): claim what is queued, send one batched
+ * edittables, confirm it applied, then watch every table to Replicating on an adaptive timer that
+ * a queued request interrupts. State lives in the ledger; the orchestration only sequences
+ * activities. A fault that outlasts an activity's retries, an open circuit breaker or throttling
+ * makes the worker back off on a durable timer, never fail.
  */
 
-const CLAIM = "linkWorker_claimPendingRequests";
-const PREFLIGHT = "linkWorker_preflight";
-const APPLY_EDITS = "linkWorker_applyEdits";
-const CONFIRM_APPLIED = "linkWorker_confirmApplied";
-const MONITOR = "linkWorker_monitorTables";
-const COMPLETE = "linkWorker_completeRequests";
+/** Activity names and their input → result types: the one place calls and handlers agree on. */
+interface Activities {
+  linkWorker_claimPendingRequests: [LinkActivityInput, ClaimResult];
+  linkWorker_sendEdits: [LinkActivityInput, SendResult | Deferred];
+  linkWorker_startLink: [StartLinkInput, { kind: "requested" } | Deferred];
+  linkWorker_confirmApplied: [LinkActivityInput, ConfirmResult | Deferred];
+  linkWorker_monitorTables: [LinkActivityInput, MonitorSummary | Deferred];
+  linkWorker_completeRequests: [LinkActivityInput, CompletionResult];
+  linkWorker_closeIfIdle: [LinkActivityInput, { idle: boolean }];
+  linkWorker_recordHealth: [RecordHealthInput, null];
+}
+type ActivityName = keyof Activities;
+
+/** Why a step could not go on: a fault that outlasted the retries, or a deferral with its time. */
+type Trouble = { kind: "fault"; reason: string } | Deferred;
+type Step<T> = { ok: true; value: T } | { ok: false; trouble: Trouble };
 
 /** Infrastructure faults (storage, Synapse 5xx after the SDK's own retries). No retry timeout: durable-js #629. */
 function activityRetry(): df.RetryOptions {
-  const retry = new df.RetryOptions(5_000, 6);
+  const retry = new df.RetryOptions(5_000, 5);
   retry.backoffCoefficient = 2;
-  retry.maxRetryIntervalInMilliseconds = 120_000;
+  retry.maxRetryIntervalInMilliseconds = 60_000;
   return retry;
 }
 
 /** Confirmation polls before the worker moves on to monitoring (the table deadline still applies). */
 const MAX_CONFIRM_POLLS = 40;
 
+/** A poll's end: wait (until, with the new interval), go again at once, finish, or back off. */
+type PollEnd =
+  | { kind: "wait"; until: Date; pollSeconds: number }
+  | { kind: "again" }
+  | { kind: "finished"; tables: MonitorSummary["counts"] }
+  | { kind: "trouble"; trouble: Trouble };
+
+class WorkerRun {
+  private readonly retry = activityRetry();
+  /** One requestQueued wait, kept across polls and replaced only once it completed (docs/worker.md "Nudges"). */
+  private nudge: Task;
+  poll = 0;
+
+  constructor(
+    private readonly context: OrchestrationContext,
+    readonly input: LinkWorkerInput,
+    public carry: WorkerCarry,
+  ) {
+    this.nudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
+  }
+
+  get settings() {
+    return this.input.settings;
+  }
+
+  get now(): Date {
+    return this.context.df.currentUtcDateTime;
+  }
+
+  secondsFromNow(seconds: number): Date {
+    return new Date(this.now.getTime() + seconds * 1000);
+  }
+
+  linkInput(): LinkActivityInput {
+    return { link: this.input.link, now: this.now.toISOString() };
+  }
+
+  status(s: Omit<LinkWorkerStatus, "execution" | "poll">): void {
+    const detail = s.detail === undefined ? {} : { detail: boundedDetail(s.detail) };
+    this.context.df.setCustomStatus({ ...s, ...detail, execution: this.input.execution, poll: this.poll });
+  }
+
+  log(message: string): void {
+    if (!this.context.df.isReplaying) this.context.log(`${describeLink(this.input.link)}: ${message}`);
+  }
+
+  /** A typed activity call; a failure after the retries, or a deferral, comes back as trouble. */
+  *call<N extends ActivityName>(
+    name: N,
+    input: Activities[N][0],
+  ): Generator<Task, Step<Exclude<Activities[N][1], Deferred>>, unknown> {
+    let value: unknown;
+    try {
+      value = yield this.context.df.callActivityWithRetry(name, this.retry, input);
+    } catch (error) {
+      // The first line: the rest is the activity's stack trace.
+      const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+      return { ok: false, trouble: { kind: "fault", reason: reason.trim() } };
+    }
+    if (isDeferred(value)) return { ok: false, trouble: value };
+    return { ok: true, value: value as Exclude<Activities[N][1], Deferred> };
+  }
+
+  *sleepUntil(until: Date): Generator<Task, void, unknown> {
+    yield this.context.df.createTimer(until);
+  }
+
+  /**
+   * Waits for the timer or a nudge. A nudge that arrived while activities ran has already
+   * completed the kept wait: claim at once. Returns what ended the wait.
+   */
+  *waitForNudgeOrTimer(until: Date): Generator<Task, "nudge" | "timer", unknown> {
+    if (this.nudge.isCompleted) {
+      this.nudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
+      return "nudge";
+    }
+    const timer = this.context.df.createTimer(until);
+    const winner: unknown = yield this.context.df.Task.any([timer, this.nudge]);
+    if (winner === timer) return "timer";
+    // An uncancelled timer keeps the instance open until it fires (DTFx waits for open tasks).
+    timer.cancel();
+    this.nudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
+    return "nudge";
+  }
+}
+
 const linkWorker: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<LinkWorkerInput>();
-  const { link, settings } = input;
-  const retry = activityRetry();
-  const activityInput = (): LinkActivityInput => ({ link, now: context.df.currentUtcDateTime.toISOString() });
-  const status = (s: Omit<LinkWorkerStatus, "execution">) => {
-    context.df.setCustomStatus({ ...s, execution: input.execution });
-  };
-  const secondsFromNow = (seconds: number) =>
-    new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
-
-  let interval = settings.pollMinSeconds;
-  for (let poll = 0; poll < settings.pollsPerExecution; poll++) {
-    status({ phase: "claiming", poll });
-    const claim = (yield context.df.callActivityWithRetry(CLAIM, retry, activityInput())) as ClaimResult;
-
-    if (claim.pendingTables > 0) {
-      const plan = (yield context.df.callActivityWithRetry(
-        PREFLIGHT,
-        retry,
-        activityInput(),
-      )) as PreflightResult;
-      if (plan.kind === "linkNotReady") {
-        status({ phase: "waitingForLink", poll, detail: plan.reason });
-        yield context.df.createTimer(secondsFromNow(settings.pollMinSeconds));
-        continue;
-      }
-      if (plan.kind === "edits") {
-        status({ phase: "editing", poll, detail: `${plan.edits.length} table(s) in one edittables call` });
-        const sent = (yield context.df.callActivityWithRetry(APPLY_EDITS, retry, {
-          ...activityInput(),
-          edits: plan.edits,
-        })) as ApplyEditsResult;
-        if (sent.kind === "retryLater") {
-          status({ phase: "waitingForLink", poll, detail: sent.reason });
-          yield context.df.createTimer(secondsFromNow(settings.enabledOnceRetrySeconds));
-          continue;
-        }
-        for (let check = 0; check < MAX_CONFIRM_POLLS; check++) {
-          status({ phase: "confirming", poll, detail: "waiting for the link to apply the change" });
-          const confirm = (yield context.df.callActivityWithRetry(
-            CONFIRM_APPLIED,
-            retry,
-            activityInput(),
-          )) as ConfirmResult;
-          if (confirm.applied) break;
-          yield context.df.createTimer(secondsFromNow(settings.applyPollSeconds));
-        }
-        interval = settings.pollMinSeconds;
-      }
-    }
-
-    const summary = (yield context.df.callActivityWithRetry(
-      MONITOR,
-      retry,
-      activityInput(),
-    )) as MonitorSummary;
-    const completion = (yield context.df.callActivityWithRetry(
-      COMPLETE,
-      retry,
-      activityInput(),
-    )) as CompletionResult;
-    if (!context.df.isReplaying && completion.completedRequestIds.length > 0) {
-      context.log(`${describeLink(link)}: completed ${completion.completedRequestIds.join(", ")}`);
-    }
-    const progress = { tables: summary.counts, openRequests: completion.openRequests };
-
-    if (summary.pending > 0) continue; // remediation or a deferred batch: edit again now
-    if (summary.active === 0) {
-      // Nothing left to watch. Claim once more: a request recorded while this run was finishing
-      // may have raised its event too late to be seen.
-      const last = (yield context.df.callActivityWithRetry(CLAIM, retry, activityInput())) as ClaimResult;
-      if (last.pendingTables === 0) {
-        status({ phase: "finished", poll, ...progress });
-        return { finishedAt: context.df.currentUtcDateTime.toISOString(), tables: summary.counts };
-      }
+  const run = new WorkerRun(
+    context,
+    input,
+    input.carry ?? { pollSeconds: input.settings.pollMinSeconds, faults: 0 },
+  );
+  // An execution ends after a wait its timer ended, so no nudge it consumed is carried over
+  // into the next one; nudges can extend it up to twice the configured polls.
+  for (; run.poll < 2 * run.settings.pollsPerExecution; run.poll++) {
+    const end = yield* pollOnce(run);
+    if (end.kind === "finished") return { finishedAt: run.now.toISOString(), tables: end.tables };
+    if (end.kind === "again") continue;
+    if (end.kind === "trouble") {
+      yield* backOff(run, end.trouble);
+      if (run.poll + 1 >= run.settings.pollsPerExecution) break;
       continue;
     }
-
-    interval = nextPollSeconds(summary, interval, settings);
-    const nextPollAt = secondsFromNow(interval);
-    status({ phase: "waiting", poll, ...progress, nextPollAt: nextPollAt.toISOString() });
-    const timer = context.df.createTimer(nextPollAt);
-    const nudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
-    const winner: unknown = yield context.df.Task.any([timer, nudge]);
-    // An uncancelled timer keeps the instance open until it fires (DTFx waits for open tasks).
-    if (winner !== timer) timer.cancel();
+    if (run.carry.faults > 0) yield* recordRecovery(run);
+    run.carry = { pollSeconds: end.pollSeconds, faults: 0 };
+    const woke = yield* run.waitForNudgeOrTimer(end.until);
+    if (woke === "timer" && run.poll + 1 >= run.settings.pollsPerExecution) break;
   }
-  context.df.continueAsNew({ ...input, execution: input.execution + 1 } satisfies LinkWorkerInput);
+  context.df.continueAsNew({
+    ...input,
+    execution: input.execution + 1,
+    carry: run.carry,
+  } satisfies LinkWorkerInput);
   return undefined;
 };
 
+/** One poll: claim, edit what is due, watch the tables, close finished requests, decide what next. */
+function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
+  run.status({ phase: "claiming" });
+  const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
+  if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
+  if (claim.value.pendingTables > 0) {
+    const edited = yield* editDueTables(run);
+    if (edited.kind !== "done") return edited;
+  }
+
+  run.status({ phase: "monitoring" });
+  const monitor = yield* run.call("linkWorker_monitorTables", run.linkInput());
+  if (!monitor.ok) return { kind: "trouble", trouble: monitor.trouble };
+  const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
+  if (!completion.ok) return { kind: "trouble", trouble: completion.trouble };
+  const summary = monitor.value;
+  if (completion.value.completedRequestIds.length > 0) {
+    run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
+  }
+
+  if (summary.pendingDue > 0) return { kind: "again" }; // remediation or a deferred batch: edit again now
+  if (summary.active === 0 && summary.pending === 0) {
+    const close = yield* run.call("linkWorker_closeIfIdle", run.linkInput());
+    if (!close.ok) return { kind: "trouble", trouble: close.trouble };
+    if (close.value.idle) {
+      run.status({ phase: "finished", tables: summary.counts, openRequests: 0 });
+      return { kind: "finished", tables: summary.counts };
+    }
+    return { kind: "again" }; // a request was recorded while this poll ran
+  }
+  const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
+  const nextPoll = run.secondsFromNow(pollSeconds);
+  const until =
+    summary.nextEditAt && Date.parse(summary.nextEditAt) < nextPoll.getTime()
+      ? new Date(summary.nextEditAt)
+      : nextPoll;
+  run.status({
+    phase: "waiting",
+    tables: summary.counts,
+    openRequests: completion.value.openRequests,
+    nextPollAt: until.toISOString(),
+  });
+  return { kind: "wait", until, pollSeconds };
+}
+
+/** Sends one batch of due edits and confirms it landed; waits for a link that is not ready. */
+function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done" }, unknown> {
+  run.status({ phase: "editing" });
+  const sent = yield* run.call("linkWorker_sendEdits", run.linkInput());
+  if (!sent.ok) return { kind: "trouble", trouble: sent.trouble };
+  const result = sent.value;
+  if (result.kind === "wait") {
+    if (result.act) {
+      const started = yield* run.call("linkWorker_startLink", { ...run.linkInput(), act: result.act });
+      if (!started.ok) return { kind: "trouble", trouble: started.trouble };
+    }
+    run.status({ phase: "waitingForLink", detail: result.reason });
+    yield* run.sleepUntil(run.secondsFromNow(run.settings.pollMinSeconds));
+    return { kind: "again" };
+  }
+  if (result.kind !== "sent") return { kind: "done" };
+  for (let check = 0; check < MAX_CONFIRM_POLLS; check++) {
+    run.status({
+      phase: "confirming",
+      detail: `${result.added + result.removed} table(s) edited; waiting for the link to apply the change`,
+    });
+    const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
+    if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };
+    if (confirm.value.applied) break;
+    yield* run.sleepUntil(run.secondsFromNow(run.settings.applyPollSeconds));
+  }
+  run.carry = { ...run.carry, pollSeconds: run.settings.pollMinSeconds };
+  return { kind: "done" };
+}
+
+/** Records the trouble on the link (best effort) and waits: until the deferral ends, or a capped back-off. */
+function* backOff(run: WorkerRun, trouble: Trouble): Generator<Task, void, unknown> {
+  const faults = run.carry.faults + 1;
+  run.carry = { ...run.carry, faults };
+  const until =
+    trouble.kind === "deferred"
+      ? new Date(trouble.until)
+      : run.secondsFromNow(faultBackoffSeconds(faults, run.settings));
+  run.status({ phase: "backingOff", detail: trouble.reason, retryAt: until.toISOString() });
+  run.log(`backing off until ${until.toISOString()}: ${trouble.reason}`);
+  const now = run.now.toISOString();
+  const health = {
+    fault: boundedDetail(trouble.reason),
+    faultAt: now,
+    retryAt: until.toISOString(),
+    consecutiveFaults: faults,
+    updatedAt: now,
+  };
+  // If storage is what failed, this fails too; the custom status still shows the fault.
+  yield* run.call("linkWorker_recordHealth", { ...run.linkInput(), health });
+  yield* run.sleepUntil(until);
+}
+
+function* recordRecovery(run: WorkerRun): Generator<Task, void, unknown> {
+  const now = run.now.toISOString();
+  yield* run.call("linkWorker_recordHealth", {
+    ...run.linkInput(),
+    health: { consecutiveFaults: 0, updatedAt: now },
+  });
+}
+
 df.app.orchestration(LINK_WORKER_ORCHESTRATION, linkWorker);
 
-df.app.activity(CLAIM, {
-  handler: (input: LinkActivityInput) => claimPendingRequests(getDependencies(), input.link, input.now),
-});
-df.app.activity(PREFLIGHT, {
-  handler: (input: LinkActivityInput) => preflightLink(getDependencies(), input.link, input.now),
-});
-df.app.activity(APPLY_EDITS, {
-  handler: (input: LinkActivityInput & { edits: PlannedEdit[] }) =>
-    applyEdits(getDependencies(), input.link, input.edits, input.now),
-});
-df.app.activity(CONFIRM_APPLIED, {
-  handler: (input: LinkActivityInput) => confirmEditsApplied(getDependencies(), input.link, input.now),
-});
-df.app.activity(MONITOR, {
-  handler: (input: LinkActivityInput) => monitorTables(getDependencies(), input.link, input.now),
-});
-df.app.activity(COMPLETE, {
-  handler: (input: LinkActivityInput) => completeRequests(getDependencies(), input.link, input.now),
+/** Registers an activity under its typed name. */
+function activity<N extends ActivityName>(
+  name: N,
+  handler: (input: Activities[N][0]) => Promise<Activities[N][1]>,
+) {
+  df.app.activity(name, { handler });
+}
+
+/** Synapse work behind the workspace's circuit breaker; throttling becomes a deferral. */
+function guarded<T>(input: LinkActivityInput, work: () => Promise<T>): Promise<T | Deferred> {
+  return guardSynapse(getDependencies(), input.link.workspace, input.now, work);
+}
+
+activity("linkWorker_claimPendingRequests", (i) => claimPendingRequests(getDependencies(), i.link, i.now));
+activity("linkWorker_sendEdits", (i) => guarded(i, () => sendEdits(getDependencies(), i.link, i.now)));
+activity("linkWorker_startLink", (i) => guarded(i, () => startLink(getDependencies(), i.link, i.act)));
+activity("linkWorker_confirmApplied", (i) =>
+  guarded(i, () => confirmEditsApplied(getDependencies(), i.link, i.now)),
+);
+activity("linkWorker_monitorTables", (i) =>
+  guarded(i, () => monitorTables(getDependencies(), i.link, i.now)),
+);
+activity("linkWorker_completeRequests", (i) => completeRequests(getDependencies(), i.link, i.now));
+activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
+activity("linkWorker_recordHealth", async (i) => {
+  await getDependencies().ledger.saveWorkerHealth(i.link, i.health);
+  return null;
 });

@@ -1,26 +1,27 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
+import { describeLink } from "../shared/domain/linkRef";
 import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
-import { reconcileStaleLinks } from "../shared/worker/reconcileStaleLinks";
+import { reconcileOpenLinks } from "../shared/worker/reconcileOpenLinks";
 
 export const RECONCILE_SCHEDULE = "0 */5 * * * *";
 
-/** Every five minutes: re-kick link workers whose Queued requests were not picked up. */
+/** Every five minutes: start a worker for every link with unfinished work whose worker is not running. */
 export async function reconcile(
   _timer: Timer,
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<void> {
-  const { config, ledger, settings } = getDependencies();
-  const links = await reconcileStaleLinks(
-    { ledger, settings, scheduler: durableClientScheduler(client) },
-    new Date(),
-    config.reconcile.staleMinutes,
-  );
-  if (links.length > 0) {
+  const { ledger, settings } = getDependencies();
+  const { restarted } = await reconcileOpenLinks({
+    ledger,
+    settings,
+    scheduler: durableClientScheduler(client),
+  });
+  if (restarted.length > 0) {
     context.warn(
-      `re-kicked link workers for ${links.map((l) => `${l.workspace}/${l.linkConnection}`).join(", ")}`,
+      `restarted link workers: ${restarted.map((r) => `${describeLink(r.link)} (was ${r.was})`).join(", ")}`,
     );
   }
 }

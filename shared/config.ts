@@ -19,7 +19,6 @@ export interface AppConfig {
   worker: WorkerSettings;
   intake: IntakeConfig;
   outcomes: OutcomesConfig;
-  reconcile: { staleMinutes: number };
 }
 
 export interface IntakeConfig {
@@ -56,6 +55,14 @@ export interface WorkerSettings {
   pollsPerExecution: number;
   enabledOnceRetrySeconds: number;
   enabledOnceMaxRetries: number;
+  /** Wait after a removal has left `linktables` before the table is added again (remediation, re-add). */
+  readdCooldownSeconds: number;
+  /** Consecutive failed Synapse calls to one workspace that open its circuit breaker. */
+  breakerFailureThreshold: number;
+  /** How long an open breaker keeps the workers of that workspace from calling it before one probe. */
+  breakerCooldownSeconds: number;
+  /** Cap of the worker's back-off after an activity that failed all its retries (storage, Synapse). */
+  faultBackoffMaxSeconds: number;
 }
 
 const boolean = z
@@ -106,7 +113,50 @@ const workspaces = z
     return result;
   });
 
-const environmentSchema = z.object({
+/** The worker's settings with their defaults: the one set the app, the dev host and the tests share. */
+const workerSchema = z.object({
+  AUTO_START_LINKS: boolean.default(false),
+  EDIT_BATCH_MAX_TABLES: integer(1, 5000).default(100),
+  MAX_TABLES_PER_LINK: integer(1, 5000).default(5000),
+  REMEDIATION_MAX_ATTEMPTS: integer(0, 10).default(2),
+  TABLE_DEADLINE_MINUTES: integer(5, 7 * 24 * 60).default(24 * 60),
+  POLL_MIN_SECONDS: integer(5, 3600).default(30),
+  POLL_MAX_SECONDS: integer(5, 3600).default(300),
+  APPLY_POLL_SECONDS: integer(1, 600).default(15),
+  // History grows with the polls of one execution; 100 polls is about 1,600 history events.
+  POLLS_PER_EXECUTION: integer(1, 100).default(10),
+  ENABLED_ONCE_RETRY_SECONDS: integer(5, 3600).default(60),
+  ENABLED_ONCE_MAX_RETRIES: integer(0, 100).default(10),
+  READD_COOLDOWN_SECONDS: integer(0, 3600).default(120),
+  BREAKER_FAILURE_THRESHOLD: integer(1, 100).default(5),
+  BREAKER_COOLDOWN_SECONDS: integer(5, 3600).default(120),
+  FAULT_BACKOFF_MAX_SECONDS: integer(30, 3600).default(600),
+});
+
+function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
+  return {
+    autoStartLinks: e.AUTO_START_LINKS,
+    editBatchMaxTables: e.EDIT_BATCH_MAX_TABLES,
+    maxTablesPerLink: e.MAX_TABLES_PER_LINK,
+    remediationMaxAttempts: e.REMEDIATION_MAX_ATTEMPTS,
+    tableDeadlineMinutes: e.TABLE_DEADLINE_MINUTES,
+    pollMinSeconds: e.POLL_MIN_SECONDS,
+    pollMaxSeconds: e.POLL_MAX_SECONDS,
+    applyPollSeconds: e.APPLY_POLL_SECONDS,
+    pollsPerExecution: e.POLLS_PER_EXECUTION,
+    enabledOnceRetrySeconds: e.ENABLED_ONCE_RETRY_SECONDS,
+    enabledOnceMaxRetries: e.ENABLED_ONCE_MAX_RETRIES,
+    readdCooldownSeconds: e.READD_COOLDOWN_SECONDS,
+    breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
+    breakerCooldownSeconds: e.BREAKER_COOLDOWN_SECONDS,
+    faultBackoffMaxSeconds: e.FAULT_BACKOFF_MAX_SECONDS,
+  };
+}
+
+/** The worker settings when nothing is configured. */
+export const DEFAULT_WORKER_SETTINGS: Readonly<WorkerSettings> = toWorkerSettings(workerSchema.parse({}));
+
+const environmentSchema = workerSchema.extend({
   AzureWebJobsStorage: z.string().trim().min(1).optional(),
   AzureWebJobsStorage__accountName: z.string().trim().min(3).optional(),
   AzureWebJobsStorage__tableServiceUri: z.url().optional(),
@@ -121,17 +171,6 @@ const environmentSchema = z.object({
   SYNAPSE_WORKSPACES: workspaces,
   SYNAPSE_STATIC_TOKEN: z.string().min(1).optional(),
   SYNAPSE_API_VERSION: z.enum(["2022-12-01-preview", "2023-04-18-preview"]).default("2023-04-18-preview"),
-  AUTO_START_LINKS: boolean.default(false),
-  EDIT_BATCH_MAX_TABLES: integer(1, 5000).default(100),
-  MAX_TABLES_PER_LINK: integer(1, 5000).default(5000),
-  REMEDIATION_MAX_ATTEMPTS: integer(0, 10).default(2),
-  TABLE_DEADLINE_MINUTES: integer(5, 7 * 24 * 60).default(24 * 60),
-  POLL_MIN_SECONDS: integer(5, 3600).default(30),
-  POLL_MAX_SECONDS: integer(5, 3600).default(300),
-  APPLY_POLL_SECONDS: integer(1, 600).default(15),
-  POLLS_PER_EXECUTION: integer(1, 1000).default(10),
-  ENABLED_ONCE_RETRY_SECONDS: integer(5, 3600).default(60),
-  ENABLED_ONCE_MAX_RETRIES: integer(0, 100).default(10),
   WEBHOOK_SECRET: z.string().trim().optional(),
   ROUTING_RULES: z.string().trim().optional(),
   ALLOWED_LINKS: z.string().trim().optional(),
@@ -142,7 +181,6 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[a-z0-9]+(\.[a-z0-9-]+)*$/i, { message: "must be a reverse-DNS name such as com.contoso" })
     .default("com.synapselinkautopilot"),
-  RECONCILE_STALE_MINUTES: integer(1, 24 * 60).default(5),
 });
 
 export class ConfigError extends Error {
@@ -220,19 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(e.SYNAPSE_STATIC_TOKEN !== undefined ? { staticToken: e.SYNAPSE_STATIC_TOKEN } : {}),
       apiVersion: e.SYNAPSE_API_VERSION,
     },
-    worker: {
-      autoStartLinks: e.AUTO_START_LINKS,
-      editBatchMaxTables: e.EDIT_BATCH_MAX_TABLES,
-      maxTablesPerLink: e.MAX_TABLES_PER_LINK,
-      remediationMaxAttempts: e.REMEDIATION_MAX_ATTEMPTS,
-      tableDeadlineMinutes: e.TABLE_DEADLINE_MINUTES,
-      pollMinSeconds: e.POLL_MIN_SECONDS,
-      pollMaxSeconds: e.POLL_MAX_SECONDS,
-      applyPollSeconds: e.APPLY_POLL_SECONDS,
-      pollsPerExecution: e.POLLS_PER_EXECUTION,
-      enabledOnceRetrySeconds: e.ENABLED_ONCE_RETRY_SECONDS,
-      enabledOnceMaxRetries: e.ENABLED_ONCE_MAX_RETRIES,
-    },
+    worker: toWorkerSettings(e),
     intake: {
       webhookSecrets,
       routing,
@@ -243,7 +269,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(e.EVENTGRID_TOPIC_KEY ? { eventGridTopicKey: e.EVENTGRID_TOPIC_KEY } : {}),
       eventTypePrefix: e.OUTCOME_EVENT_TYPE_PREFIX,
     },
-    reconcile: { staleMinutes: e.RECONCILE_STALE_MINUTES },
   };
 }
 

@@ -15,7 +15,13 @@ export interface Dependencies extends WorkerDeps {
   config: AppConfig;
 }
 
-export function createDependencies(config: AppConfig): Dependencies {
+/** Test speed only: shorter SDK retry delays against local stand-ins; production passes none. */
+export interface DependencyOptions {
+  sdkRetry?: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+}
+
+export function createDependencies(config: AppConfig, options: DependencyOptions = {}): Dependencies {
+  const retry = options.sdkRetry ? { retryOptions: options.sdkRetry } : {};
   // One credential for storage and Synapse; built only when something authenticates with Entra ID.
   let credential: TokenCredential | undefined;
   const azureCredential = (): TokenCredential => {
@@ -32,8 +38,9 @@ export function createDependencies(config: AppConfig): Dependencies {
       ? TableClient.fromConnectionString(config.storage.connectionString, config.ledgerTableName, {
           // Azurite speaks plain http; Azure endpoints are https and unaffected.
           allowInsecureConnection: /http:\/\/|UseDevelopmentStorage=true/i.test(connection ?? ""),
+          ...retry,
         })
-      : new TableClient(config.storage.tableServiceUri, config.ledgerTableName, azureCredential());
+      : new TableClient(config.storage.tableServiceUri, config.ledgerTableName, azureCredential(), retry);
   const ledger: Ledger = new TableStorageLedger(tableClient);
   const synapse: SynapseLinkClient = new ArtifactsSynapseLinkClient({
     workspaces: config.synapse.workspaces,
@@ -41,9 +48,17 @@ export function createDependencies(config: AppConfig): Dependencies {
       ? { kind: "staticToken", token: config.synapse.staticToken }
       : { kind: "credential", credential: azureCredential() },
     apiVersion: config.synapse.apiVersion,
+    ...(options.sdkRetry ? { clientOptions: retry } : {}),
   });
   const outcomes: OutcomePublisher = createOutcomePublisher(config, azureCredential);
-  return { config, ledger, synapse, outcomes, settings: config.worker };
+  return {
+    config,
+    ledger,
+    synapse,
+    outcomes,
+    settings: config.worker,
+    workspaces: config.synapse.workspaces.map((w) => w.name),
+  };
 }
 
 let current: Dependencies | undefined;
@@ -52,6 +67,11 @@ let current: Dependencies | undefined;
 export function getDependencies(): Dependencies {
   current ??= createDependencies(loadConfig());
   return current;
+}
+
+/** For tests: use these dependencies (built from a config object) instead of the environment's. */
+export function useDependencies(dependencies: Dependencies): void {
+  current = dependencies;
 }
 
 /** For tests and the dev host: rebuild from the (changed) environment on next use. */

@@ -61,7 +61,39 @@ export interface LinkTableRecord {
   error?: string;
   /** When the current add was sent: the table's deadline counts from here. */
   editedAt?: string;
+  /** A Pending table is not edited before this (re-add cool-down, "enabled once" retry). */
+  notBefore?: string;
   updatedAt: string;
+}
+
+/** The worker's own health, kept on the link so `GET /api/links/…` can show it. */
+export interface WorkerHealth {
+  /** The last fault the worker could not ride out with retries; absent once it recovered. */
+  fault?: string;
+  faultAt?: string;
+  /** When the worker will try again (back-off, open breaker, throttling). */
+  retryAt?: string;
+  /** Consecutive polls that ended in a fault. */
+  consecutiveFaults: number;
+  updatedAt: string;
+}
+
+/** A workspace's circuit breaker (see shared/worker/circuitBreaker.ts for the policy). */
+export interface BreakerState {
+  /** Consecutive failed calls (transient faults only: 5xx, 408, 429, no answer). */
+  failures: number;
+  /** While set and in the future, callers keep away; once past, one caller probes. */
+  openUntil?: string;
+  lastError?: string;
+  updatedAt?: string;
+}
+
+/** A link that has (or may have) unfinished work: the reconcile timer's worklist. */
+export interface OpenLink {
+  link: LinkRef;
+  /** Changes whenever a request is recorded for the link; closing the entry requires it unchanged. */
+  etag: string;
+  touchedAt: string;
 }
 
 /** What a dedupe key (Idempotency-Key, webhook-id, event id) was first used for. */
@@ -90,12 +122,24 @@ export interface Ledger {
     now: string,
   ): Promise<{ first: true } | { first: false; existing: RememberedKey }>;
   recordRejectedMessage(message: RejectedMessage, now: string): Promise<void>;
-  /** Links with Queued requests recorded before `olderThan` (the reconcile timer re-kicks their workers). */
-  listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]>;
+  /**
+   * Links with unfinished work (one small partition, written by `recordRequest`): what the
+   * reconcile timer walks, so its cost follows the open work, not the size of the ledger.
+   */
+  listOpenLinks(): Promise<OpenLink[]>;
+  /** Removes the link from the open list unless a request was recorded since `etag` was read. */
+  closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;
+  getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
+  getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined>;
+  saveWorkerHealth(link: LinkRef, health: WorkerHealth): Promise<void>;
+  /** The workspace's circuit-breaker state and its version (undefined when none was stored). */
+  getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }>;
+  /** Stores the state; with `etag`, only if nobody changed it since (false when someone did). */
+  saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean>;
   /** Tables taken out of a link for a schema change, waiting to be re-added. */
   setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void>;
   isDetached(link: LinkRef, table: TableName): Promise<boolean>;
-  /** Idempotent on requestId: a redelivered message changes nothing. */
+  /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
   getRequest(requestId: string): Promise<RequestView | undefined>;
   /** Requests recorded for the link and not yet claimed by its worker, oldest first. */

@@ -11,9 +11,12 @@ import { tableKey, type TableName } from "../domain/tableName";
 import type { TableTarget } from "../domain/tableTarget";
 import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
 import type {
+  BreakerState,
   DedupeKind,
   Ledger,
   LinkTableRecord,
+  OpenLink,
+  WorkerHealth,
   OnboardingRequest,
   RejectedMessage,
   RememberedKey,
@@ -27,6 +30,9 @@ import type {
  *                                      RowKey t_<table>        that table's status within the request
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link (claimed flag)
  *                                      RowKey t_<table>        the table's record in the link
+ *                                      RowKey worker           the worker's health (last fault, retry time)
+ *   PartitionKey openLinks             RowKey link_<ws>_<link> a link with unfinished work (reconcile's worklist)
+ *   PartitionKey breakers              RowKey <workspace>      the workspace's circuit breaker
  * Keys are URI-encoded: table keys forbid / \ # ? and control characters, SQL identifiers do not.
  */
 const REQUEST_ROW = "request";
@@ -38,6 +44,9 @@ const openRequestRow = (requestId: string) => `r_${enc(requestId)}`;
 const detachedRow = (table: TableName) => `d_${enc(tableKey(table))}`;
 const dedupePartition = (kind: DedupeKind) => `dedupe_${kind}`;
 const REJECTED_PARTITION = "rejectedMessages";
+const OPEN_LINKS_PARTITION = "openLinks";
+const BREAKERS_PARTITION = "breakers";
+const WORKER_ROW = "worker";
 
 /** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
 const MAX_TEXT = 30_000;
@@ -87,7 +96,14 @@ interface LinkTableEntity extends TableEntity {
   linkTableId?: string;
   error?: string;
   editedAt?: string;
+  notBefore?: string;
   updatedAt: string;
+}
+
+interface OpenLinkEntity extends TableEntity {
+  workspace: string;
+  linkConnection: string;
+  touchedAt: string;
 }
 
 /** Runs table transactions in chunks: one partition, at most 100 operations each. */
@@ -101,6 +117,19 @@ function isStatus(error: unknown, status: number): boolean {
   return (
     typeof error === "object" && error !== null && (error as { statusCode?: number }).statusCode === status
   );
+}
+
+function orUndefinedOn404(error: unknown): undefined {
+  if (isStatus(error, 404)) return undefined;
+  throw error;
+}
+
+function toOpenLink(row: TableEntityResult<OpenLinkEntity>): OpenLink {
+  return {
+    link: { workspace: row.workspace, linkConnection: row.linkConnection },
+    etag: row.etag,
+    touchedAt: row.touchedAt,
+  };
 }
 
 export class TableStorageLedger implements Ledger {
@@ -154,29 +183,95 @@ export class TableStorageLedger implements Ledger {
     );
   }
 
-  async listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]> {
+  async listOpenLinks(): Promise<OpenLink[]> {
     await this.ensureTable();
-    const links = new Map<string, LinkRef>();
-    const query = this.client.listEntities<OpenRequestEntity>({
-      queryOptions: {
-        filter: odata`RowKey ge ${"r_"} and RowKey lt ${"r`"} and claimed eq false and queuedAt lt ${olderThan}`,
-      },
+    const open: OpenLink[] = [];
+    const query = this.client.listEntities<OpenLinkEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${OPEN_LINKS_PARTITION}` },
     });
-    for await (const marker of query) {
-      const request = await this.client
-        .getEntity<RequestEntity>(requestPartition(marker.requestId), REQUEST_ROW)
-        .catch((error: unknown) => {
-          if (isStatus(error, 404)) return undefined;
-          throw error;
-        });
-      if (request) {
-        links.set(linkPartition(request), {
-          workspace: request.workspace,
-          linkConnection: request.linkConnection,
-        });
-      }
+    for await (const row of query) open.push(toOpenLink(row));
+    return open;
+  }
+
+  async getOpenLink(link: LinkRef): Promise<OpenLink | undefined> {
+    await this.ensureTable();
+    const row = await this.client
+      .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
+      .catch(orUndefinedOn404);
+    return row ? toOpenLink(row) : undefined;
+  }
+
+  async closeOpenLink(link: LinkRef, etag: string): Promise<boolean> {
+    await this.ensureTable();
+    try {
+      await this.client.deleteEntity(OPEN_LINKS_PARTITION, linkPartition(link), { etag });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return true;
+      if (isStatus(error, 412)) return false;
+      throw error;
     }
-    return [...links.values()];
+  }
+
+  async getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined> {
+    await this.ensureTable();
+    const row = await this.client
+      .getEntity<WorkerHealth & TableEntity>(linkPartition(link), WORKER_ROW)
+      .catch(orUndefinedOn404);
+    if (!row) return undefined;
+    return {
+      consecutiveFaults: row.consecutiveFaults,
+      updatedAt: row.updatedAt,
+      ...(row.fault ? { fault: row.fault } : {}),
+      ...(row.faultAt ? { faultAt: row.faultAt } : {}),
+      ...(row.retryAt ? { retryAt: row.retryAt } : {}),
+    };
+  }
+
+  async saveWorkerHealth(link: LinkRef, health: WorkerHealth): Promise<void> {
+    await this.ensureTable();
+    await this.client.upsertEntity(
+      {
+        partitionKey: linkPartition(link),
+        rowKey: WORKER_ROW,
+        consecutiveFaults: health.consecutiveFaults,
+        updatedAt: health.updatedAt,
+        ...(health.fault ? { fault: clip(health.fault) } : {}),
+        ...(health.faultAt ? { faultAt: health.faultAt } : {}),
+        ...(health.retryAt ? { retryAt: health.retryAt } : {}),
+      },
+      "Replace",
+    );
+  }
+
+  async getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }> {
+    await this.ensureTable();
+    const row = await this.client
+      .getEntity<BreakerState & TableEntity>(BREAKERS_PARTITION, enc(workspace))
+      .catch(orUndefinedOn404);
+    if (!row) return { state: { failures: 0 } };
+    return {
+      state: {
+        failures: row.failures,
+        ...(row.openUntil ? { openUntil: row.openUntil } : {}),
+        ...(row.lastError ? { lastError: row.lastError } : {}),
+        ...(row.updatedAt ? { updatedAt: row.updatedAt } : {}),
+      },
+      etag: row.etag,
+    };
+  }
+
+  async saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean> {
+    await this.ensureTable();
+    const entity = { partitionKey: BREAKERS_PARTITION, rowKey: enc(workspace), ...state };
+    try {
+      if (etag) await this.client.updateEntity(entity, "Replace", { etag });
+      else await this.client.upsertEntity(entity, "Replace");
+      return true;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   async setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void> {
@@ -245,11 +340,20 @@ export class TableStorageLedger implements Ledger {
     });
     // Table rows first, the request row last: a reader never sees a request without its tables.
     await submitInChunks(this.client, tableActions);
+    let created = true;
     try {
       await this.client.createEntity(entity);
     } catch (error) {
-      if (isStatus(error, 409)) return "exists";
-      throw error;
+      if (!isStatus(error, 409)) throw error;
+      created = false;
+    }
+    // A redelivery of a request that is still Queued redoes the writes after the request row: a
+    // crash between them must not leave a request that no worker will ever see.
+    if (
+      !created &&
+      (await this.client.getEntity<RequestEntity>(partitionKey, REQUEST_ROW)).status !== "Queued"
+    ) {
+      return "exists";
     }
     const marker: OpenRequestEntity = {
       partitionKey: linkPartition(request),
@@ -259,7 +363,20 @@ export class TableStorageLedger implements Ledger {
       queuedAt: now,
     };
     await this.client.upsertEntity(marker, "Replace");
-    return "created";
+    await this.markLinkOpen(request, now);
+    return created ? "created" : "exists";
+  }
+
+  /** Written after the request: a worker that read the row before this sees its etag change. */
+  private async markLinkOpen(link: LinkRef, now: string): Promise<void> {
+    const row: OpenLinkEntity = {
+      partitionKey: OPEN_LINKS_PARTITION,
+      rowKey: linkPartition(link),
+      workspace: link.workspace,
+      linkConnection: link.linkConnection,
+      touchedAt: now,
+    };
+    await this.client.upsertEntity(row, "Replace");
   }
 
   /** One query for a request's partition: its head row and its table rows in the order asked. */
@@ -384,6 +501,7 @@ export class TableStorageLedger implements Ledger {
         ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
         ...(row.error ? { error: row.error } : {}),
         ...(row.editedAt ? { editedAt: row.editedAt } : {}),
+        ...(row.notBefore ? { notBefore: row.notBefore } : {}),
       });
     }
     return records;
@@ -410,6 +528,7 @@ export class TableStorageLedger implements Ledger {
         ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
         ...(error ? { error } : {}),
         ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+        ...(r.notBefore ? { notBefore: r.notBefore } : {}),
       };
       return ["upsert", entity, "Replace"];
     });

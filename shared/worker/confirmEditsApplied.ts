@@ -10,39 +10,40 @@ export interface ConfirmResult {
 }
 
 /**
- * Studio's "Publish" has no API of its own: the edit has landed once the link stops applying
- * changes and `linktables` shows the added tables and no longer shows the removed ones
- * (reference §5.5). Removed tables become Removed, or Pending again when they are to be re-added.
+ * Studio's "Publish" has no API of its own: an edit has landed once `linktables` shows the added
+ * tables and no longer shows the removed ones (docs/worker.md "Confirming an edit"). When the
+ * service reports `isApplyingChanges` (no real recording shows it) it must also be false.
+ * A removal that is the first half of a re-add becomes a Pending add that waits
+ * READD_COOLDOWN_SECONDS, so that the re-add does not run into the removal's clean-up.
  */
 export async function confirmEditsApplied(
-  deps: Pick<WorkerDeps, "ledger" | "synapse">,
+  deps: Pick<WorkerDeps, "ledger" | "synapse" | "settings">,
   link: LinkRef,
   now: string,
 ): Promise<ConfirmResult> {
-  const { ledger, synapse } = deps;
+  const { ledger, synapse, settings } = deps;
   const records = await ledger.listLinkTables(link);
   const inFlight = records.filter((r) => r.status === "Adding" || r.status === "Removing");
   if (inFlight.length === 0) return { applied: true, outstanding: 0 };
 
   const detailed = await synapse.getDetailedStatus(link);
+  const applying = detailed.isApplyingChanges === true;
   const linked = new Set((await synapse.listLinkTables(link)).map((t) => tableKey(t.source)));
   const changed: LinkTableRecord[] = [];
   let outstanding = 0;
   for (const record of inFlight) {
     const present = linked.has(tableKey(record.source));
     if (record.status === "Adding") {
-      if (!present || detailed.isApplyingChanges) outstanding++;
-      continue;
-    }
-    if (present || detailed.isApplyingChanges) {
+      if (!present || applying) outstanding++;
+    } else if (present || applying) {
       outstanding++;
     } else if (record.action === "readd") {
-      // Removed as the first half of a re-add (remediation or schema-change window): add it again.
-      changed.push({ ...record, action: "add", status: "Pending", updatedAt: now });
+      const notBefore = new Date(Date.parse(now) + settings.readdCooldownSeconds * 1000).toISOString();
+      changed.push({ ...record, action: "add", status: "Pending", notBefore, updatedAt: now });
     } else {
       changed.push({ ...record, status: "Removed", updatedAt: now });
     }
   }
   await ledger.saveLinkTables(link, changed);
-  return { applied: outstanding === 0 && !detailed.isApplyingChanges, outstanding };
+  return { applied: outstanding === 0, outstanding };
 }

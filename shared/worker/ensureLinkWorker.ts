@@ -17,7 +17,8 @@ export interface WorkerScheduler {
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
 
-const ACTIVE: ReadonlySet<WorkerRuntimeStatus> = new Set([
+/** Statuses in which the instance will still see the ledger: no restart needed. */
+export const ACTIVE_STATUSES: ReadonlySet<WorkerRuntimeStatus> = new Set([
   "Pending",
   "Running",
   "ContinuedAsNew",
@@ -36,7 +37,7 @@ export async function ensureLinkWorker(
 ): Promise<"started" | "nudged"> {
   const instanceId = linkWorkerInstanceId(link);
   const status = await scheduler.getRuntimeStatus(instanceId);
-  if (status && ACTIVE.has(status)) {
+  if (status && ACTIVE_STATUSES.has(status)) {
     await scheduler.raiseEvent(instanceId, REQUEST_QUEUED_EVENT, null);
     return "nudged";
   }
@@ -45,7 +46,7 @@ export async function ensureLinkWorker(
     return "started";
   } catch (error) {
     const after = await scheduler.getRuntimeStatus(instanceId);
-    if (after && ACTIVE.has(after)) {
+    if (after && ACTIVE_STATUSES.has(after)) {
       await scheduler.raiseEvent(instanceId, REQUEST_QUEUED_EVENT, null);
       return "nudged";
     }

@@ -1,12 +1,24 @@
 import type { WorkerSettings } from "../config";
 import type { LinkRef } from "../domain/linkRef";
+import type { WorkerHealth } from "../ledger/ledger";
 
-/** The link worker's orchestration input; settings travel with it so replays never read the environment. */
+/**
+ * The link worker's orchestration input: the link and the settings (so replays never read the
+ * environment), nothing that grows with the link's tables or requests.
+ */
 export interface LinkWorkerInput {
   link: LinkRef;
   settings: WorkerSettings;
   /** 1 for a fresh start, +1 on every continueAsNew. */
   execution: number;
+  /** What one execution hands the next: the poll back-off and the fault count. */
+  carry?: WorkerCarry;
+}
+
+export interface WorkerCarry {
+  pollSeconds: number;
+  /** Consecutive polls that ended in a fault or a deferral. */
+  faults: number;
 }
 
 /** What activities of the link worker receive: the link and the orchestration's notion of "now". */
@@ -15,13 +27,41 @@ export interface LinkActivityInput {
   now: string;
 }
 
+export interface StartLinkInput extends LinkActivityInput {
+  act: "start" | "resume";
+}
+
+export interface RecordHealthInput extends LinkActivityInput {
+  health: WorkerHealth;
+}
+
+export const WORKER_PHASES = [
+  "claiming",
+  "waitingForLink",
+  "editing",
+  "confirming",
+  "monitoring",
+  "waiting",
+  "backingOff",
+  "finished",
+] as const;
+
 /** What the worker publishes as its custom status (visible through the durable status API). */
 export interface LinkWorkerStatus {
-  phase: "claiming" | "waitingForLink" | "editing" | "confirming" | "monitoring" | "waiting" | "finished";
+  phase: (typeof WORKER_PHASES)[number];
   execution: number;
   poll: number;
   detail?: string;
   tables?: Record<string, number>;
   openRequests?: number;
   nextPollAt?: string;
+  /** While backing off: when the worker tries again. */
+  retryAt?: string;
+}
+
+/** The extension fails an instance whose custom status exceeds 16 KB; service texts can be long. */
+export const MAX_STATUS_DETAIL = 500;
+
+export function boundedDetail(detail: string): string {
+  return detail.length <= MAX_STATUS_DETAIL ? detail : `${detail.slice(0, MAX_STATUS_DETAIL - 1)}…`;
 }

@@ -9,4 +9,6 @@ export interface WorkerDeps {
   synapse: SynapseLinkClient;
   outcomes: OutcomePublisher;
   settings: WorkerSettings;
+  /** The configured workspaces: where a table refused as "enabled once" may be held. */
+  workspaces: readonly string[];
 }

@@ -87,7 +87,7 @@ describe("link worker: onboarding", () => {
     expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
   });
 
-  it("(e) fails a table without a primary key after the configured remediation attempts, with the service's error", async () => {
+  it("(e) fails a table without a primary key at once, with the service's error and what to fix, without re-adding it", async () => {
     const h = await start(demoSeed(), { remediationMaxAttempts: 2 });
     const id = await h.submit(["dbo.AuditLog"]);
     await h.driver.run();
@@ -97,9 +97,9 @@ describe("link worker: onboarding", () => {
     const audit = view.tables[0];
     expect(audit?.status).toBe("Failed");
     expect(audit?.error).toMatch(/primary key/i);
-    expect(audit?.error).toMatch(/after 2 remove-and-re-add attempts/);
-    // The first add plus one re-add per remediation attempt.
-    expect(h.addsPerTable()).toEqual({ "dbo.AuditLog": 3 });
+    expect(audit?.error).toMatch(/add a primary key/i);
+    // A permanent error: no remove-and-re-add, although REMEDIATION_MAX_ATTEMPTS allows two.
+    expect(h.addsPerTable()).toEqual({ "dbo.AuditLog": 1 });
     console.log(`(e) AuditLog: ${audit?.error ?? ""}`);
   });
 });

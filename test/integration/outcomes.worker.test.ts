@@ -2,11 +2,10 @@ import { loadConfig } from "../../shared/config";
 import type { Ledger, RequestView } from "../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
 import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
-import { applyEdits } from "../../shared/worker/applyEdits";
 import { claimPendingRequests } from "../../shared/worker/claimPendingRequests";
 import { completeRequests } from "../../shared/worker/completeRequests";
 import { monitorTables } from "../../shared/worker/monitorTables";
-import { preflightLink } from "../../shared/worker/preflightLink";
+import { sendEdits } from "../../shared/worker/sendEdits";
 import { RecordingServer } from "../support/recordingServer";
 import { link, makeDeps, NOW, request } from "../unit/worker/workerTestKit";
 
@@ -66,10 +65,8 @@ describe("outcomes published by the link worker's use cases", () => {
     const fakeLink = kit.synapse.addLink("demo-link");
     await kit.ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
     await claimPendingRequests(kit.deps, link, NOW);
-    const plan = await preflightLink(kit.deps, link, NOW);
-    if (plan.kind !== "edits") throw new Error("expected edits");
-    await applyEdits(kit.deps, link, plan.edits, NOW);
-    fakeLink.states = [{ id: plan.edits[0]!.id, status: "Replicating", rawStatus: "Replicating" }];
+    await sendEdits(kit.deps, link, NOW);
+    fakeLink.states = [{ id: kit.synapse.edits[0]![0]!.id, status: "Replicating", rawStatus: "Replicating" }];
 
     await monitorTables(kit.deps, link, later(1));
     await monitorTables(kit.deps, link, later(2));

@@ -13,7 +13,8 @@ import {
 
 interface FakeLink {
   status: LinkStatus;
-  isApplyingChanges: boolean;
+  /** Absent, as in every real recording, unless a test sets it. */
+  isApplyingChanges?: boolean;
   tables: LinkedTable[];
   states: LinkTableState[];
 }
@@ -28,7 +29,6 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
     const link: FakeLink = {
       status,
-      isApplyingChanges: false,
       tables: tables.map((t, i) => ({ id: `existing-${name}-${i}`, source: t })),
       states: [],
     };
@@ -44,7 +44,7 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
     return found;
   }
 
-  listLinkConnections(): Promise<string[]> {
+  listLinkConnections(_workspace: string): Promise<string[]> {
     return Promise.resolve([...this.links.keys()]);
   }
   getLinkConnection(link: LinkRef): Promise<LinkConnectionInfo | undefined> {
@@ -59,7 +59,7 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
     return Promise.resolve({
       status: l.status,
       rawStatus: l.status,
-      isApplyingChanges: l.isApplyingChanges,
+      ...(l.isApplyingChanges === undefined ? {} : { isApplyingChanges: l.isApplyingChanges }),
       isPartiallyFailed: false,
     });
   }

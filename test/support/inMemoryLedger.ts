@@ -3,6 +3,9 @@ import { tableKey } from "../../shared/domain/tableName";
 import type { RequestStatus } from "../../shared/domain/tableStatus";
 import type { TableName } from "../../shared/domain/tableName";
 import type {
+  BreakerState,
+  OpenLink,
+  WorkerHealth,
   DedupeKind,
   Ledger,
   RejectedMessage,
@@ -44,17 +47,47 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve();
   }
 
-  listLinksWithStaleQueuedRequests(olderThan: string): Promise<LinkRef[]> {
-    const links = new Map<string, LinkRef>();
-    for (const e of this.requests.values()) {
-      if (!e.claimed && e.view.createdAt < olderThan) {
-        links.set(linkKey(e.request), {
-          workspace: e.request.workspace,
-          linkConnection: e.request.linkConnection,
-        });
-      }
-    }
-    return Promise.resolve([...links.values()]);
+  readonly openLinks = new Map<string, OpenLink>();
+  readonly health = new Map<string, WorkerHealth>();
+  readonly breakers = new Map<string, { state: BreakerState; etag: string }>();
+  private etags = 0;
+
+  listOpenLinks(): Promise<OpenLink[]> {
+    return Promise.resolve([...this.openLinks.values()].map(clone));
+  }
+
+  getOpenLink(link: LinkRef): Promise<OpenLink | undefined> {
+    const open = this.openLinks.get(linkKey(link));
+    return Promise.resolve(open ? clone(open) : undefined);
+  }
+
+  closeOpenLink(link: LinkRef, etag: string): Promise<boolean> {
+    const open = this.openLinks.get(linkKey(link));
+    if (open && open.etag !== etag) return Promise.resolve(false);
+    this.openLinks.delete(linkKey(link));
+    return Promise.resolve(true);
+  }
+
+  getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined> {
+    const health = this.health.get(linkKey(link));
+    return Promise.resolve(health ? clone(health) : undefined);
+  }
+
+  saveWorkerHealth(link: LinkRef, health: WorkerHealth): Promise<void> {
+    this.health.set(linkKey(link), clone(health));
+    return Promise.resolve();
+  }
+
+  getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }> {
+    const stored = this.breakers.get(workspace);
+    return Promise.resolve(stored ? clone(stored) : { state: { failures: 0 } });
+  }
+
+  saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean> {
+    const stored = this.breakers.get(workspace);
+    if (etag !== undefined && stored?.etag !== etag) return Promise.resolve(false);
+    this.breakers.set(workspace, { state: clone(state), etag: `e${++this.etags}` });
+    return Promise.resolve(true);
   }
 
   setDetached(link: LinkRef, table: TableName, detached: boolean): Promise<void> {
@@ -70,6 +103,11 @@ export class InMemoryLedger implements Ledger {
 
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
     if (this.requests.has(request.requestId)) return Promise.resolve("exists");
+    this.openLinks.set(linkKey(request), {
+      link: { workspace: request.workspace, linkConnection: request.linkConnection },
+      etag: `e${++this.etags}`,
+      touchedAt: now,
+    });
     this.requests.set(request.requestId, {
       request: clone(request),
       claimed: false,

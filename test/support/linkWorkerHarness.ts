@@ -1,15 +1,17 @@
 import { TableClient } from "@azure/data-tables";
-import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
+import { installFunctionsCoreStandIn, ReplayDriver, type ReplayDriverOptions } from "../../dev/durable";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import {
   demoSeed,
   startSynapseSim,
+  type SimProfile,
   type SimSeed,
   type SimTimings,
   type SynapseSim,
 } from "../../dev/synapse-sim";
 import type { WorkerSettings } from "../../shared/config";
-import { getDependencies, resetDependencies } from "../../shared/dependencies";
+import { DEFAULT_WORKER_SETTINGS, loadConfig } from "../../shared/config";
+import { createDependencies, getDependencies, useDependencies } from "../../shared/dependencies";
 import { acceptOnboardingRequest } from "../../shared/intake/acceptOnboardingRequest";
 import type { LinkRef } from "../../shared/domain/linkRef";
 import { resolveTarget } from "../../shared/domain/tableTarget";
@@ -17,20 +19,39 @@ import type { Action } from "../../shared/domain/tableStatus";
 import type { RequestView } from "../../shared/ledger/ledger";
 import { addsPerTable } from "./simAdds";
 import { LINK_WORKER_ORCHESTRATION, type WorkerScheduler } from "../../shared/worker/ensureLinkWorker";
+import { reconcileOpenLinks, type ReconcileResult } from "../../shared/worker/reconcileOpenLinks";
 
 // The stand-in must capture registrations before durable-functions touches @azure/functions.
 const registry = installFunctionsCoreStandIn();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the stand-in is installed
 require("../../functions/linkWorker");
 
+/** Invocations of each link-worker activity in the current test (the harness wraps the registered callbacks). */
+const activityCalls = new Map<string, number>();
+for (const [name, fn] of registry) {
+  if (!name.startsWith("linkWorker_")) continue;
+  const callback = fn.callback;
+  fn.callback = (trigger, context) => {
+    activityCalls.set(name, (activityCalls.get(name) ?? 0) + 1);
+    return callback(trigger, context);
+  };
+}
+
 const SIM_TOKEN = "integration-test-token";
 let tableCounter = 0;
 
-export interface HarnessOptions {
+export interface HarnessOptions extends HarnessExtras {
   seed: SimSeed;
   settings?: Partial<WorkerSettings>;
   timings?: Partial<SimTimings>;
   workspace?: string;
+}
+
+export interface HarnessExtras {
+  /** The simulator's answer to each open question about the real service (default: the recordings'). */
+  profile?: SimProfile;
+  /** Replay-driver options on top of the harness's (carry-over on, payloads over 64 KB fail the instance). */
+  driver?: Partial<Omit<ReplayDriverOptions, "registry">>;
 }
 
 /** The worker's whole real stack: Azurite ledger, simulator over HTTP, real SDK, real orchestrator via the replay driver. */
@@ -46,35 +67,35 @@ export class LinkWorkerHarness {
 
   static async start(storageConnectionString: string, options: HarnessOptions): Promise<LinkWorkerHarness> {
     const workspace = options.workspace ?? "demo";
-    const driver = new ReplayDriver({ registry, startTime: new Date("2026-01-05T08:00:00Z") });
+    activityCalls.clear();
+    const driver = new ReplayDriver({
+      registry,
+      startTime: new Date("2026-01-05T08:00:00Z"),
+      failOnLargePayloads: true,
+      ...options.driver,
+    });
     // The simulator runs on the driver's virtual clock: table progress and durable timers agree.
     const sim = await startSynapseSim({
       seed: options.seed,
       token: SIM_TOKEN,
       clock: () => driver.now,
       ...(options.timings ? { timings: options.timings } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
     });
     const ledgerTableName = `ledger${process.pid}x${++tableCounter}`;
-    const s = options.settings ?? {};
-    const env: Record<string, string> = {
+    const config = loadConfig({
       AzureWebJobsStorage: storageConnectionString,
       LEDGER_TABLE_NAME: ledgerTableName,
       SYNAPSE_WORKSPACES: `${workspace}=${sim.url}`,
       SYNAPSE_STATIC_TOKEN: SIM_TOKEN,
-      AUTO_START_LINKS: String(s.autoStartLinks ?? false),
-      EDIT_BATCH_MAX_TABLES: String(s.editBatchMaxTables ?? 100),
-      MAX_TABLES_PER_LINK: String(s.maxTablesPerLink ?? 5000),
-      REMEDIATION_MAX_ATTEMPTS: String(s.remediationMaxAttempts ?? 2),
-      TABLE_DEADLINE_MINUTES: String(s.tableDeadlineMinutes ?? 24 * 60),
-      POLL_MIN_SECONDS: String(s.pollMinSeconds ?? 30),
-      POLL_MAX_SECONDS: String(s.pollMaxSeconds ?? 300),
-      APPLY_POLL_SECONDS: String(s.applyPollSeconds ?? 15),
-      POLLS_PER_EXECUTION: String(s.pollsPerExecution ?? 10),
-      ENABLED_ONCE_RETRY_SECONDS: String(s.enabledOnceRetrySeconds ?? 60),
-      ENABLED_ONCE_MAX_RETRIES: String(s.enabledOnceMaxRetries ?? 10),
-    };
-    Object.assign(process.env, env);
-    resetDependencies();
+    });
+    // The SDKs' own retries keep their shape but wait milliseconds: faults are measured on the virtual clock.
+    useDependencies(
+      createDependencies(
+        { ...config, worker: { ...DEFAULT_WORKER_SETTINGS, ...options.settings } },
+        { sdkRetry: { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 100 } },
+      ),
+    );
     const ledgerTable = TableClient.fromConnectionString(storageConnectionString, ledgerTableName, {
       allowInsecureConnection: true,
     });
@@ -100,6 +121,17 @@ export class LinkWorkerHarness {
       return Promise.resolve();
     },
   };
+
+  /** How often each link-worker activity ran in this test, e.g. `{ linkWorker_claimPendingRequests: 3 }`. */
+  activityCalls(): Record<string, number> {
+    return Object.fromEntries(activityCalls);
+  }
+
+  /** One run of the reconcile timer's use case against this harness's driver. */
+  reconcile(): Promise<ReconcileResult> {
+    const deps = getDependencies();
+    return reconcileOpenLinks({ ledger: deps.ledger, scheduler: this.scheduler, settings: deps.settings });
+  }
 
   /** Records a request (as the queue handler will) and starts or nudges the link's worker. */
   async submit(
@@ -157,10 +189,13 @@ export class LinkWorkerHarness {
  * Registers jest hooks for a test file: one Azurite for the file, a fresh harness per test (stopped
  * after it). Returns the function a test calls to get its harness.
  */
-export function useLinkWorkerHarness(): (
+export function useLinkWorkerHarness(
+  fileExtras: HarnessExtras = {},
+): (
   seed?: SimSeed,
   settings?: Partial<WorkerSettings>,
   timings?: Partial<SimTimings>,
+  extras?: HarnessExtras,
 ) => Promise<LinkWorkerHarness> {
   let azurite: RunningAzurite | undefined;
   let harness: LinkWorkerHarness | undefined;
@@ -174,13 +209,16 @@ export function useLinkWorkerHarness(): (
     await harness?.stop();
     harness = undefined;
   });
-  return async (seed = demoSeed(), settings = {}, timings) => {
+  return async (seed = demoSeed(), settings = {}, timings, extras = {}) => {
     if (!azurite)
       throw new Error("useLinkWorkerHarness: Azurite is not running (call it at the top of the file)");
     harness = await LinkWorkerHarness.start(azurite.connectionString, {
       seed,
       settings,
       ...(timings ? { timings } : {}),
+      ...fileExtras,
+      ...extras,
+      driver: { ...fileExtras.driver, ...extras.driver },
     });
     return harness;
   };

@@ -1,7 +1,6 @@
-import { applyEdits } from "../../../shared/worker/applyEdits";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { monitorTables } from "../../../shared/worker/monitorTables";
-import { preflightLink } from "../../../shared/worker/preflightLink";
+import { sendEdits } from "../../../shared/worker/sendEdits";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
 
 async function added(tables: string[], settings = {}) {
@@ -9,10 +8,8 @@ async function added(tables: string[], settings = {}) {
   const fakeLink = kit.synapse.addLink("demo-link");
   await kit.ledger.recordRequest(request("r1", tables), NOW);
   await claimPendingRequests(kit.deps, link, NOW);
-  const plan = await preflightLink(kit.deps, link, NOW);
-  if (plan.kind !== "edits") throw new Error("expected edits");
-  await applyEdits(kit.deps, link, plan.edits, NOW);
-  return { ...kit, fakeLink, ids: plan.edits.map((e) => e.id) };
+  await sendEdits(kit.deps, link, NOW);
+  return { ...kit, fakeLink, ids: (kit.synapse.edits[0] ?? []).map((e) => e.id) };
 }
 
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
@@ -20,7 +17,7 @@ const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).
 describe("monitorTables", () => {
   it("moves tables to the service's status and counts the change", async () => {
     const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
-    fakeLink.states = [{ id: ids[0]!.toUpperCase(), status: "Snapshotting", rawStatus: "Snapshotting" }];
+    fakeLink.states = [{ id: ids[0]!, status: "Snapshotting", rawStatus: "Snapshotting" }];
     const summary = await monitorTables(deps, link, later(1));
     expect(summary).toMatchObject({ active: 1, pending: 0, changed: 1, counts: { Snapshotting: 1 } });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Snapshotting");
@@ -78,5 +75,89 @@ describe("monitorTables", () => {
     const summary = await monitorTables(deps, link, later(5));
     expect(summary.active).toBe(1);
     expect(ledger.record(link, "dbo.A")?.status).toBe("Suspended");
+  });
+
+  it.each([
+    ["upper case", (id: string) => id.toUpperCase()],
+    [
+      "dashed",
+      (id: string) =>
+        `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`,
+    ],
+  ])("matches the service's id when it comes back %s", async (_form, reshape) => {
+    const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
+    fakeLink.states = [{ id: reshape(ids[0]!), status: "Replicating", rawStatus: "Replicating" }];
+    await monitorTables(deps, link, later(1));
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Replicating");
+  });
+
+  it("still matches a dashed id stored by an earlier version when the service answers undashed", async () => {
+    const { ledger, fakeLink, deps } = await added(["dbo.A"]);
+    const record = ledger.record(link, "dbo.A")!;
+    await ledger.saveLinkTables(link, [{ ...record, linkTableId: "0f8fad5b-d9cb-469f-a165-70867728950e" }]);
+    fakeLink.states = [
+      { id: "0f8fad5bd9cb469fa16570867728950e", status: "Snapshotting", rawStatus: "Snapshotting" },
+    ];
+    await monitorTables(deps, link, later(1));
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Snapshotting");
+  });
+
+  it("fails a table that shows Failed for a missing primary key at once, without remove-and-re-add", async () => {
+    const { ledger, fakeLink, deps, ids } = await added(["dbo.A"], { remediationMaxAttempts: 2 });
+    fakeLink.states = [
+      {
+        id: ids[0]!,
+        status: "Failed",
+        rawStatus: "Failed",
+        errorCode: "22720",
+        errorMessage: "Enabling Change Feed on a table without primary key is not allowed.",
+      },
+    ];
+    const summary = await monitorTables(deps, link, later(1));
+    expect(summary.pending).toBe(0);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Failed",
+      attempts: 0,
+      error: expect.stringMatching(/primary key/),
+    });
+  });
+
+  it("removes and re-adds a table that shows Failed as 'enabled once' when no configured link holds it", async () => {
+    const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
+    fakeLink.states = [
+      {
+        id: ids[0]!,
+        status: "Failed",
+        rawStatus: "Failed",
+        errorCode: "22718",
+        errorMessage: "A table can only be enabled once among all table groups.",
+      },
+    ];
+    await monitorTables(deps, link, later(1));
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Pending",
+      action: "readd",
+      enabledOnceRetries: 1,
+      attempts: 0,
+    });
+  });
+
+  it("rejects a table that shows Failed as 'enabled once' while another link holds it, naming that link", async () => {
+    const { ledger, fakeLink, synapse, deps, ids } = await added(["dbo.A"]);
+    synapse.addLink("other-link", "Running", [{ schema: "dbo", name: "A" }]);
+    fakeLink.states = [
+      {
+        id: ids[0]!,
+        status: "Failed",
+        rawStatus: "Failed",
+        errorCode: "22718",
+        errorMessage: "A table can only be enabled once among all table groups.",
+      },
+    ];
+    await monitorTables(deps, link, later(1));
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/already in link connection other-link/),
+    });
   });
 });

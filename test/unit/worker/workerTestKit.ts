@@ -1,4 +1,4 @@
-import type { WorkerSettings } from "../../../shared/config";
+import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from "../../../shared/config";
 import { resolveTarget } from "../../../shared/domain/tableTarget";
 import type { Action } from "../../../shared/domain/tableStatus";
 import type { OnboardingRequest } from "../../../shared/ledger/ledger";
@@ -10,19 +10,8 @@ import { InMemoryLedger } from "../../support/inMemoryLedger";
 export const NOW = "2026-01-05T08:00:00.000Z";
 export const link = { workspace: "demo", linkConnection: "demo-link" };
 
-export const defaultSettings: WorkerSettings = {
-  autoStartLinks: false,
-  editBatchMaxTables: 100,
-  maxTablesPerLink: 5000,
-  remediationMaxAttempts: 2,
-  tableDeadlineMinutes: 60,
-  pollMinSeconds: 30,
-  pollMaxSeconds: 300,
-  applyPollSeconds: 15,
-  pollsPerExecution: 10,
-  enabledOnceRetrySeconds: 60,
-  enabledOnceMaxRetries: 3,
-};
+/** The app's defaults, with a shorter table deadline so deadline tests stay readable. */
+export const defaultSettings: WorkerSettings = { ...DEFAULT_WORKER_SETTINGS, tableDeadlineMinutes: 60 };
 
 export function makeDeps(settings: Partial<WorkerSettings> = {}) {
   const ledger = new InMemoryLedger();
@@ -32,6 +21,7 @@ export function makeDeps(settings: Partial<WorkerSettings> = {}) {
     synapse,
     outcomes: noOutcomePublisher,
     settings: { ...defaultSettings, ...settings },
+    workspaces: [link.workspace],
   };
   return { ledger, synapse, deps };
 }

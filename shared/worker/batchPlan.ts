@@ -1,0 +1,108 @@
+import type { WorkerSettings } from "../config";
+import { describeLink, type LinkRef } from "../domain/linkRef";
+import { linkTableId } from "../domain/linkTableId";
+import { qualifiedName, tableKey } from "../domain/tableName";
+import type { LinkTableRecord } from "../ledger/ledger";
+import type { LinkedTable } from "../synapse/synapseLinkClient";
+import type { PlannedEdit } from "./plannedEdit";
+
+export interface BatchPlanInput {
+  link: LinkRef;
+  /** The link's Pending records. */
+  pending: readonly LinkTableRecord[];
+  /** What `linktables` holds now, by table key. */
+  linked: ReadonlyMap<string, LinkedTable>;
+  /** Tables held by another link of the workspace, by table key → that link's name. */
+  owners: ReadonlyMap<string, string>;
+  now: string;
+  settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink">;
+}
+
+export interface BatchPlan {
+  /** One `edittables` call's worth. */
+  edits: PlannedEdit[];
+  /** Records settled without an edit (already linked, already gone, rejected). */
+  settled: LinkTableRecord[];
+  /** Due tables left for a later batch (over the batch cap). */
+  deferred: number;
+  /** The earliest end of a cool-down among tables held back, if any. */
+  nextEditAt?: string;
+}
+
+/** Which tables of the link need no decision from the service: the ones whose cool-down has not ended. */
+export function isDue(record: LinkTableRecord, now: string): boolean {
+  return record.notBefore === undefined || Date.parse(record.notBefore) <= Date.parse(now);
+}
+
+/**
+ * The batch planner: pending tables, what the link holds and who else holds what → one batch of
+ * edits, the records it settles without an edit, and what waits. A table already in the link is
+ * watched, not re-added (this also makes a re-run after a crash send nothing twice); a table in
+ * another link is rejected naming it; a re-add waits out its cool-down (`notBefore`).
+ */
+export function planBatch(input: BatchPlanInput): BatchPlan {
+  const { link, linked, owners, now, settings } = input;
+  const plan: BatchPlan = { edits: [], settled: [], deferred: 0 };
+  let tableCount = linked.size;
+  const settle = (record: LinkTableRecord, patch: Partial<LinkTableRecord>) => {
+    plan.settled.push({ ...record, ...patch, updatedAt: now });
+  };
+  const full = () => plan.edits.length >= settings.editBatchMaxTables;
+
+  for (const record of input.pending) {
+    if (!isDue(record, now)) {
+      if (plan.nextEditAt === undefined || (record.notBefore ?? "") < plan.nextEditAt) {
+        plan.nextEditAt = record.notBefore;
+      }
+      continue;
+    }
+    const key = tableKey(record.source);
+    const inLink = linked.get(key);
+    if (record.action === "remove" || (record.action === "readd" && inLink)) {
+      if (!inLink) settle(record, { status: "Removed" });
+      else if (full()) plan.deferred++;
+      else plan.edits.push({ operation: "remove", id: inLink.id, source: record.source });
+      continue;
+    }
+    if (inLink) {
+      // Already part of this link (or an earlier run of this batch landed): watch it.
+      settle(record, { status: "Adding", action: "add", linkTableId: inLink.id, editedAt: now });
+      continue;
+    }
+    const owner = owners.get(key);
+    if (owner) {
+      settle(record, {
+        status: "Rejected",
+        error: `${qualifiedName(record.source)} is already in link connection ${owner}; a table can belong to one link connection only`,
+      });
+      continue;
+    }
+    if (tableCount >= settings.maxTablesPerLink) {
+      settle(record, {
+        status: "Rejected",
+        error: `Link connection ${describeLink(link)} already holds ${tableCount} tables; the limit is ${settings.maxTablesPerLink} (MAX_TABLES_PER_LINK)`,
+      });
+      continue;
+    }
+    if (full()) {
+      plan.deferred++;
+      continue;
+    }
+    tableCount++;
+    plan.edits.push({
+      operation: "add",
+      id: linkTableId(link, record.source, addGeneration(record)),
+      source: record.source,
+      target: record.target,
+    });
+  }
+  return plan;
+}
+
+/**
+ * A re-added table is a new link table, so it gets a new id: one per remediation attempt and per
+ * "enabled once" retry. The first add keeps generation 0, the id earlier versions sent.
+ */
+export function addGeneration(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): number {
+  return record.attempts + 1000 * record.enabledOnceRetries;
+}

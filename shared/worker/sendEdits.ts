@@ -1,0 +1,192 @@
+import { describeLink, type LinkRef } from "../domain/linkRef";
+import { qualifiedName, tableKey } from "../domain/tableName";
+import type { LinkTableRecord } from "../ledger/ledger";
+import { SynapseRequestError } from "../synapse/synapseLinkClient";
+import { classifyTableFailure } from "../synapse/tableFailure";
+import { isDue, planBatch } from "./batchPlan";
+import { linkReadiness } from "./linkReadiness";
+import type { PlannedEdit } from "./plannedEdit";
+import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
+import { enabledOnceGivingUp } from "./tableTransition";
+import type { WorkerDeps } from "./workerDeps";
+
+export type SendResult =
+  /** No table is due for an edit; `nextEditAt` is when the next one is (a cool-down ends). */
+  | { kind: "nothingToSend"; nextEditAt?: string }
+  /** The link is not ready yet; `act` asks the orchestrator to start or resume it first. */
+  | { kind: "wait"; reason: string; act?: "start" | "resume" }
+  /** The link cannot take tables (missing, stopped without AUTO_START_LINKS): pending tables failed. */
+  | { kind: "refused"; reason: string }
+  | { kind: "sent"; added: number; removed: number; failed: number; deferred: number; nextEditAt?: string };
+
+/**
+ * One batched `edittables` for the link: readiness, the batch plan and the edit itself, in one
+ * activity so that no table list travels through the orchestration. Safe to re-run after a crash:
+ * the plan treats a table the service already holds as sent.
+ */
+export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): Promise<SendResult> {
+  const { ledger, synapse, settings } = deps;
+  const records = await ledger.listLinkTables(link);
+  const pending = records.filter((r) => r.status === "Pending");
+  const due = pending.filter((r) => isDue(r, now));
+  if (due.length === 0) return nothingToSend(pending);
+
+  const refuse = async (reason: string): Promise<SendResult> => {
+    await ledger.saveLinkTables(
+      link,
+      pending.map((r) => ({ ...r, status: "Failed", error: reason, updatedAt: now })),
+    );
+    return { kind: "refused", reason };
+  };
+  if (!(await synapse.getLinkConnection(link)))
+    return refuse(`Link connection ${describeLink(link)} does not exist`);
+  const readiness = linkReadiness(link, await synapse.getDetailedStatus(link), settings);
+  if (readiness.kind === "refuse") return refuse(readiness.reason);
+  if (readiness.kind === "wait") return readiness;
+
+  const linked = new Map((await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t]));
+  const owners = await tablesInOtherLinks(
+    deps,
+    link.workspace,
+    link.linkConnection,
+    addsToLookUp(due, linked),
+  );
+  const plan = planBatch({ link, pending, linked, owners, now, settings });
+  await ledger.saveLinkTables(link, plan.settled);
+  if (plan.edits.length === 0) return nothingToSend(pending.filter((r) => !isDue(r, now)));
+
+  const byKey = new Map(records.map((r) => [tableKey(r.source), r]));
+  const outcome = await applyBatch(deps, link, plan.edits, byKey, now);
+  return {
+    kind: "sent",
+    ...outcome,
+    deferred: plan.deferred,
+    ...(plan.nextEditAt ? { nextEditAt: plan.nextEditAt } : {}),
+  };
+}
+
+function nothingToSend(waiting: readonly LinkTableRecord[]): SendResult {
+  const next = waiting
+    .map((r) => r.notBefore)
+    .filter((t): t is string => t !== undefined)
+    .sort()[0];
+  return next ? { kind: "nothingToSend", nextEditAt: next } : { kind: "nothingToSend" };
+}
+
+/** A 4xx other than throttling is the service refusing the edit itself, not a fault to retry. */
+function isRejection(error: unknown): error is SynapseRequestError {
+  return (
+    error instanceof SynapseRequestError &&
+    error.statusCode !== undefined &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    error.statusCode !== 408 &&
+    error.statusCode !== 429
+  );
+}
+
+/**
+ * Sends the batch. Throttling and server errors propagate (the guard and the retry policy take
+ * over). A refused batch of several tables is retried table by table so that one bad table is
+ * refused alone, and each refusal is judged by its error code.
+ */
+async function applyBatch(
+  deps: WorkerDeps,
+  link: LinkRef,
+  edits: readonly PlannedEdit[],
+  records: ReadonlyMap<string, LinkTableRecord>,
+  now: string,
+): Promise<{ added: number; removed: number; failed: number }> {
+  const refused = new Map<string, LinkTableRecord>();
+  const refuse = async (edit: PlannedEdit, error: SynapseRequestError) => {
+    const record = records.get(tableKey(edit.source));
+    if (record) refused.set(tableKey(edit.source), await afterRefusal(deps, link, record, error, now));
+  };
+  try {
+    await deps.synapse.editTables(link, edits);
+  } catch (error) {
+    if (!isRejection(error)) throw error;
+    const [only] = edits;
+    if (edits.length === 1 && only) {
+      await refuse(only, error);
+    } else {
+      for (const edit of edits) {
+        try {
+          await deps.synapse.editTables(link, [edit]);
+        } catch (single) {
+          if (!isRejection(single)) throw single;
+          await refuse(edit, single);
+        }
+      }
+    }
+  }
+
+  const changed: LinkTableRecord[] = [...refused.values()];
+  let added = 0;
+  let removed = 0;
+  for (const edit of edits) {
+    const record = records.get(tableKey(edit.source));
+    if (!record || refused.has(tableKey(edit.source))) continue;
+    if (edit.operation === "add") {
+      added++;
+      const sent: LinkTableRecord = {
+        ...record,
+        action: "add",
+        status: "Adding",
+        linkTableId: edit.id,
+        editedAt: now,
+        updatedAt: now,
+      };
+      delete sent.notBefore;
+      changed.push(sent);
+    } else {
+      removed++;
+      changed.push({ ...record, status: "Removing", updatedAt: now });
+    }
+  }
+  await deps.ledger.saveLinkTables(link, changed);
+  const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
+  return { added, removed, failed };
+}
+
+/** What a table becomes when the service refuses its edit: rejected, failed with a fix, or retried later. */
+async function afterRefusal(
+  deps: WorkerDeps,
+  link: LinkRef,
+  record: LinkTableRecord,
+  error: SynapseRequestError,
+  now: string,
+): Promise<LinkTableRecord> {
+  // The service's own text: the adapter's message also names the link, which could match a number.
+  const failure = classifyTableFailure(error.code, error.serviceMessage ?? error.message);
+  const fail = (text: string): LinkTableRecord => ({
+    ...record,
+    status: "Failed",
+    error: text,
+    updatedAt: now,
+  });
+  if (failure.kind === "permanent") return fail(`${error.message} (${failure.fix})`);
+  if (failure.kind !== "enabledOnce" || record.action === "remove") return fail(error.message);
+
+  const owner = await findOwnerElsewhere(deps, link, record.source);
+  if (owner) {
+    return {
+      ...record,
+      status: "Rejected",
+      error: `${qualifiedName(record.source)} is already in link connection ${owner}; a table can belong to one link connection only (${error.message})`,
+      updatedAt: now,
+    };
+  }
+  const { enabledOnceMaxRetries, enabledOnceRetrySeconds } = deps.settings;
+  if (record.enabledOnceRetries >= enabledOnceMaxRetries) {
+    return fail(enabledOnceGivingUp(error.message, record.enabledOnceRetries));
+  }
+  // Most likely a removal the service is still cleaning up: the same add, later.
+  return {
+    ...record,
+    enabledOnceRetries: record.enabledOnceRetries + 1,
+    notBefore: new Date(Date.parse(now) + enabledOnceRetrySeconds * 1000).toISOString(),
+    error: error.message,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,78 @@
+import { demoSeed } from "../../dev/synapse-sim";
+import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
+import type { LinkWorkerStatus } from "../../shared/worker/linkWorkerInput";
+import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
+
+/*
+ * How the worker takes nudges (requestQueued events) under the real extension's event semantics,
+ * which the replay driver emulates by default: a nudge that the final wait of an execution consumed
+ * is carried over into the next execution (azure-functions-durable-extension #2606), and a wait
+ * left open by a poll whose timer won receives the next nudge.
+ */
+const start = useLinkWorkerHarness();
+
+/** Snapshots take hours: the worker keeps polling the whole test. */
+const SLOW_SNAPSHOT = { snapshotMs: 10 * 3600_000 };
+
+function status(h: LinkWorkerHarness): LinkWorkerStatus | undefined {
+  return h.driver.getStatus(linkWorkerInstanceId(h.link()))?.customStatus as LinkWorkerStatus | undefined;
+}
+
+describe("link worker: nudges", () => {
+  it("claims a request whose nudge arrives right after a poll whose timer won within seconds, not a poll interval", async () => {
+    const seed = demoSeed();
+    const h = await start(seed, { pollMinSeconds: 120, pollMaxSeconds: 600 }, SLOW_SNAPSHOT);
+    await h.submit(["dbo.Customers"]);
+    // Poll 0 ends waiting on its timer; the timer wins and poll 1 runs its activities.
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" });
+    await h.driver.run({ until: () => status(h)?.phase === "monitoring" && (status(h)?.poll ?? 0) >= 1 });
+
+    const nudgedAt = h.driver.now;
+    const later = await h.submit(["dbo.Orders"]);
+    await h.driver.run({ until: () => h.sim.callsTo("LinkConnection_EditTables", "demo-link").length >= 2 });
+    const waited = (h.driver.now - nudgedAt) / 1000;
+    console.log(
+      `nudge after a timer-won poll: edited ${waited} s after the request (poll interval 120 s or more)`,
+    );
+    expect(waited).toBeLessThan(15);
+    expect((await h.request(later)).status).toBe("InProgress");
+    h.driver.terminate(linkWorkerInstanceId(h.link()), "test over");
+  });
+
+  it.each([1, 2])(
+    "keeps executions and activity calls bounded after a nudge in the last poll with POLLS_PER_EXECUTION=%i (carry-over)",
+    async (pollsPerExecution) => {
+      const h = await start(
+        demoSeed(),
+        { pollsPerExecution, pollMinSeconds: 30, pollMaxSeconds: 120 },
+        SLOW_SNAPSHOT,
+      );
+      const instanceId = linkWorkerInstanceId(h.link());
+      await h.submit(["dbo.Customers"]);
+      const last = pollsPerExecution - 1;
+      await h.driver.run({ until: () => status(h)?.phase === "waiting" && status(h)?.poll === last });
+      const before = {
+        executions: h.driver.getStatus(instanceId)?.executions ?? 0,
+        calls: h.activityCalls(),
+      };
+      const startedAt = h.driver.now;
+      h.driver.raiseEvent(instanceId, "requestQueued", null);
+      await h.driver.run({ until: () => h.driver.now - startedAt >= 10 * 60_000 });
+
+      const executions = (h.driver.getStatus(instanceId)?.executions ?? 0) - before.executions;
+      const calls = Object.entries(h.activityCalls()).reduce(
+        (sum, [name, n]) => sum + n - (before.calls[name] ?? 0),
+        0,
+      );
+      console.log(
+        `POLLS_PER_EXECUTION=${pollsPerExecution}: one nudge, 10 virtual minutes → ${executions} executions, ${calls} activity calls`,
+      );
+      // Without the fix a carried-over nudge looped: about 200 executions and 600 activity calls.
+      // Polls of 30, 60, 120, 120 … s fit about 7 times in 10 minutes; the stale nudge costs one claim.
+      expect(executions).toBeLessThanOrEqual(10);
+      expect(calls).toBeLessThanOrEqual(40);
+      expect(h.driver.getStatus(instanceId)?.runtimeStatus).toBe("Running");
+      h.driver.terminate(instanceId, "test over");
+    },
+  );
+});

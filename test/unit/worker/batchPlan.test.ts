@@ -1,0 +1,109 @@
+import { linkTableId } from "../../../shared/domain/linkTableId";
+import type { LinkTableRecord } from "../../../shared/ledger/ledger";
+import { planBatch, type BatchPlanInput } from "../../../shared/worker/batchPlan";
+import { link, NOW } from "./workerTestKit";
+
+const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
+
+function record(name: string, patch: Partial<LinkTableRecord> = {}): LinkTableRecord {
+  const source = { schema: "dbo", name };
+  return {
+    source,
+    target: { ...source, distribution: "RoundRobin" },
+    action: "add",
+    status: "Pending",
+    requestIds: ["r1"],
+    attempts: 0,
+    enabledOnceRetries: 0,
+    updatedAt: NOW,
+    ...patch,
+  };
+}
+
+function plan(pending: LinkTableRecord[], overrides: Partial<BatchPlanInput> = {}) {
+  return planBatch({
+    link,
+    pending,
+    linked: new Map(),
+    owners: new Map(),
+    now: NOW,
+    settings: { editBatchMaxTables: 100, maxTablesPerLink: 5000 },
+    ...overrides,
+  });
+}
+
+describe("planBatch", () => {
+  it("adds a new table with the id of its generation", () => {
+    expect(plan([record("A")]).edits).toEqual([
+      {
+        operation: "add",
+        id: linkTableId(link, { schema: "dbo", name: "A" }, 0),
+        source: { schema: "dbo", name: "A" },
+        target: record("A").target,
+      },
+    ]);
+  });
+
+  it("gives a remediated table a new id", () => {
+    const [edit] = plan([record("A", { attempts: 1 })]).edits;
+    expect(edit?.id).toBe(linkTableId(link, { schema: "dbo", name: "A" }, 1));
+    expect(edit?.id).not.toBe(linkTableId(link, { schema: "dbo", name: "A" }, 0));
+  });
+
+  it("watches a table that is already in the link instead of adding it again", () => {
+    const linked = new Map([["dbo.a", { id: "abc", source: { schema: "dbo", name: "A" } }]]);
+    const result = plan([record("A")], { linked });
+    expect(result.edits).toEqual([]);
+    expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "abc", editedAt: NOW }]);
+  });
+
+  it("removes the linked table first for a re-add, with the service's id", () => {
+    const linked = new Map([["dbo.a", { id: "abc", source: { schema: "dbo", name: "A" } }]]);
+    expect(plan([record("A", { action: "readd" })], { linked }).edits).toMatchObject([
+      { operation: "remove", id: "abc" },
+    ]);
+  });
+
+  it("settles a removal of a table the link does not hold as Removed", () => {
+    expect(plan([record("A", { action: "remove" })]).settled).toMatchObject([{ status: "Removed" }]);
+  });
+
+  it("rejects a table another link holds, naming it", () => {
+    const result = plan([record("A")], { owners: new Map([["dbo.a", "other-link"]]) });
+    expect(result.settled[0]).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/other-link/),
+    });
+  });
+
+  it("rejects tables beyond MAX_TABLES_PER_LINK with the numbers", () => {
+    const linked = new Map([["dbo.x", { id: "x", source: { schema: "dbo", name: "X" } }]]);
+    const result = plan([record("A"), record("B")], {
+      linked,
+      settings: { editBatchMaxTables: 100, maxTablesPerLink: 2 },
+    });
+    expect(result.edits).toHaveLength(1);
+    expect(result.settled[0]).toMatchObject({
+      status: "Rejected",
+      error: "Link connection demo/demo-link already holds 2 tables; the limit is 2 (MAX_TABLES_PER_LINK)",
+    });
+  });
+
+  it("defers tables over EDIT_BATCH_MAX_TABLES to the next batch", () => {
+    const result = plan([record("A"), record("B"), record("C")], {
+      settings: { editBatchMaxTables: 2, maxTablesPerLink: 5000 },
+    });
+    expect(result.edits).toHaveLength(2);
+    expect(result.deferred).toBe(1);
+  });
+
+  it("holds back a table whose cool-down has not ended and says when the earliest ends", () => {
+    const result = plan([
+      record("A", { notBefore: later(90) }),
+      record("B", { notBefore: later(30) }),
+      record("C"),
+    ]);
+    expect(result.edits.map((e) => e.source.name)).toEqual(["C"]);
+    expect(result.nextEditAt).toBe(later(30));
+  });
+});

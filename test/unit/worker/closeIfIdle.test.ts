@@ -1,0 +1,43 @@
+import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { closeIfIdle } from "../../../shared/worker/closeIfIdle";
+import { completeRequests } from "../../../shared/worker/completeRequests";
+import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+describe("closeIfIdle", () => {
+  it("closes the link's open entry when nothing is queued, open or in flight", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const record = ledger.record(link, "dbo.A")!;
+    await ledger.saveLinkTables(link, [{ ...record, status: "Replicating" }]);
+    await completeRequests(deps, link, NOW);
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: true });
+    expect(await ledger.listOpenLinks()).toEqual([]);
+  });
+
+  it("keeps the worker going while a request is queued", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: false });
+    expect(await ledger.listOpenLinks()).toHaveLength(1);
+  });
+
+  it("keeps the link open when a request was recorded after the worker read the entry", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await ledger.saveLinkTables(link, []);
+    const getOpen = ledger.getOpenLink.bind(ledger);
+    // The race: the entry is read, then a request is recorded before the worker closes it.
+    ledger.getOpenLink = async (l) => {
+      const seen = await getOpen(l);
+      await ledger.recordRequest(request("r2", ["dbo.B"]), NOW);
+      ledger.requests.get("r2")!.claimed = true;
+      ledger.requests.get("r2")!.open = false;
+      return seen;
+    };
+    ledger.requests.get("r1")!.claimed = true;
+    ledger.requests.get("r1")!.open = false;
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: false });
+    expect(await ledger.listOpenLinks()).toHaveLength(1);
+  });
+});

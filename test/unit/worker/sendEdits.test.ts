@@ -1,0 +1,211 @@
+import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
+import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { sendEdits } from "../../../shared/worker/sendEdits";
+import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+async function pendingOf(tables: string[], settings = {}, action: "add" | "remove" = "add") {
+  const kit = makeDeps(settings);
+  await kit.ledger.recordRequest(request("r1", tables, action), NOW);
+  await claimPendingRequests(kit.deps, link, NOW);
+  return kit;
+}
+
+const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
+const enabledOnce = (): SynapseRequestError =>
+  new SynapseRequestError(
+    "Change Feed is already enabled on source table 'dbo.A' with link table id 'x'. A table can only be enabled once among all table groups.",
+    400,
+    "22718",
+    "editTables",
+  );
+
+describe("sendEdits", () => {
+  it("sends every new table in one edittables call with undashed deterministic ids and marks them Adding", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B"]);
+    synapse.addLink("demo-link");
+    expect(await sendEdits(deps, link, NOW)).toEqual({
+      kind: "sent",
+      added: 2,
+      removed: 0,
+      failed: 0,
+      deferred: 0,
+    });
+    expect(synapse.edits).toHaveLength(1);
+    expect(synapse.edits[0]?.map((e) => [e.operation, e.source.name])).toEqual([
+      ["add", "A"],
+      ["add", "B"],
+    ]);
+    expect(synapse.edits[0]?.[0]?.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: synapse.edits[0]?.[0]?.id,
+      editedAt: NOW,
+    });
+  });
+
+  it("does not re-send an add that already landed when the activity runs again after a crash", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    const pendingRecord = ledger.record(link, "dbo.A")!;
+    await sendEdits(deps, link, NOW);
+    // The crash happened after the service accepted the edit but before the ledger was saved.
+    await ledger.saveLinkTables(link, [pendingRecord]);
+    await sendEdits(deps, link, NOW);
+    expect(synapse.edits).toHaveLength(1);
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
+  });
+
+  it("fails every pending table when the link does not exist", async () => {
+    const { ledger, deps } = await pendingOf(["dbo.A"]);
+    expect(await sendEdits(deps, link, NOW)).toEqual({
+      kind: "refused",
+      reason: "Link connection demo/demo-link does not exist",
+    });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Failed");
+  });
+
+  it("names the status and the setting when a paused link may not be resumed", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Paused");
+    await sendEdits(deps, link, NOW);
+    expect(ledger.record(link, "dbo.A")?.error).toMatch(/is Paused.*resume.*AUTO_START_LINKS=true/);
+  });
+
+  it("asks the orchestrator to resume a paused link when AUTO_START_LINKS is on, without resuming it itself", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"], { autoStartLinks: true });
+    synapse.addLink("demo-link", "Paused");
+    expect(await sendEdits(deps, link, NOW)).toEqual({
+      kind: "wait",
+      reason: "resuming the link",
+      act: "resume",
+    });
+    expect(synapse.started).toEqual([]);
+  });
+
+  it("waits while the service says the link is applying another change", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link").isApplyingChanges = true;
+    expect((await sendEdits(deps, link, NOW)).kind).toBe("wait");
+  });
+
+  it("caps the batch and leaves the rest pending for the next edit", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
+    synapse.addLink("demo-link");
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 2, deferred: 1 });
+    expect(ledger.record(link, "dbo.C")?.status).toBe("Pending");
+  });
+
+  it("removes a linked table with the id the service knows it by", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    await sendEdits(deps, link, NOW);
+    expect(synapse.edits[0]).toMatchObject([{ operation: "remove", id: "existing-demo-link-0" }]);
+  });
+
+  it("rejects a table that another link of the workspace holds, naming that link, without an edit", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    synapse.addLink("other-link", "Running", [{ schema: "dbo", name: "A" }]);
+    await sendEdits(deps, link, NOW);
+    expect(synapse.edits).toHaveLength(0);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/other-link/),
+    });
+  });
+
+  it("holds a table refused as 'enabled once' for ENABLED_ONCE_RETRY_SECONDS when no configured link holds it", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], { enabledOnceRetrySeconds: 60 });
+    synapse.addLink("demo-link");
+    synapse.editError = enabledOnce();
+    await sendEdits(deps, link, NOW);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Pending",
+      enabledOnceRetries: 1,
+      notBefore: later(60),
+    });
+    expect(await sendEdits(deps, link, later(30))).toEqual({ kind: "nothingToSend", nextEditAt: later(60) });
+  });
+
+  it("rejects a table refused as 'enabled once' that a link in another configured workspace holds, naming it", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    deps.workspaces = ["demo", "west"];
+    synapse.addLink("demo-link");
+    synapse.editError = enabledOnce();
+    // The fake serves every workspace from one map: the holder is found under "west" after "demo".
+    const list = synapse.listLinkConnections.bind(synapse);
+    synapse.listLinkConnections = (ws) => (ws === "west" ? Promise.resolve(["west-link"]) : list(ws));
+    const tables = synapse.listLinkTables.bind(synapse);
+    synapse.listLinkTables = (l) =>
+      l.linkConnection === "west-link"
+        ? Promise.resolve([{ id: "w1", source: { schema: "dbo", name: "A" } }])
+        : tables(l);
+    await sendEdits(deps, link, NOW);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/already in link connection west\/west-link/),
+    });
+  });
+
+  it("fails a table still refused as 'enabled once' after the retries, naming both possible causes", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {
+      enabledOnceMaxRetries: 1,
+      enabledOnceRetrySeconds: 60,
+    });
+    synapse.addLink("demo-link");
+    synapse.editError = enabledOnce();
+    await sendEdits(deps, link, NOW);
+    await sendEdits(deps, link, later(61));
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(
+        /still refused after 1 retries.*another workspace.*still being cleaned up/,
+      ),
+    });
+  });
+
+  it("fails a table refused for a missing primary key at once, saying what to fix", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    synapse.editError = new SynapseRequestError(
+      "Enabling Change Feed on a table without primary key is not allowed.",
+      400,
+      "22720",
+      "editTables",
+    );
+    await sendEdits(deps, link, NOW);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(/primary key.*\(.*primary key/i),
+    });
+  });
+
+  it("rethrows throttling and server errors for the retry policy and the guard", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    synapse.editError = new SynapseRequestError("throttled", 429, undefined, "editTables");
+    await expect(sendEdits(deps, link, NOW)).rejects.toThrow("throttled");
+  });
+
+  it("isolates the table the service refuses by retrying a refused batch table by table", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.Bad"]);
+    synapse.addLink("demo-link");
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch.some((e) => e.source.name === "Bad")
+        ? Promise.reject(new SynapseRequestError("Bad is not a valid table", 400, "BadRequest", "editTables"))
+        : original(l, batch);
+    expect(await sendEdits(deps, link, NOW)).toEqual({
+      kind: "sent",
+      added: 1,
+      removed: 0,
+      failed: 1,
+      deferred: 0,
+    });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
+    expect(ledger.record(link, "dbo.Bad")).toMatchObject({
+      status: "Failed",
+      error: "Bad is not a valid table",
+    });
+  });
+});
