@@ -16,7 +16,7 @@ export interface ClaimResult {
  * marked claimed only after its tables are saved.
  */
 export async function claimPendingRequests(
-  deps: Pick<WorkerDeps, "ledger">,
+  deps: Pick<WorkerDeps, "ledger" | "settings">,
   link: LinkRef,
   now: string,
 ): Promise<ClaimResult> {
@@ -69,6 +69,7 @@ export async function claimPendingRequests(
         attempts: 0,
         enabledOnceRetries: 0,
         updatedAt: now,
+        ...readdCooldown(existing, request.action, deps.settings.readdCooldownSeconds, now),
       };
       records.set(key, record);
       changed.push(record);
@@ -81,4 +82,20 @@ export async function claimPendingRequests(
     claimedRequestIds: queued.map((r) => r.requestId),
     pendingTables: [...records.values()].filter((r) => r.status === "Pending").length,
   };
+}
+
+/**
+ * A table removed a moment ago is still being cleaned up by the service; adding it again at once
+ * is what the service refuses as "enabled once". The add waits out READD_COOLDOWN_SECONDS from the
+ * removal.
+ */
+function readdCooldown(
+  previous: LinkTableRecord | undefined,
+  action: LinkTableRecord["action"],
+  cooldownSeconds: number,
+  now: string,
+): { notBefore?: string } {
+  if (previous?.status !== "Removed" || action === "remove") return {};
+  const notBefore = Date.parse(previous.updatedAt) + cooldownSeconds * 1000;
+  return notBefore > Date.parse(now) ? { notBefore: new Date(notBefore).toISOString() } : {};
 }

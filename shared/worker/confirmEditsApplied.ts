@@ -38,7 +38,8 @@ export async function confirmEditsApplied(
     } else if (present || applying) {
       outstanding++;
     } else if (record.action === "readd") {
-      const notBefore = new Date(Date.parse(now) + settings.readdCooldownSeconds * 1000).toISOString();
+      const cooldown = readdCooldownSeconds(settings.readdCooldownSeconds, record.enabledOnceRetries);
+      const notBefore = new Date(Date.parse(now) + cooldown * 1000).toISOString();
       changed.push({ ...record, action: "add", status: "Pending", notBefore, updatedAt: now });
     } else {
       changed.push({ ...record, status: "Removed", updatedAt: now });
@@ -46,4 +47,12 @@ export async function confirmEditsApplied(
   }
   await ledger.saveLinkTables(link, changed);
   return { applied: outstanding === 0, outstanding };
+}
+
+/**
+ * The cool-down doubles with every "enabled once" refusal of the table, up to an hour: each removal
+ * restarts the service's clean-up, so a fixed cool-down shorter than it would never get through.
+ */
+export function readdCooldownSeconds(base: number, enabledOnceRetries: number): number {
+  return Math.min(3600, base * 2 ** Math.min(enabledOnceRetries, 12));
 }

@@ -1,6 +1,7 @@
 import { linkTableId } from "../../../shared/domain/linkTableId";
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { planBatch, type BatchPlanInput } from "../../../shared/worker/batchPlan";
+import { readdCooldownSeconds } from "../../../shared/worker/confirmEditsApplied";
 import { link, NOW } from "./workerTestKit";
 
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
@@ -105,5 +106,17 @@ describe("planBatch", () => {
     ]);
     expect(result.edits.map((e) => e.source.name)).toEqual(["C"]);
     expect(result.nextEditAt).toBe(later(30));
+  });
+});
+
+describe("readdCooldownSeconds", () => {
+  it.each([
+    [120, 0, 120],
+    [120, 1, 240],
+    [120, 3, 960],
+    [120, 6, 3600],
+    [0, 4, 0],
+  ])("base %i s after %i 'enabled once' refusals waits %i s", (base, retries, seconds) => {
+    expect(readdCooldownSeconds(base, retries)).toBe(seconds);
   });
 });

@@ -62,4 +62,22 @@ describe("claimPendingRequests", () => {
     expect(again).toEqual({ claimedRequestIds: [], pendingTables: 1 });
     expect(ledger.record(link, "dbo.A")?.requestIds).toEqual(["r1"]);
   });
+
+  it("holds an add of a table removed a moment ago until READD_COOLDOWN_SECONDS after the removal", async () => {
+    const { ledger, deps } = makeDeps({ readdCooldownSeconds: 120 });
+    await ledger.recordRequest(request("r1", ["dbo.A"], "remove"), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    await ledger.saveLinkTables(link, [
+      { ...ledger.record(link, "dbo.A")!, status: "Removed", updatedAt: NOW },
+    ]);
+
+    await ledger.recordRequest(request("r2", ["dbo.A"]), NOW);
+    const at = new Date(Date.parse(NOW) + 30_000).toISOString();
+    await claimPendingRequests(deps, link, at);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      action: "add",
+      status: "Pending",
+      notBefore: new Date(Date.parse(NOW) + 120_000).toISOString(),
+    });
+  });
 });

@@ -1,0 +1,139 @@
+import { demoSeed, simProfileMatrix, type SimProfile, type SimSeed } from "../../dev/synapse-sim";
+import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
+import { useLinkWorkerHarness } from "../support/linkWorkerHarness";
+
+/*
+ * The link-worker scenarios under every answer the real service might give to the open questions
+ * (docs/real-service.md): one simulator profile per answer, the virtual clock, the real SDK, the
+ * real orchestrator. Every scenario must hold under every profile.
+ */
+const start = useLinkWorkerHarness();
+
+function withExtraTables(count: number): SimSeed {
+  const seed = demoSeed();
+  for (let i = 0; i < count; i++)
+    seed.sourceTables.push({ schema: "dbo", name: `Extra${i}`, primaryKey: ["Id"] });
+  return seed;
+}
+
+const profiles = simProfileMatrix().map(({ name, profile }) => [name, profile] as const);
+
+describe.each(profiles)("link worker under the simulator profile %s", (name: string, profile: SimProfile) => {
+  const extras = { profile };
+
+  it("adds one request's tables with one edittables call and reports them Replicating", async () => {
+    const h = await start(demoSeed(), {}, undefined, extras);
+    const id = await h.submit(["dbo.Customers", "dbo.Orders", "dbo.Products"]);
+    await h.driver.run();
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.editCalls()).toHaveLength(1);
+    expect(h.driver.getStatus(linkWorkerInstanceId(h.link()))?.runtimeStatus).toBe("Completed");
+  });
+
+  it("batches ten requests that arrive while the worker waits into at most two edittables calls", async () => {
+    const h = await start(withExtraTables(10), {}, undefined, extras);
+    const instanceId = linkWorkerInstanceId(h.link());
+    const first = await h.submit(["dbo.Customers"]);
+    await h.driver.run({
+      until: () => h.editCalls().length === 1 && h.driver.pendingTimers(instanceId).length > 0,
+    });
+    const later: string[] = [];
+    for (let i = 0; i < 10; i++) later.push(await h.submit([`dbo.Extra${i}`]));
+    await h.driver.run();
+    expect(h.editCalls().length - 1).toBeLessThanOrEqual(2);
+    for (const id of [first, ...later]) expect((await h.request(id)).status).toBe("Succeeded");
+    expect(Object.values(h.addsPerTable()).every((n) => n === 1)).toBe(true);
+  });
+
+  it("sends no edit for a table that is already in the link", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.tables = [{ schema: "dbo", name: "Customers" }];
+    const h = await start(seed, {}, undefined, extras);
+    const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
+    await h.driver.run();
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
+  });
+
+  it("rejects a table that belongs to another link, naming it", async () => {
+    const h = await start(demoSeed(), {}, undefined, extras);
+    const id = await h.submit(["dbo.Legacy", "dbo.Orders"]);
+    await h.driver.run();
+    const view = await h.request(id);
+    expect(view.status).toBe("PartiallySucceeded");
+    expect(view.tables.find((t) => t.name === "Legacy")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/other-link/),
+    });
+  });
+
+  it("fails a table without a primary key at once, saying what to fix, without remove-and-re-add", async () => {
+    const h = await start(demoSeed(), { remediationMaxAttempts: 2 }, undefined, extras);
+    const id = await h.submit(["dbo.AuditLog"]);
+    await h.driver.run();
+    const view = await h.request(id);
+    expect(view.tables[0]).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(/add a primary key/i),
+    });
+    // Accepted once (failedStatus) or refused at once (badRequest): never re-added.
+    expect(h.addsPerTable()["dbo.AuditLog"] ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it("fails clearly when the link is stopped and AUTO_START_LINKS is off", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.status = "Stopped";
+    const h = await start(seed, {}, undefined, extras);
+    const id = await h.submit(["dbo.Orders"]);
+    await h.driver.run();
+    expect((await h.request(id)).tables[0]?.error).toMatch(/is Stopped.*AUTO_START_LINKS=true/);
+    expect(h.editCalls()).toHaveLength(0);
+  });
+
+  it("rides out 429 and 503 answers, adding each table exactly once", async () => {
+    const h = await start(demoSeed(), {}, undefined, extras);
+    h.sim.addFault({ kind: "status", status: 429, retryAfterSeconds: 1, times: 2 });
+    h.sim.addFault({ kind: "status", status: 503, everyNth: 3 });
+    const id = await h.submit(["dbo.Customers", "dbo.Orders", "sales.Invoices"]);
+    await h.driver.run();
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.addsPerTable()).toEqual({ "dbo.Customers": 1, "dbo.Orders": 1, "sales.Invoices": 1 });
+  });
+
+  it("gets a just-removed table back in although the service's clean-up outlasts the re-add cool-down", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.tables = [{ schema: "dbo", name: "Orders" }];
+    seed.links[0]!.actionOnExistingTargetTable = "DropAndRecreateTable";
+    const h = await start(
+      seed,
+      { readdCooldownSeconds: 30, enabledOnceRetrySeconds: 30 },
+      { removeCleanupMs: 90_000 },
+      extras,
+    );
+    await h.submit(["dbo.Orders"], { action: "remove" });
+    await h.driver.run();
+    const readd = await h.submit(["dbo.Orders"]);
+    await h.driver.run();
+    const view = await h.request(readd);
+    expect(view.status).toBe("Succeeded");
+    expect(h.tableStatuses(view)).toEqual({ "dbo.Orders": "Replicating" });
+  });
+
+  it("keeps history bounded with continueAsNew over 24 simulated hours of monitoring", async () => {
+    const h = await start(
+      demoSeed(),
+      { tableDeadlineMinutes: 48 * 60, pollMaxSeconds: 900 },
+      { snapshotMs: 30 * 3600_000 },
+      extras,
+    );
+    const instanceId = linkWorkerInstanceId(h.link());
+    const startedAt = h.driver.now;
+    await h.submit(["dbo.Orders"]);
+    await h.driver.run({ until: () => h.driver.now - startedAt >= 24 * 3600_000 });
+    const status = h.driver.getStatus(instanceId);
+    expect(status?.runtimeStatus).toBe("Running");
+    expect(Math.max(...(status?.historyLengths ?? [Infinity]))).toBeLessThanOrEqual(300);
+    expect(status?.largePayloads).toEqual([]);
+    h.driver.terminate(instanceId, `test over (${name})`);
+  });
+});
