@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { startAzurite, type RunningAzurite } from "./azurite/startAzurite";
 import { applyLocalSettings } from "./host/localSettings";
-import { demoSeed, startSynapseSim, type SynapseSim } from "./synapse-sim";
+import { demoSeed, startSynapseSim, formatSimProfile, type SynapseSim } from "./synapse-sim";
 
 const REPO = join(__dirname, "..");
 const HOST_PORT = Number(process.env.DEV_HOST_PORT ?? "7071");
@@ -104,11 +104,13 @@ async function main(): Promise<void> {
       port: workspace.port,
       seed: demoSeed(),
       timings: DEMO_TIMINGS,
+      // SIM_PROFILE picks the simulator's answer to each open question about the real service.
+      profile: process.env.SIM_PROFILE ?? "",
       ...(process.env.SYNAPSE_STATIC_TOKEN ? { token: process.env.SYNAPSE_STATIC_TOKEN } : {}),
     });
     stops.push(() => sim.close());
     console.log(
-      `Synapse simulator: ${sim.url} for workspace ${workspace.name} (state: ${sim.url}/_sim/state)`,
+      `Synapse simulator: ${sim.url} for workspace ${workspace.name}, profile ${formatSimProfile(sim.profile) || "default"} (state: ${sim.url}/_sim/state)`,
     );
   }
 

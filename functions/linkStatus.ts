@@ -17,6 +17,7 @@ export async function linkStatus(request: HttpRequest, client: df.DurableClient)
       workspaces: config.synapse.workspaces.map((w) => w.name),
     },
     { workspace: request.params.workspace ?? "", linkConnection: request.params.linkConnection ?? "" },
+    new Date().toISOString(),
   );
   return result.kind === "ok" ? { status: 200, jsonBody: result.body } : problemResponse(result.problem);
 }

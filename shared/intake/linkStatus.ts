@@ -4,12 +4,29 @@ import { problem, type Problem } from "../http/problem";
 import type { Ledger } from "../ledger/ledger";
 import { isLinkAllowed, type Routing } from "../routing/routingRules";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { describeBreaker } from "../worker/circuitBreaker";
 import type { WorkerScheduler } from "../worker/ensureLinkWorker";
 import { invalidLinkParameters } from "./identifiers";
 
 export interface LinkStatusBody extends LinkRef {
   linkStatus: string;
-  worker: { running: boolean; instanceId: string };
+  /** Why the service could not be asked; the ledger's view is still shown. */
+  serviceError?: string;
+  worker: {
+    running: boolean;
+    instanceId: string;
+    runtimeStatus?: string;
+    fault?: string;
+    faultAt?: string;
+    retryAt?: string;
+    consecutiveFaults: number;
+  };
+  breaker: {
+    state: "closed" | "open" | "halfOpen";
+    failures: number;
+    openUntil?: string;
+    lastError?: string;
+  };
   tables: { schema: string; name: string; status: TableStatus; error?: string; requestId?: string }[];
 }
 
@@ -18,13 +35,14 @@ const RUNNING = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 /** `GET /api/links/{workspace}/{linkConnection}`: the service's view, the worker's, and every table the app tracks. */
 export async function getLinkStatus(
   deps: {
-    ledger: Pick<Ledger, "listLinkTables">;
+    ledger: Pick<Ledger, "listLinkTables" | "getWorkerHealth" | "getBreaker">;
     synapse: Pick<SynapseLinkClient, "getDetailedStatus" | "getLinkConnection">;
     scheduler: Pick<WorkerScheduler, "getRuntimeStatus">;
     routing: Routing;
     workspaces: readonly string[];
   },
   link: LinkRef,
+  now: string,
 ): Promise<{ kind: "ok"; body: LinkStatusBody } | { kind: "problem"; problem: Problem }> {
   const invalid = invalidLinkParameters(link);
   if (invalid.length > 0) {
@@ -50,28 +68,54 @@ export async function getLinkStatus(
       ),
     };
   }
-  if (!(await deps.synapse.getLinkConnection(link))) {
-    return {
-      kind: "problem",
-      problem: problem(
-        404,
-        "link-not-found",
-        `Link connection ${link.linkConnection} does not exist in workspace ${link.workspace}`,
-      ),
-    };
+  // The link's own status needs the service; while it is unreachable (the worker is likely backing
+  // off) the route still answers with what the app knows, and says why the service part is missing.
+  let service: { linkStatus: string } | { serviceError: string };
+  try {
+    if (!(await deps.synapse.getLinkConnection(link))) {
+      return {
+        kind: "problem",
+        problem: problem(
+          404,
+          "link-not-found",
+          `Link connection ${link.linkConnection} does not exist in workspace ${link.workspace}`,
+        ),
+      };
+    }
+    const detailed = await deps.synapse.getDetailedStatus(link);
+    service = { linkStatus: detailed.rawStatus || detailed.status };
+  } catch (error) {
+    service = { serviceError: error instanceof Error ? error.message : String(error) };
   }
   const instanceId = linkWorkerInstanceId(link);
-  const [detailed, records, runtime] = await Promise.all([
-    deps.synapse.getDetailedStatus(link),
+  const [records, runtime, health, breaker] = await Promise.all([
     deps.ledger.listLinkTables(link),
     deps.scheduler.getRuntimeStatus(instanceId),
+    deps.ledger.getWorkerHealth(link),
+    deps.ledger.getBreaker(link.workspace),
   ]);
   return {
     kind: "ok",
     body: {
       ...link,
-      linkStatus: detailed.rawStatus || detailed.status,
-      worker: { running: runtime !== undefined && RUNNING.has(runtime), instanceId },
+      ...("linkStatus" in service
+        ? service
+        : { linkStatus: "Unavailable", serviceError: service.serviceError }),
+      worker: {
+        running: runtime !== undefined && RUNNING.has(runtime),
+        instanceId,
+        ...(runtime ? { runtimeStatus: runtime } : {}),
+        ...(health?.fault ? { fault: health.fault } : {}),
+        ...(health?.faultAt ? { faultAt: health.faultAt } : {}),
+        ...(health?.retryAt ? { retryAt: health.retryAt } : {}),
+        consecutiveFaults: health?.consecutiveFaults ?? 0,
+      },
+      breaker: {
+        state: describeBreaker(breaker.state, now),
+        failures: breaker.state.failures,
+        ...(breaker.state.openUntil ? { openUntil: breaker.state.openUntil } : {}),
+        ...(breaker.state.lastError ? { lastError: breaker.state.lastError } : {}),
+      },
       tables: records.map((r) => ({
         schema: r.source.schema,
         name: r.source.name,

@@ -11,7 +11,7 @@ import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurit
 import { ReplayDriver } from "../../dev/durable";
 import { invokeFunction, startDurableClientApi, type DurableClientApi } from "../../dev/host";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { resetDependencies } from "../../shared/dependencies";
+import { getDependencies, resetDependencies } from "../../shared/dependencies";
 import { MAX_IDENTIFIER_LENGTH } from "../../shared/domain/tableName";
 import { REQUEST_STATUSES, TABLE_STATUSES } from "../../shared/domain/tableStatus";
 import { DISTRIBUTIONS, STRUCTURES } from "../../shared/domain/tableTarget";
@@ -45,6 +45,7 @@ const JSON_HEADERS = { "content-type": "application/json" };
 
 const ONBOARDING = "/api/onboarding";
 const REQUEST = "/api/onboarding/{requestId}";
+const NOW_ISO = "2026-01-05T08:00:00.000Z";
 const LINK = "/api/links/{workspace}/{linkConnection}";
 const DETACH = "/api/links/{workspace}/{linkConnection}/tables/{table}/detach";
 const ATTACH = "/api/links/{workspace}/{linkConnection}/tables/{table}/attach";
@@ -403,6 +404,41 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
     // A link the app never touched: no tables.
     const other = expectConforms(LINK, "get", await getLink("demo", "other-link"));
     expect(other.status).toBe(200);
+  });
+
+  it("200: GET a link while Synapse is down: the worker's fault, the open breaker, and the tables the ledger knows", async () => {
+    const { ledger } = getDependencies();
+    const inAMinute = new Date(Date.now() + 60_000).toISOString();
+    await ledger.saveBreaker("demo", { failures: 5, openUntil: inAMinute, lastError: "HTTP 503" });
+    await ledger.saveWorkerHealth(
+      { workspace: "demo", linkConnection: "demo-link" },
+      {
+        fault: "Synapse answered 503",
+        faultAt: NOW_ISO,
+        retryAt: inAMinute,
+        consecutiveFaults: 3,
+        updatedAt: NOW_ISO,
+      },
+    );
+    sim.addFault({ kind: "status", status: 503 });
+    try {
+      const result = expectConforms(LINK, "get", await getLink("demo", "demo-link"));
+      expect(result.status).toBe(200);
+      expect(result.json).toMatchObject({
+        linkStatus: "Unavailable",
+        serviceError: expect.stringMatching(/503/),
+        worker: { fault: "Synapse answered 503", retryAt: inAMinute, consecutiveFaults: 3 },
+        breaker: { state: "open", failures: 5, openUntil: inAMinute },
+      });
+      expect((result.json as { tables: unknown[] }).tables.length).toBeGreaterThan(0);
+    } finally {
+      sim.clearFaults();
+      await ledger.saveBreaker("demo", { failures: 0 });
+      await ledger.saveWorkerHealth(
+        { workspace: "demo", linkConnection: "demo-link" },
+        { consecutiveFaults: 0, updatedAt: NOW_ISO },
+      );
+    }
   });
 
   it("403 and 404: GET a link of an unconfigured workspace / a link that does not exist", async () => {

@@ -121,4 +121,68 @@ describe("TableStorageLedger (Azurite)", () => {
     await ledger.saveLinkTables(link, records);
     expect(await ledger.listLinkTables(link)).toHaveLength(250);
   });
+
+  it("lists a link with a recorded request as open, and closes it only if no request was recorded since it was read", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    const [open] = await ledger.listOpenLinks();
+    expect(open).toMatchObject({ link, touchedAt: NOW });
+
+    await ledger.recordRequest(request("r2", ["dbo.B"]), NOW);
+    expect(await ledger.closeOpenLink(link, open!.etag)).toBe(false);
+    const fresh = await ledger.getOpenLink(link);
+    expect(await ledger.closeOpenLink(link, fresh!.etag)).toBe(true);
+    expect(await ledger.listOpenLinks()).toEqual([]);
+  });
+
+  it("re-queues a redelivered request that is still Queued, so a crash after its first write does not strand it", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    const [open] = await ledger.listOpenLinks();
+    await ledger.closeOpenLink(link, open!.etag);
+    expect(await ledger.recordRequest(request("r1", ["dbo.A"]), NOW)).toBe("exists");
+    expect(await ledger.listOpenLinks()).toHaveLength(1);
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r1"]);
+  });
+
+  it("keeps a workspace's breaker with optimistic concurrency: only one of two writers with the same version wins", async () => {
+    const ledger = newLedger();
+    expect(await ledger.getBreaker("demo")).toEqual({ state: { failures: 0 } });
+    await ledger.saveBreaker("demo", { failures: 5, openUntil: NOW, lastError: "HTTP 503" });
+    const read = await ledger.getBreaker("demo");
+    expect(read.state).toEqual({ failures: 5, openUntil: NOW, lastError: "HTTP 503" });
+    const first = await ledger.saveBreaker(
+      "demo",
+      { ...read.state, openUntil: "2026-01-05T08:02:00.000Z" },
+      read.etag,
+    );
+    const second = await ledger.saveBreaker(
+      "demo",
+      { ...read.state, openUntil: "2026-01-05T08:02:00.000Z" },
+      read.etag,
+    );
+    expect([first, second]).toEqual([true, false]);
+  });
+
+  it("stores the worker's health on the link and clears the fault on recovery", async () => {
+    const ledger = newLedger();
+    await ledger.saveWorkerHealth(link, {
+      fault: "boom",
+      faultAt: NOW,
+      retryAt: NOW,
+      consecutiveFaults: 2,
+      updatedAt: NOW,
+    });
+    expect(await ledger.getWorkerHealth(link)).toEqual({
+      fault: "boom",
+      faultAt: NOW,
+      retryAt: NOW,
+      consecutiveFaults: 2,
+      updatedAt: NOW,
+    });
+    await ledger.saveWorkerHealth(link, { consecutiveFaults: 0, updatedAt: NOW });
+    expect(await ledger.getWorkerHealth(link)).toEqual({ consecutiveFaults: 0, updatedAt: NOW });
+    // The health row lives in the link partition but is not a table record.
+    expect(await ledger.listLinkTables(link)).toEqual([]);
+  });
 });
