@@ -520,9 +520,11 @@ export class LinkState {
   private tableStatus(table: LinkTableRecord, now: number): Json {
     const status = tableStatusAt(table.progress, now, this.timings);
     const failedAt = table.progress.anchor + this.timings.waitingMs;
+    // ids:swappedInStatus: the client's id comes back in linkTableId, the service's own GUID in id.
+    const swapped = this.profile.ids === "swappedInStatus";
     return {
-      id: table.id,
-      linkTableId: table.linkTableId,
+      id: swapped ? table.linkTableId : table.id,
+      linkTableId: swapped ? table.id : table.linkTableId,
       status: this.wireStatus(status),
       startTime: iso(table.addedAt),
       ...(status === "Failed" && table.progress.failure
@@ -543,9 +545,9 @@ export class LinkState {
     return status === "Waiting" ? this.profile.waiting : status;
   }
 
-  /** ids:echo keeps the id as sent; ids:undashed stores 32 lower-case hex digits and refuses non-GUIDs. */
+  /** ids:echo (and swappedInStatus) keep the id as sent; ids:undashed stores 32 lower-case hex digits and refuses non-GUIDs. */
   private normaliseId(id: string): string | undefined {
-    if (this.profile.ids === "echo") return id;
+    if (this.profile.ids !== "undashed") return id;
     const match = GUID.exec(id);
     return match ? match.slice(1).join("").toLowerCase() : undefined;
   }

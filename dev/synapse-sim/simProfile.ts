@@ -3,8 +3,11 @@
 
 /** Every profile key with its possible answers; the first answer is the default. */
 export const SIM_PROFILE_ANSWERS = {
-  /** Link-table ids in linktables / querytablestatus / the edittables response: as sent, or 32 lower-case hex digits. */
-  ids: ["echo", "undashed"],
+  /**
+   * Link-table ids in linktables / querytablestatus / the edittables response: as sent, or 32 lower-case hex
+   * digits, or as sent but in querytablestatus' `linkTableId` field while `id` carries the service's own GUID.
+   */
+  ids: ["echo", "undashed", "swappedInStatus"],
   /** SQL error 22718 (table in another link, or re-added during the removal clean-up): a 400, or a Failed table. */
   enabledOnce: ["badRequest", "failedStatus"],
   /** detailedstatus.isApplyingChanges: never sent, or sent (true for applyMs after an edit). */

@@ -430,12 +430,11 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
           { maxSegmentCount: this.pageSize, ...(continuationToken ? { continuationToken } : {}) },
         );
         for (const t of page.value ?? []) {
-          if (!t.id) continue;
-          const state: LinkTableState = {
-            id: t.id,
-            status: parseTableStatus(t.status),
-            rawStatus: t.status ?? "",
-          };
+          const id = t.id ?? t.linkTableId;
+          if (!id) continue;
+          const state: LinkTableState = { id, status: parseTableStatus(t.status), rawStatus: t.status ?? "" };
+          // No real response shows which field carries the client's id: keep both (docs/real-service.md).
+          if (t.linkTableId) state.linkTableId = t.linkTableId;
           if (t.errorCode) state.errorCode = t.errorCode;
           if (t.errorMessage) state.errorMessage = t.errorMessage;
           states.push(state);

@@ -31,8 +31,10 @@ export interface LinkedTable {
 }
 
 export interface LinkTableState {
-  /** The client-chosen link table id. */
+  /** The client-chosen link table id, by the spec's description. */
   id: string;
+  /** The service's `linkTableId`, which may be the client's id instead. */
+  linkTableId?: string;
   status: ServiceTableStatus;
   rawStatus: string;
   errorCode?: string;

@@ -36,9 +36,12 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
   const changed: LinkTableRecord[] = [];
 
   if (watched.length > 0) {
-    const states = new Map(
-      (await synapse.queryTableStatus(link)).map((s) => [normaliseLinkTableId(s.id), s]),
-    );
+    const states = new Map<string, LinkTableState>();
+    for (const state of await synapse.queryTableStatus(link)) {
+      // Whichever field the service echoes the app's id in (docs/real-service.md, question 1).
+      if (state.linkTableId) states.set(normaliseLinkTableId(state.linkTableId), state);
+      states.set(normaliseLinkTableId(state.id), state);
+    }
     const stateOf = (r: LinkTableRecord): LinkTableState | undefined =>
       r.linkTableId ? states.get(normaliseLinkTableId(r.linkTableId)) : undefined;
     const targetHint = watched.some((r) => failureOf(stateOf(r))?.kind === "nonEmptyTarget")

@@ -112,6 +112,21 @@ describe("profile ids:undashed", () => {
   });
 });
 
+describe("profile ids:swappedInStatus", () => {
+  const p = withProfile("ids:swappedInStatus");
+  const id = "8bbb9091983b48f59808cb322a30e1e1";
+
+  test("querytablestatus carries the client's id in linkTableId and another GUID in id; linktables keeps the id as sent", async () => {
+    expect((await p.edit("sales-link", addOp("Orders", id))).status).toBe(200);
+    const [row] = await p.tableStatus("sales-link");
+    expect(row?.linkTableId).toBe(id);
+    expect(row?.id).not.toBe(id);
+    expect(
+      valueOf((await p.api()("GET", "/linkconnections/sales-link/linktables")).json).map((t) => t.id),
+    ).toEqual([id]);
+  });
+});
+
 describe("profile enabledOnce:failedStatus", () => {
   const p = withProfile("enabledOnce:failedStatus");
 

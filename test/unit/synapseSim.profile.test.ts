@@ -63,6 +63,7 @@ describe("synapse-sim profiles", () => {
     expect(matrix.map((m) => m.name)).toEqual([
       "default",
       "ids:undashed",
+      "ids:swappedInStatus",
       "enabledOnce:failedStatus",
       "applying:present",
       "waiting:WaitingForSnapshot",

@@ -160,4 +160,18 @@ describe("monitorTables", () => {
       error: expect.stringMatching(/already in link connection other-link/),
     });
   });
+
+  it("finds the table when the service echoes the app's id in linkTableId and puts its own id in id", async () => {
+    const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
+    fakeLink.states = [
+      {
+        id: "0f8fad5bd9cb469fa16570867728950e",
+        linkTableId: ids[0]!,
+        status: "Replicating",
+        rawStatus: "Replicating",
+      },
+    ];
+    await monitorTables(deps, link, later(1));
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Replicating");
+  });
 });
