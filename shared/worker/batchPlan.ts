@@ -4,7 +4,7 @@ import { linkTableId } from "../domain/linkTableId";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkedTable } from "../synapse/synapseLinkClient";
-import type { PlannedEdit } from "./plannedEdit";
+import type { LinkTableEdit } from "../synapse/synapseLinkClient";
 
 export interface BatchPlanInput {
   link: LinkRef;
@@ -20,7 +20,7 @@ export interface BatchPlanInput {
 
 export interface BatchPlan {
   /** One `edittables` call's worth. */
-  edits: PlannedEdit[];
+  edits: LinkTableEdit[];
   /** Records settled without an edit (already linked, already gone, rejected). */
   settled: LinkTableRecord[];
   /** Due tables left for a later batch (over the batch cap). */

@@ -1,13 +1,58 @@
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import { isTerminal } from "../domain/tableStatus";
-import type { LinkTableRecord } from "../ledger/ledger";
+import type { LinkTableRecord, OnboardingRequest, RequestedTable } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface ClaimResult {
   claimedRequestIds: string[];
   /** Tables of the link that wait for an edit (new claims, remediation, an earlier batch's overflow). */
   pendingTables: number;
+}
+
+/** What claiming one table of a request does to the link's record of it. */
+export type TableClaim =
+  /** The request already waits on this record (a re-run after a crash). */
+  | { kind: "unchanged" }
+  | { kind: "join"; record: LinkTableRecord }
+  /** A new Pending record; `superseded` requests waited on the operation it replaces. */
+  | { kind: "replace"; record: LinkTableRecord; superseded: string[] };
+
+/**
+ * The claim decision for one table: join the record when it is the same operation (in flight or
+ * still pending), otherwise start a new Pending record that replaces it. An add of a table removed
+ * a moment ago waits out READD_COOLDOWN_SECONDS from the removal: the service is still cleaning up.
+ */
+export function claimTable(
+  existing: LinkTableRecord | undefined,
+  request: Pick<OnboardingRequest, "requestId" | "action">,
+  table: RequestedTable,
+  now: string,
+  readdCooldownSeconds: number,
+): TableClaim {
+  if (existing?.requestIds.includes(request.requestId)) return { kind: "unchanged" };
+  if (existing && existing.action === request.action && !isTerminal(existing.status)) {
+    const requestIds = [...existing.requestIds, request.requestId];
+    // A pending record has not been sent yet: the newest request's target wins.
+    const target = existing.status === "Pending" ? table.target : existing.target;
+    return { kind: "join", record: { ...existing, requestIds, target, updatedAt: now } };
+  }
+  const record: LinkTableRecord = {
+    source: table.source,
+    target: table.target,
+    action: request.action,
+    status: "Pending",
+    requestIds: [request.requestId],
+    attempts: 0,
+    enabledOnceRetries: 0,
+    updatedAt: now,
+  };
+  if (existing?.status === "Removed" && request.action !== "remove") {
+    const notBefore = Date.parse(existing.updatedAt) + readdCooldownSeconds * 1000;
+    if (notBefore > Date.parse(now)) record.notBefore = new Date(notBefore).toISOString();
+  }
+  const superseded = existing && !isTerminal(existing.status) ? existing.requestIds : [];
+  return { kind: "replace", record, superseded };
 }
 
 /**
@@ -20,7 +65,7 @@ export async function claimPendingRequests(
   link: LinkRef,
   now: string,
 ): Promise<ClaimResult> {
-  const { ledger } = deps;
+  const { ledger, settings } = deps;
   const queued = await ledger.listQueuedRequests(link);
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
 
@@ -28,51 +73,15 @@ export async function claimPendingRequests(
     const changed: LinkTableRecord[] = [];
     for (const table of request.tables) {
       const key = tableKey(table.source);
-      const existing = records.get(key);
-      const joinable =
-        existing &&
-        existing.action === request.action &&
-        !isTerminal(existing.status) &&
-        existing.status !== "Pending";
-      if (existing?.requestIds.includes(request.requestId)) continue;
-      if (joinable) {
-        existing.requestIds.push(request.requestId);
-        existing.updatedAt = now;
-        changed.push(existing);
-        continue;
-      }
-      if (existing && existing.status === "Pending" && existing.action === request.action) {
-        existing.requestIds.push(request.requestId);
-        existing.target = table.target;
-        existing.updatedAt = now;
-        changed.push(existing);
-        continue;
-      }
+      const claim = claimTable(records.get(key), request, table, now, settings.readdCooldownSeconds);
+      if (claim.kind === "unchanged") continue;
       // A different operation replaces the one in flight; its requests learn why.
-      for (const previous of existing && !isTerminal(existing.status) ? existing.requestIds : []) {
-        await ledger.setRequestTableStatus(
-          previous,
-          {
-            ...table.source,
-            status: "Failed",
-            error: `Superseded by request ${request.requestId} (${request.action} ${qualifiedName(table.source)})`,
-          },
-          now,
-        );
+      for (const previous of claim.kind === "replace" ? claim.superseded : []) {
+        const error = `Superseded by request ${request.requestId} (${request.action} ${qualifiedName(table.source)})`;
+        await ledger.setRequestTableStatus(previous, { ...table.source, status: "Failed", error }, now);
       }
-      const record: LinkTableRecord = {
-        source: table.source,
-        target: table.target,
-        action: request.action,
-        status: "Pending",
-        requestIds: [request.requestId],
-        attempts: 0,
-        enabledOnceRetries: 0,
-        updatedAt: now,
-        ...readdCooldown(existing, request.action, deps.settings.readdCooldownSeconds, now),
-      };
-      records.set(key, record);
-      changed.push(record);
+      records.set(key, claim.record);
+      changed.push(claim.record);
     }
     await ledger.saveLinkTables(link, changed);
     await ledger.markClaimed(link, request.requestId, now);
@@ -82,20 +91,4 @@ export async function claimPendingRequests(
     claimedRequestIds: queued.map((r) => r.requestId),
     pendingTables: [...records.values()].filter((r) => r.status === "Pending").length,
   };
-}
-
-/**
- * A table removed a moment ago is still being cleaned up by the service; adding it again at once
- * is what the service refuses as "enabled once". The add waits out READD_COOLDOWN_SECONDS from the
- * removal.
- */
-function readdCooldown(
-  previous: LinkTableRecord | undefined,
-  action: LinkTableRecord["action"],
-  cooldownSeconds: number,
-  now: string,
-): { notBefore?: string } {
-  if (previous?.status !== "Removed" || action === "remove") return {};
-  const notBefore = Date.parse(previous.updatedAt) + cooldownSeconds * 1000;
-  return notBefore > Date.parse(now) ? { notBefore: new Date(notBefore).toISOString() } : {};
 }

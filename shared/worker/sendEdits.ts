@@ -1,11 +1,10 @@
 import { describeLink, type LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
-import { SynapseRequestError } from "../synapse/synapseLinkClient";
 import { classifyTableFailure } from "../synapse/tableFailure";
 import { isDue, planBatch } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
-import type { PlannedEdit } from "./plannedEdit";
+import { SynapseRequestError, type LinkTableEdit } from "../synapse/synapseLinkClient";
 import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
 import { enabledOnceGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -93,12 +92,12 @@ function isRejection(error: unknown): error is SynapseRequestError {
 async function applyBatch(
   deps: WorkerDeps,
   link: LinkRef,
-  edits: readonly PlannedEdit[],
+  edits: readonly LinkTableEdit[],
   records: ReadonlyMap<string, LinkTableRecord>,
   now: string,
 ): Promise<{ added: number; removed: number; failed: number }> {
   const refused = new Map<string, LinkTableRecord>();
-  const refuse = async (edit: PlannedEdit, error: SynapseRequestError) => {
+  const refuse = async (edit: LinkTableEdit, error: SynapseRequestError) => {
     const record = records.get(tableKey(edit.source));
     if (record) refused.set(tableKey(edit.source), await afterRefusal(deps, link, record, error, now));
   };

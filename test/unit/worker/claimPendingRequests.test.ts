@@ -1,4 +1,9 @@
-import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import type { LinkTableRecord } from "../../../shared/ledger/ledger";
+import {
+  claimPendingRequests,
+  claimTable,
+  type TableClaim,
+} from "../../../shared/worker/claimPendingRequests";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
 
 describe("claimPendingRequests", () => {
@@ -79,5 +84,93 @@ describe("claimPendingRequests", () => {
       status: "Pending",
       notBefore: new Date(Date.parse(NOW) + 120_000).toISOString(),
     });
+  });
+});
+
+describe("claimTable", () => {
+  const table = {
+    source: { schema: "dbo", name: "A" },
+    target: { schema: "dbo", name: "A", distribution: "Hash" as const },
+  };
+  const record = (patch: Partial<LinkTableRecord>): LinkTableRecord => ({
+    source: table.source,
+    target: { schema: "dbo", name: "A", distribution: "RoundRobin" },
+    action: "add",
+    status: "Snapshotting",
+    requestIds: ["r1"],
+    attempts: 0,
+    enabledOnceRetries: 0,
+    updatedAt: NOW,
+    ...patch,
+  });
+  const later = new Date(Date.parse(NOW) + 10_000).toISOString();
+  const rows: [
+    string,
+    LinkTableRecord | undefined,
+    "add" | "remove",
+    Partial<TableClaim> & { kind: TableClaim["kind"] },
+  ][] = [
+    ["a request already on the record changes nothing", record({}), "add", { kind: "unchanged" }],
+    [
+      "the same operation in flight is joined, keeping the target sent",
+      record({ requestIds: ["r0"] }),
+      "add",
+      {
+        kind: "join",
+        record: expect.objectContaining({
+          requestIds: ["r0", "r2"],
+          target: record({}).target,
+        }) as LinkTableRecord,
+      },
+    ],
+    [
+      "the same operation still pending is joined, taking the newest target",
+      record({ requestIds: ["r0"], status: "Pending" }),
+      "add",
+      { kind: "join", record: expect.objectContaining({ target: table.target }) as LinkTableRecord },
+    ],
+    [
+      "another operation in flight is replaced, superseding its requests",
+      record({ requestIds: ["r0"] }),
+      "remove",
+      { kind: "replace", superseded: ["r0"] },
+    ],
+    [
+      "a final record is replaced without superseding anyone",
+      record({ requestIds: ["r0"], status: "Replicating" }),
+      "add",
+      { kind: "replace", superseded: [] },
+    ],
+    [
+      "a table never seen gets a new Pending record",
+      undefined,
+      "add",
+      {
+        kind: "replace",
+        record: expect.objectContaining({ status: "Pending", requestIds: ["r2"] }) as LinkTableRecord,
+      },
+    ],
+    [
+      "an add right after a removal waits out the cool-down",
+      record({ requestIds: ["r0"], action: "remove", status: "Removed" }),
+      "add",
+      {
+        kind: "replace",
+        record: expect.objectContaining({
+          notBefore: new Date(Date.parse(NOW) + 120_000).toISOString(),
+        }) as LinkTableRecord,
+      },
+    ],
+  ];
+  it.each(rows)("%s", (_name, existing, action, expected) => {
+    expect(
+      claimTable(
+        existing,
+        { requestId: existing?.requestIds.includes("r1") ? "r1" : "r2", action },
+        table,
+        later,
+        120,
+      ),
+    ).toMatchObject(expected);
   });
 });
