@@ -267,7 +267,8 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
   private readonly maxCallWaitMs: number;
 
   constructor(private readonly options: ArtifactsSynapseLinkClientOptions) {
-    this.pageSize = options.tableStatusPageSize ?? 200;
+    // The largest page the spec allows: one call per thousand tables.
+    this.pageSize = options.tableStatusPageSize ?? 1000;
     this.maxCallWaitMs = options.maxCallWaitMs ?? MAX_CALL_WAIT_MS;
   }
 

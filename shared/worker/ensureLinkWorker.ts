@@ -42,7 +42,10 @@ export async function ensureLinkWorker(
     return "nudged";
   }
   try {
-    await scheduler.start(instanceId, { link, settings, execution: 1 });
+    // Only the link: callers often pass a whole request (tables, callback URL), which must not
+    // end up in the orchestration's input and history.
+    const ref: LinkRef = { workspace: link.workspace, linkConnection: link.linkConnection };
+    await scheduler.start(instanceId, { link: ref, settings, execution: 1 });
     return "started";
   } catch (error) {
     const after = await scheduler.getRuntimeStatus(instanceId);

@@ -22,6 +22,26 @@ describe("durableClientScheduler + ensureLinkWorker", () => {
     expect(started).toHaveLength(1);
   });
 
+  it("starts the worker with the link alone, never the request's tables or callback URL", async () => {
+    const inputs: unknown[] = [];
+    const scheduler = durableClientScheduler({
+      getStatus: () => Promise.reject(new Error("HTTP 404")),
+      startNew: (_name, { instanceId, input }) => {
+        inputs.push(input);
+        return Promise.resolve(instanceId);
+      },
+      raiseEvent: () => Promise.resolve(),
+    });
+    const request = {
+      ...link,
+      requestId: "r1",
+      tables: [{ schema: "dbo", name: "A" }],
+      callbackUrl: "https://x/?token=secret",
+    };
+    await ensureLinkWorker(scheduler, request, defaultSettings);
+    expect(inputs).toEqual([{ link, settings: defaultSettings, execution: 1 }]);
+  });
+
   it("nudges instead when a concurrent start won the race", async () => {
     let status: string | undefined;
     const raised: string[] = [];
