@@ -11,6 +11,12 @@ import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWor
  */
 const start = useLinkWorkerHarness();
 
+/** The driver's episode modes: one event per episode, or every due event at once (as DTFx batches). */
+const MODES = [
+  ["one event per episode", { batchEvents: false }],
+  ["batched events", { batchEvents: true }],
+] as const;
+
 /** Snapshots take hours: the worker keeps polling the whole test. */
 const SLOW_SNAPSHOT = { snapshotMs: 10 * 3600_000 };
 
@@ -18,10 +24,10 @@ function status(h: LinkWorkerHarness): LinkWorkerStatus | undefined {
   return h.driver.getStatus(linkWorkerInstanceId(h.link()))?.customStatus as LinkWorkerStatus | undefined;
 }
 
-describe("link worker: nudges", () => {
+describe.each(MODES)("link worker: nudges (%s)", (_mode, driver) => {
   it("claims a request whose nudge arrives right after a poll whose timer won within seconds, not a poll interval", async () => {
     const seed = demoSeed();
-    const h = await start(seed, { pollMinSeconds: 120, pollMaxSeconds: 600 }, SLOW_SNAPSHOT);
+    const h = await start(seed, { pollMinSeconds: 120, pollMaxSeconds: 600 }, SLOW_SNAPSHOT, { driver });
     await h.submit(["dbo.Customers"]);
     // Poll 0 ends waiting on its timer; the timer wins and poll 1 runs its activities.
     await h.driver.run({ until: () => status(h)?.phase === "waiting" });
