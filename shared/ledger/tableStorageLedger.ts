@@ -106,6 +106,20 @@ interface OpenLinkEntity extends TableEntity {
   touchedAt: string;
 }
 
+/** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
+const PARTITION_CONCURRENCY = 8;
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 /** Runs table transactions in chunks: one partition, at most 100 operations each. */
 async function submitInChunks(client: TableClient, actions: TransactionAction[]): Promise<void> {
   for (let i = 0; i < actions.length; i += 100) {
@@ -553,17 +567,16 @@ export class TableStorageLedger implements Ledger {
         byRequest.set(requestId, actions);
       }
     }
-    for (const [requestId, actions] of byRequest) {
-      await submitInChunks(this.client, actions);
-      await this.client.updateEntity(
-        {
-          partitionKey: requestPartition(requestId),
-          rowKey: REQUEST_ROW,
-          updatedAt: records[0]?.updatedAt ?? "",
-        },
+    // One transaction per request partition (its table rows and its head row), partitions in parallel.
+    const updatedAt = records[0]?.updatedAt ?? "";
+    await forEachConcurrently([...byRequest], PARTITION_CONCURRENCY, ([requestId, actions]) => {
+      actions.push([
+        "update",
+        { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt },
         "Merge",
-      );
-    }
+      ]);
+      return submitInChunks(this.client, actions);
+    });
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
