@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-f
 import { getDependencies } from "../shared/dependencies";
 import { describeLink } from "../shared/domain/linkRef";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
-import { closeIfIdle } from "../shared/worker/closeIfIdle";
+import { closeIfIdle, type IdleCheck } from "../shared/worker/closeIfIdle";
 import { completeRequests, type CompletionResult } from "../shared/worker/completeRequests";
 import { confirmEditsApplied, type ConfirmResult } from "../shared/worker/confirmEditsApplied";
 import { LINK_WORKER_ORCHESTRATION, REQUEST_QUEUED_EVENT } from "../shared/worker/ensureLinkWorker";
@@ -39,7 +39,7 @@ interface Activities {
   linkWorker_confirmApplied: [LinkActivityInput, ConfirmResult | Deferred];
   linkWorker_monitorTables: [LinkActivityInput, MonitorSummary | Deferred];
   linkWorker_completeRequests: [LinkActivityInput, CompletionResult];
-  linkWorker_closeIfIdle: [LinkActivityInput, { idle: boolean }];
+  linkWorker_closeIfIdle: [LinkActivityInput, IdleCheck];
   linkWorker_recordHealth: [RecordHealthInput, null];
 }
 type ActivityName = keyof Activities;
@@ -204,7 +204,9 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
       run.status({ phase: "finished", tables: summary.counts, openRequests: 0 });
       return { kind: "finished", tables: summary.counts };
     }
-    return { kind: "again" }; // a request was recorded while this poll ran
+    // A request recorded while this poll ran, or requests repaired from the link's records: go on
+    // now. Anything else waits a poll, so a request that cannot be closed never spins the worker.
+    if (close.value.reason !== "busy") return { kind: "again" };
   }
   const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
   const nextPoll = run.secondsFromNow(pollSeconds);
@@ -307,7 +309,7 @@ activity("linkWorker_monitorTables", (i) =>
   guarded(i, () => monitorTables(getDependencies(), i.link, i.now)),
 );
 activity("linkWorker_completeRequests", (i) => completeRequests(getDependencies(), i.link, i.now));
-activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
+activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link, i.now));
 activity("linkWorker_recordHealth", async (i) => {
   await getDependencies().ledger.saveWorkerHealth(i.link, i.health);
   return null;

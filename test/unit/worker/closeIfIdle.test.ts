@@ -11,15 +11,46 @@ describe("closeIfIdle", () => {
     const record = ledger.record(link, "dbo.A")!;
     await ledger.saveLinkTables(link, [{ ...record, status: "Replicating" }]);
     await completeRequests(deps, link, NOW);
-    expect(await closeIfIdle(deps, link)).toEqual({ idle: true });
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: true });
     expect(await ledger.listOpenLinks()).toEqual([]);
   });
 
   it("keeps the worker going while a request is queued", async () => {
     const { deps, ledger } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
-    expect(await closeIfIdle(deps, link)).toEqual({ idle: false });
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "queued" });
     expect(await ledger.listOpenLinks()).toHaveLength(1);
+  });
+
+  it("repairs a request left behind by a crash between the link's record and its mirror, instead of idling forever", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    // The link's record reached Replicating; the crash lost the mirror into r1.
+    const tables = ledger.links.get("demo/demo-link")!;
+    tables.set("dbo.a", { ...tables.get("dbo.a")!, status: "Replicating" });
+
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "repaired" });
+    expect((await ledger.getRequest("r1"))?.tables).toEqual([
+      { schema: "dbo", name: "A", status: "Replicating" },
+    ]);
+    await completeRequests(deps, link, NOW);
+    expect((await ledger.getRequest("r1"))?.status).toBe("Succeeded");
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: true });
+  });
+
+  it("fails a table of a request left behind whose record now belongs to a later request only", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const tables = ledger.links.get("demo/demo-link")!;
+    tables.set("dbo.a", { ...tables.get("dbo.a")!, requestIds: ["r9"], status: "Removed" });
+
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "repaired" });
+    expect((await ledger.getRequest("r1"))?.tables[0]).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(/Superseded/),
+    });
   });
 
   it("keeps the link open when a request was recorded after the worker read the entry", async () => {
@@ -37,7 +68,7 @@ describe("closeIfIdle", () => {
     };
     ledger.requests.get("r1")!.claimed = true;
     ledger.requests.get("r1")!.open = false;
-    expect(await closeIfIdle(deps, link)).toEqual({ idle: false });
+    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "queued" });
     expect(await ledger.listOpenLinks()).toHaveLength(1);
   });
 });
