@@ -15,7 +15,7 @@ param synapseWorkspaces string
 @description('ALLOWED_LINKS: comma-separated workspace/link or workspace/* entries.')
 param allowedLinks string = ''
 
-@description('ROUTING_RULES as a JSON string (see README "Configuration").')
+@description('ROUTING_RULES as a JSON string (see docs/configuration.md).')
 param routingRules string = ''
 
 @description('Create an Event Grid topic (CloudEvents schema) for outcome events.')

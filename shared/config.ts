@@ -5,7 +5,7 @@ import { decodeSecret } from "./webhooks/standardWebhooks";
 
 /**
  * Every setting the app reads, parsed once from the environment. A bad or missing setting fails
- * at start with one error that names each offending setting (see README "Configuration").
+ * at start with one error that names each offending setting (see docs/configuration.md).
  */
 export interface AppConfig {
   storage: StorageConfig;

@@ -18,7 +18,7 @@
    retries failures with backoff. A row can be posted twice (the job dies between the POST and the
    UPDATE); its event id is deterministic, and the app does nothing twice for the same id.
 
- The event (DESIGN.md "Schema-change events"):
+ The event (docs/events.md#schema-change-events):
      specversion  "1.0"
      type         <prefix>.sql.table.created.v1 | .altered.v1 | .dropped.v1   (prefix: @TypePrefix)
      source       /sql/servers/{server}/databases/{database}

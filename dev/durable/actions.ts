@@ -1,6 +1,6 @@
 /**
  * Actions returned by the JS orchestrator (`OrchestratorState.actions`), as they look after the JSON round trip
- * to the host (protocol §5, §6): camelCase fields, numeric `actionType`, `fireAt` as an ISO string.
+ * to the host (docs/durable-protocol.md §5, §6): camelCase fields, numeric `actionType`, `fireAt` as an ISO string.
  */
 
 export const ActionType = {

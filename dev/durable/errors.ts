@@ -12,8 +12,8 @@ export interface NonDeterminismDetails {
 }
 
 /**
- * The orchestrator did not reproduce its earlier decisions (protocol §7, §8.1 step 4). DTFx fails the instance
- * with a NonDeterministicOrchestrationException; the driver does the same and throws this.
+ * The orchestrator did not reproduce its earlier decisions (docs/durable-protocol.md §7, §8.1 step 4). DTFx fails the
+ * instance with a NonDeterministicOrchestrationException; the driver does the same and throws this.
  */
 export class NonDeterminismError extends Error {
   readonly details: NonDeterminismDetails | undefined;

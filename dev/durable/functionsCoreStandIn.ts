@@ -2,8 +2,9 @@
  * Stand-in for `@azure/functions-core`, the module the Node worker injects into the Functions host process.
  *
  * Without it, `@azure/functions` runs in "test mode" and `app.generic` (which every `df.app.*` call ends in)
- * registers nothing (protocol §1). With it, every registration is captured together with the exact callback the
- * worker would invoke (protocol §2.1), so the replay driver can run the real orchestrator and activity handlers.
+ * registers nothing (docs/durable-protocol.md §1). With it, every registration is captured together with the
+ * exact callback the worker would invoke (protocol §2.1), so the replay driver can run the real orchestrator and
+ * activity handlers.
  *
  * Install it BEFORE the first `app.*` / `df.app.*` call: `@azure/functions` caches the result of its first
  * `require("@azure/functions-core")` (`tryGetCoreApiLazy`).

@@ -1,7 +1,7 @@
 /**
- * DTFx history events as the Durable extension sends them to the JS SDK (protocol §4): PascalCase fields,
- * numeric `EventType`, `EventId` = -1 except on id-carrying "scheduled" events, ISO `Timestamp`.
- * `Result` / `Input` are JSON strings; the SDK `JSON.parse`s them.
+ * DTFx history events as the Durable extension sends them to the JS SDK (docs/durable-protocol.md §4):
+ * PascalCase fields, numeric `EventType`, `EventId` = -1 except on id-carrying "scheduled" events, ISO
+ * `Timestamp`. `Result` / `Input` are JSON strings; the SDK `JSON.parse`s them.
  */
 
 export const EventType = {

@@ -21,7 +21,7 @@ export interface LargePayload {
   execution: number;
 }
 
-/** What `getStatus()` returns (shaped like the extension's status-query response, §10.3). */
+/** What `getStatus()` returns (like the extension's status-query response, docs/durable-protocol.md §10.3). */
 export interface InstanceStatus {
   name: string;
   instanceId: string;

@@ -1,9 +1,9 @@
 /**
  * Replay driver: plays the Durable extension + DTFx for the REAL registered durable-functions 3.x handlers
- * (protocol §8). It builds the history, invokes the registered orchestrator callback with the trigger payload of
- * §3, reads the returned actions, runs activities and appends the events DTFx would append. By default one event is
- * delivered per episode (a legal DTFx schedule that keeps the id interleaving exact), in virtual-time order;
- * `batchEvents` delivers everything due at once, like DTFx batches messages.
+ * (docs/durable-protocol.md §8). It builds the history, invokes the registered orchestrator callback with the
+ * trigger payload of §3, reads the returned actions, runs activities and appends the events DTFx would append. By
+ * default one event is delivered per episode (a legal DTFx schedule that keeps the id interleaving exact), in
+ * virtual-time order; `batchEvents` delivers everything due at once, like DTFx batches messages.
  */
 import { format } from "node:util";
 import { InvocationContext } from "@azure/functions";

@@ -1,6 +1,6 @@
 /**
- * DTFx `RetryInterceptor` timing (protocol §7, §8.2). JS only mirrors the id bookkeeping (`RetryableTask`); the
- * host decides when the next attempt runs:
+ * DTFx `RetryInterceptor` timing (docs/durable-protocol.md §7, §8.2). JS only mirrors the id bookkeeping
+ * (`RetryableTask`); the host decides when the next attempt runs:
  *
  *   for attempt in 0..max-1:
  *     try the call; on success return

@@ -1,9 +1,10 @@
 /**
  * Makes wall-clock reads inside an orchestrator deterministic per invocation but different BETWEEN invocations,
- * so code that uses `Date.now()` / `new Date()` (forbidden in orchestrators, §12.1) changes its decisions from one
- * replay to the next and the determinism checks catch it reliably instead of only when the millisecond ticks.
- * The driver passes the virtual clock plus a small alternating lag, so such code also sees plausible times (a
- * real wall clock would be years away from the virtual one and turn `Date.now() + 1000` into a far-future timer).
+ * so code that uses `Date.now()` / `new Date()` (forbidden in orchestrators, docs/durable-protocol.md §12.1)
+ * changes its decisions from one replay to the next and the determinism checks catch it reliably instead of only
+ * when the millisecond ticks. The driver passes the virtual clock plus a small alternating lag, so such code also
+ * sees plausible times (a real wall clock would be years away from the virtual one and turn `Date.now() + 1000`
+ * into a far-future timer).
  *
  * Safe to apply around the orchestrator callback only because durable-functions 3.x runs all user generator code
  * synchronously inside the callback call (Orchestrator.handle → TaskOrchestrationExecutor.execute have no awaits

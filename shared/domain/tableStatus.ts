@@ -1,4 +1,4 @@
-/** Per-table status as callers see it (DESIGN.md "GET /api/onboarding/{requestId}"). */
+/** Per-table status as callers see it (docs/design.md#statuses). */
 export const TABLE_STATUSES = [
   "Pending",
   "Rejected",

@@ -21,7 +21,7 @@ interface Row {
 }
 
 function readmeRows(): Row[] {
-  const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+  const readme = readFileSync(join(__dirname, "../../docs/design.md"), "utf8");
   const section = /<!-- functions:start[^>]*-->([\s\S]*?)<!-- functions:end -->/.exec(readme)?.[1] ?? "";
   return section
     .split("\n")
@@ -64,7 +64,7 @@ function rowFromMetadata(name: string, bindings: Record<string, Binding>): Row {
     .filter((b) => b.direction === "out" && b.type === "queue")
     .map((b) => `queue ${b.queueName ?? ""}`)
     .join(", ");
-  // Every queue binding must use the connection the README states.
+  // Every queue binding must use the connection docs/design.md states.
   for (const b of all.filter((x) => x.type.startsWith("queue")))
     expect(b.connection).toBe("AzureWebJobsStorage");
   return {

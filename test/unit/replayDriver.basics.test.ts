@@ -110,7 +110,8 @@ test("activity sequence: output, decoded string inputs and history shape", async
     createdTime: "2024-01-01T00:00:00.000Z",
     lastUpdatedTime: "2024-01-01T00:00:02.000Z",
   });
-  // JS pre-encodes string inputs ("\"Tokyo\""); the activity must still get the plain string (§6).
+  // JS pre-encodes string inputs ("\"Tokyo\""); the activity must still get the plain string
+  // (docs/durable-protocol.md §6).
   expect(helloInputs).toEqual(["Tokyo", "Seattle"]);
   expect(idPattern(driver, "seq")).toEqual(["4:0", "5→0", "4:1", "5→1"]);
   expect(driver.getHistory("seq").map((e) => e.EventType)).toEqual([

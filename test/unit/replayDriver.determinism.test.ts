@@ -1,6 +1,6 @@
 /**
- * Replay driver: determinism checks (protocol §7, §8.1 step 4, §12.1, §13 #122). The JS SDK never checks that a
- * replay matches the history; the driver does, more strictly than DTFx.
+ * Replay driver: determinism checks (docs/durable-protocol.md §7, §8.1 step 4, §12.1, §13 #122). The JS SDK never
+ * checks that a replay matches the history; the driver does, more strictly than DTFx.
  */
 // Side-effect import first: the pattern for test files whose imports register functions at load time.
 import "../../dev/durable/installStandIn";

@@ -1,6 +1,6 @@
 /**
  * The stand-in outside Jest: plain Node resolves `@azure/functions-core` through the Module._resolveFilename hook
- * and require.cache entry (protocol §2.1), the path a local dev host takes.
+ * and require.cache entry (docs/durable-protocol.md §2.1), the path a local dev host takes.
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";

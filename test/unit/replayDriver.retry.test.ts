@@ -1,6 +1,6 @@
 /**
- * Replay driver: callActivityWithRetry bookkeeping (protocol §7, §8.2, §8.4) — DTFx RetryInterceptor timers
- * mirrored id for id by the JS RetryableTask.
+ * Replay driver: callActivityWithRetry bookkeeping (docs/durable-protocol.md §7, §8.2, §8.4) — DTFx RetryInterceptor
+ * timers mirrored id for id by the JS RetryableTask.
  */
 import { installFunctionsCoreStandIn, ReplayDriver, StuckOrchestrationError } from "../../dev/durable";
 import * as df from "durable-functions";

@@ -1,5 +1,5 @@
 /**
- * Replay driver: timers, external events and continueAsNew (protocol §7, §8.1, §12.2, §12.4).
+ * Replay driver: timers, external events and continueAsNew (docs/durable-protocol.md §7, §8.1, §12.2, §12.4).
  */
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import * as df from "durable-functions";
