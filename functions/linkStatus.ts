@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
 import { getLinkStatus } from "../shared/intake/linkStatus";
 import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
-import { problemResponse } from "./httpResponses";
+import { refusalResponse } from "./httpProblems";
 
 /** GET /api/links/{workspace}/{linkConnection} — link status, its worker, every table the app tracks. */
 export async function linkStatus(request: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> {
@@ -19,7 +19,7 @@ export async function linkStatus(request: HttpRequest, client: df.DurableClient)
     { workspace: request.params.workspace ?? "", linkConnection: request.params.linkConnection ?? "" },
     new Date().toISOString(),
   );
-  return result.kind === "ok" ? { status: 200, jsonBody: result.body } : problemResponse(result.problem);
+  return result.kind === "ok" ? { status: 200, jsonBody: result.body } : refusalResponse(result.refusal);
 }
 
 df.app.client.http("linkStatus", {

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getDependencies } from "../shared/dependencies";
-import { problem } from "../shared/http/problem";
 import { MAX_BODY_BYTES, submitOnboarding } from "../shared/intake/submitOnboarding";
-import { acceptedResponse, problemResponse } from "./httpResponses";
+import { problemFor, problemResponse, refusalResponse } from "./httpProblems";
+import { acceptedResponse } from "./httpResponses";
 import { onboardingQueueOutput } from "./onboardingQueueOutput";
 
-/** POST /api/onboarding — verify, parse, validate, enqueue (DESIGN.md "Contracts"). */
+/** POST /api/onboarding — verify, parse, validate, enqueue (docs/api.md#onboarding-request). */
 export async function onboardingHttp(
   request: HttpRequest,
   context: InvocationContext,
@@ -14,9 +14,7 @@ export async function onboardingHttp(
   // Refuse an oversized body before reading it.
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) {
-    return problemResponse(
-      problem(413, "body-too-large", `The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes`),
-    );
+    return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
   const { config, ledger } = getDependencies();
   const result = await submitOnboarding(
@@ -35,9 +33,10 @@ export async function onboardingHttp(
       now: new Date(),
     },
   );
-  if (result.kind === "problem") {
-    context.log(`onboarding request refused: ${result.problem.status} ${result.problem.detail}`);
-    return problemResponse(result.problem);
+  if (result.kind === "refused") {
+    const problem = problemFor(result.refusal);
+    context.log(`onboarding request refused: ${problem.status} ${problem.detail}`);
+    return problemResponse(problem);
   }
   context.extraOutputs.set(onboardingQueueOutput, result.message);
   context.log(

@@ -4,7 +4,7 @@ import { handleSchemaChange } from "../shared/events/handleSchemaChange";
 import { onboardingQueueOutput } from "./onboardingQueueOutput";
 
 /*
- * Event Grid trigger for schema-change events (DESIGN.md "Schema-change events"; the SQL side is
+ * Event Grid trigger for schema-change events (docs/events.md#schema-change-events; the SQL side is
  * sql/schema-change-events.sql, documented in docs/schema-change-events.md). Binding glue only:
  * the use case parses and routes the event; this writes its queue message or logs why not.
  *

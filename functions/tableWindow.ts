@@ -1,7 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getDependencies } from "../shared/dependencies";
 import { openOrCloseSchemaChangeWindow, type WindowOperation } from "../shared/intake/schemaChangeWindow";
-import { acceptedResponse, problemResponse } from "./httpResponses";
+import { refusalResponse } from "./httpProblems";
+import { acceptedResponse } from "./httpResponses";
 import { onboardingQueueOutput } from "./onboardingQueueOutput";
 
 /** POST /api/links/{workspace}/{linkConnection}/tables/{schema}.{table}/detach|attach — the schema-change window. */
@@ -26,7 +27,7 @@ function tableWindow(operation: WindowOperation) {
         now: new Date(),
       },
     );
-    if (result.kind === "problem") return problemResponse(result.problem);
+    if (result.kind === "refused") return refusalResponse(result.refusal);
     context.extraOutputs.set(onboardingQueueOutput, result.message);
     return acceptedResponse(result.requestId, result.statusUrl);
   };

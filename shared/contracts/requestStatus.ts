@@ -1,6 +1,9 @@
 import type { RequestView } from "../ledger/ledger";
 
-/** `GET /api/onboarding/{requestId}` body: exactly the contract's fields. */
+/**
+ * `GET /api/onboarding/{requestId}` body: exactly the contract's fields. The `request.completed`
+ * event and the callback promise the same body, so intake and outcomes both build it from here.
+ */
 export interface RequestStatusBody {
   requestId: string;
   workspace: string;

@@ -15,7 +15,8 @@ import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { parseSchemaChangeEvent, type SchemaChangeEvent } from "./schemaChangeEvent";
 
 /*
- * What a schema-change event asks for (DESIGN.md "Schema-change events" and "Schema-change window"):
+ * What a schema-change event asks for (docs/events.md#schema-change-events; the schema-change
+ * window: docs/api.md#schema-change-window):
  *   created → add the table to the link its routing rule names;
  *   dropped → remove it, if the link has it;
  *   altered → re-add it, if it was detached for a schema change; otherwise nothing (the columns of

@@ -4,7 +4,7 @@ import { qualifiedName, type TableName } from "../domain/tableName";
 import { sqlIdentifier } from "../intake/identifiers";
 
 /*
- * One schema-change event (DESIGN.md "Contracts" → "Schema-change events"), as the Event Grid
+ * One schema-change event (docs/events.md#schema-change-events), as the Event Grid
  * trigger delivers it: CloudEvents 1.0 or Event Grid schema. The envelope is checked and
  * converted by @azure/eventgrid's deserializer; this module adds the contract on top of it
  * (type, source, subject, data) and turns every way an event can be wrong into one precise reason.

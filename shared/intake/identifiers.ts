@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MAX_IDENTIFIER_LENGTH } from "../domain/tableName";
-import type { FieldError } from "../http/problem";
+import type { FieldError } from "./refusals";
 
 /** A SQL identifier as callers pass it: 1–128 characters, no control characters. */
 export const sqlIdentifier = z
@@ -27,7 +27,7 @@ export const linkConnectionName = z
   .max(140, { message: "must be at most 140 characters" })
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_. -]*$/, { message: "must be letters, digits, _ . - or spaces" });
 
-/** Route parameters naming a link, checked like the body's fields (400 instead of a Synapse 404 for garbage). */
+/** Route parameters naming a link, checked like the body's fields. */
 export function invalidLinkParameters(link: { workspace: string; linkConnection: string }): FieldError[] {
   const errors: FieldError[] = [];
   const workspace = workspaceName.safeParse(link.workspace);

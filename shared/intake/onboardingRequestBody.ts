@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DISTRIBUTIONS, STRUCTURES } from "../domain/tableTarget";
 import { tableKey } from "../domain/tableName";
-import type { FieldError } from "../http/problem";
+import type { FieldError } from "./refusals";
 import { linkConnectionName, sqlIdentifier, workspaceName } from "./identifiers";
 
 export const MAX_TABLES_PER_REQUEST = 500;
@@ -33,7 +33,10 @@ const target = z
 
 const table = z.strictObject({ schema: sqlIdentifier, name: sqlIdentifier, target: target.optional() });
 
-/** `POST /api/onboarding` body (DESIGN.md "Contracts"). Unknown fields are refused so typos surface. */
+/**
+ * `POST /api/onboarding` body (docs/api.md#onboarding-request). Unknown fields are refused so typos
+ * surface.
+ */
 export const onboardingRequestBodySchema = z
   .strictObject({
     workspace: workspaceName.optional(),

@@ -16,7 +16,7 @@ const target = z.strictObject({
   structure: z.enum(STRUCTURES).optional(),
 });
 
-/** The `onboarding-requests` message (DESIGN.md "Queue message"): fully resolved, version 1. */
+/** The `onboarding-requests` message (docs/design.md#queue-message): fully resolved, version 1. */
 export const queueMessageSchema = z.strictObject({
   v: z.literal(1),
   requestId: z.string().min(1).max(200),

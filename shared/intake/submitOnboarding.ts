@@ -1,21 +1,25 @@
 import { createHash } from "node:crypto";
 import { uuidV5 } from "../domain/linkTableId";
 import { APP_TARGET_DEFAULTS, resolveTarget } from "../domain/tableTarget";
+import type { LinkRef } from "../domain/linkRef";
 import type { DedupeKind, Ledger } from "../ledger/ledger";
-import { problem, type Problem } from "../http/problem";
-import { isLinkAllowed, targetDefaultsFor, type Routing } from "../routing/routingRules";
+import { targetDefaultsFor } from "../routing/routingRules";
 import { verify } from "../webhooks/standardWebhooks";
-import { fieldErrors, onboardingRequestBodySchema } from "./onboardingRequestBody";
+import { refuseUnlessAllowed, type LinkPolicy } from "./checkLink";
+import {
+  fieldErrors,
+  onboardingRequestBodySchema,
+  type OnboardingRequestBody,
+} from "./onboardingRequestBody";
 import { queueMessageSchema, type QueueMessage } from "./queueMessage";
+import { refused, type Refusal, type Refused } from "./refusals";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const IDEMPOTENCY_NAMESPACE = "0f1c9b6e-5d8a-4e3b-9c71-2a6d4f8e0b35";
 
-export interface SubmitDeps {
+export interface SubmitDeps extends LinkPolicy {
   ledger: Pick<Ledger, "rememberOnce">;
   webhookSecrets: readonly Buffer[];
-  routing: Routing;
-  workspaces: readonly string[];
   newRequestId: () => string;
 }
 
@@ -29,11 +33,120 @@ export interface SubmitInput {
   now: Date;
 }
 
+type SubmitRefusal = Extract<
+  Refusal,
+  {
+    kind:
+      | "unsupportedMediaType"
+      | "bodyTooLarge"
+      | "signatureInvalid"
+      | "malformedJson"
+      | "invalidFields"
+      | "workspaceRequired"
+      | "linkNotAllowed"
+      | "idempotencyKeyReused"
+      | "webhookReplayed";
+  }
+>;
+
 export type SubmitResult =
   | { kind: "accepted"; requestId: string; statusUrl: string; message: QueueMessage }
-  | { kind: "problem"; problem: Problem };
+  | Refused<SubmitRefusal["kind"]>;
 
-const reject = (p: Problem): SubmitResult => ({ kind: "problem", problem: p });
+/** Media type and size, before anything reads the body. */
+function refuseEnvelope(contentType: string | undefined, bytes: number): SubmitRefusal | undefined {
+  const mediaType = contentType?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json" && !mediaType?.endsWith("+json")) {
+    return { kind: "unsupportedMediaType", contentType };
+  }
+  if (bytes > MAX_BODY_BYTES) return { kind: "bodyTooLarge", bytes, limit: MAX_BODY_BYTES };
+  return undefined;
+}
+
+/** The Standard Webhooks signature over the raw bytes, when secrets are configured. */
+function checkSignature(
+  secrets: readonly Buffer[],
+  input: SubmitInput,
+  raw: Buffer,
+): { refusal: SubmitRefusal } | { webhookId: string | undefined } {
+  if (secrets.length === 0) return { webhookId: undefined };
+  const verdict = verify(
+    secrets,
+    {
+      id: input.header("webhook-id"),
+      timestamp: input.header("webhook-timestamp"),
+      signature: input.header("webhook-signature"),
+    },
+    raw,
+    Math.floor(input.now.getTime() / 1000),
+  );
+  if (!verdict.ok) {
+    return { refusal: { kind: "signatureInvalid", header: verdict.pointer, reason: verdict.reason } };
+  }
+  return { webhookId: verdict.id };
+}
+
+/** The body's JSON and fields, and the Idempotency-Key header, every invalid field listed at once. */
+function parseRequest(
+  raw: Buffer,
+  idempotencyKey: string | undefined,
+): { refusal: SubmitRefusal } | { body: OnboardingRequestBody } {
+  let json: unknown;
+  try {
+    // RFC 8259 lets a parser ignore a leading byte order mark.
+    json = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch (error) {
+    return { refusal: { kind: "malformedJson", reason: (error as Error).message } };
+  }
+  const parsed = onboardingRequestBodySchema.safeParse(json);
+  const keyErrors =
+    idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
+      ? [{ pointer: "Idempotency-Key", detail: "must be 1-255 visible ASCII characters" }]
+      : [];
+  if (!parsed.success || keyErrors.length > 0) {
+    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...keyErrors];
+    return { refusal: { kind: "invalidFields", errors } };
+  }
+  return { body: parsed.data };
+}
+
+/** The link the body names: the workspace may be left out when only one is configured. */
+function resolveLink(
+  deps: LinkPolicy,
+  body: OnboardingRequestBody,
+): { refusal: SubmitRefusal } | { link: LinkRef } {
+  const workspace = body.workspace ?? (deps.workspaces.length === 1 ? deps.workspaces[0] : undefined);
+  if (workspace === undefined) return { refusal: { kind: "workspaceRequired", configured: deps.workspaces } };
+  const link = { workspace, linkConnection: body.linkConnection };
+  const refusal = refuseUnlessAllowed(deps, link, "body");
+  return refusal ? { refusal } : { link };
+}
+
+/**
+ * Same Idempotency-Key with another body, or a webhook-id seen before. Both keys are remembered
+ * with the request id and the body's fingerprint.
+ */
+async function refuseDuplicate(
+  ledger: SubmitDeps["ledger"],
+  keys: { idempotencyKey: string | undefined; webhookId: string | undefined },
+  request: { requestId: string; fingerprint: string; now: string },
+): Promise<SubmitRefusal | undefined> {
+  const { requestId, fingerprint, now } = request;
+  const remembered = async (kind: DedupeKind, key: string) =>
+    ledger.rememberOnce(kind, key, { requestId, fingerprint }, now);
+  if (keys.idempotencyKey !== undefined) {
+    const seen = await remembered("idempotency", keys.idempotencyKey);
+    if (!seen.first && seen.existing.fingerprint !== fingerprint) {
+      return { kind: "idempotencyKeyReused", key: keys.idempotencyKey, requestId: seen.existing.requestId };
+    }
+  }
+  if (keys.webhookId !== undefined) {
+    const seen = await remembered("webhook", keys.webhookId);
+    if (!seen.first)
+      return { kind: "webhookReplayed", webhookId: keys.webhookId, requestId: seen.existing.requestId };
+  }
+  return undefined;
+}
 
 /**
  * `POST /api/onboarding`, in the order octokit/webhooks checks a delivery: media type and size,
@@ -41,95 +154,18 @@ const reject = (p: Problem): SubmitResult => ({ kind: "problem", problem: p });
  * a refused request: the caller enqueues `message` only for `accepted`.
  */
 export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Promise<SubmitResult> {
-  const mediaType = input.contentType?.split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== "application/json" && !mediaType?.endsWith("+json")) {
-    return reject(
-      problem(
-        415,
-        "unsupported-media-type",
-        `Content-Type must be application/json, not ${input.contentType ?? "missing"}`,
-      ),
-    );
-  }
   const raw = typeof input.body === "string" ? Buffer.from(input.body, "utf8") : input.body;
-  const bytes = raw.length;
-  if (bytes > MAX_BODY_BYTES) {
-    return reject(
-      problem(413, "body-too-large", `The body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`),
-    );
-  }
-
-  let webhookId: string | undefined;
-  if (deps.webhookSecrets.length > 0) {
-    const verdict = verify(
-      deps.webhookSecrets,
-      {
-        id: input.header("webhook-id"),
-        timestamp: input.header("webhook-timestamp"),
-        signature: input.header("webhook-signature"),
-      },
-      raw,
-      Math.floor(input.now.getTime() / 1000),
-    );
-    if (!verdict.ok) {
-      return reject(
-        problem(401, "invalid-signature", verdict.reason, {
-          errors: [{ pointer: verdict.pointer, detail: verdict.reason }],
-        }),
-      );
-    }
-    webhookId = verdict.id;
-  }
-
-  let json: unknown;
-  try {
-    // RFC 8259 lets a parser ignore a leading byte order mark.
-    json = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
-  } catch (error) {
-    return reject(
-      problem(400, "malformed-json", `The body is not valid JSON: ${(error as Error).message}`, {
-        errors: [{ pointer: "", detail: "not valid JSON" }],
-      }),
-    );
-  }
-  const parsed = onboardingRequestBodySchema.safeParse(json);
+  const envelope = refuseEnvelope(input.contentType, raw.length);
+  if (envelope) return refused(envelope);
+  const signature = checkSignature(deps.webhookSecrets, input, raw);
+  if ("refusal" in signature) return refused(signature.refusal);
   const idempotencyKey = input.header("idempotency-key");
-  const keyErrors =
-    idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)
-      ? [{ pointer: "Idempotency-Key", detail: "must be 1-255 visible ASCII characters" }]
-      : [];
-  if (!parsed.success || keyErrors.length > 0) {
-    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...keyErrors];
-    return reject(
-      problem(
-        400,
-        "invalid-request",
-        `The request has ${errors.length} invalid field(s): ${errors.map((e) => e.pointer).join(", ")}`,
-        {
-          errors,
-        },
-      ),
-    );
-  }
-  const body = parsed.data;
-
-  const workspace = body.workspace ?? (deps.workspaces.length === 1 ? deps.workspaces[0] : undefined);
-  if (workspace === undefined) {
-    const detail = `is required when more than one workspace is configured (${deps.workspaces.join(", ")})`;
-    return reject(
-      problem(400, "invalid-request", `workspace ${detail}`, { errors: [{ pointer: "/workspace", detail }] }),
-    );
-  }
-  const link = { workspace, linkConnection: body.linkConnection };
-  if (!deps.workspaces.includes(workspace) || !isLinkAllowed(deps.routing, link)) {
-    return reject(
-      problem(
-        403,
-        "link-not-allowed",
-        `Link connection ${workspace}/${body.linkConnection} is not allowed by this app's configuration (ALLOWED_LINKS / ROUTING_RULES / SYNAPSE_WORKSPACES)`,
-      ),
-    );
-  }
+  const parsed = parseRequest(raw, idempotencyKey);
+  if ("refusal" in parsed) return refused(parsed.refusal);
+  const { body } = parsed;
+  const resolved = resolveLink(deps, body);
+  if ("refusal" in resolved) return refused(resolved.refusal);
+  const { link } = resolved;
 
   const defaults = targetDefaultsFor(deps.routing, link, APP_TARGET_DEFAULTS);
   const tables = body.tables.map((t) => {
@@ -141,40 +177,15 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
     .digest("hex");
   // Same key, same body → same requestId: a retried enqueue records nothing twice downstream.
   const requestId = idempotencyKey ? uuidV5(idempotencyKey, IDEMPOTENCY_NAMESPACE) : deps.newRequestId();
+  const { webhookId } = signature;
+  const now = input.now.toISOString();
+  const duplicate = await refuseDuplicate(
+    deps.ledger,
+    { idempotencyKey, webhookId },
+    { requestId, fingerprint, now },
+  );
+  if (duplicate) return refused(duplicate);
 
-  const remembered = async (kind: DedupeKind, key: string) =>
-    deps.ledger.rememberOnce(kind, key, { requestId, fingerprint }, input.now.toISOString());
-  if (idempotencyKey !== undefined) {
-    const seen = await remembered("idempotency", idempotencyKey);
-    if (!seen.first && seen.existing.fingerprint !== fingerprint) {
-      return reject(
-        problem(
-          409,
-          "idempotency-key-reused",
-          `Idempotency-Key ${idempotencyKey} was used for a different request (${seen.existing.requestId})`,
-          {
-            requestId: seen.existing.requestId,
-          },
-        ),
-      );
-    }
-  }
-
-  if (webhookId !== undefined) {
-    const seen = await remembered("webhook", webhookId);
-    if (!seen.first) {
-      return reject(
-        problem(
-          409,
-          "webhook-replayed",
-          `webhook-id ${webhookId} was already accepted (request ${seen.existing.requestId})`,
-          {
-            requestId: seen.existing.requestId,
-          },
-        ),
-      );
-    }
-  }
   const message = queueMessageSchema.parse({
     v: 1,
     requestId,
@@ -182,7 +193,7 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
     ...link,
     tables,
     origin: { kind: "http", id: webhookId ?? idempotencyKey ?? requestId },
-    receivedAt: input.now.toISOString(),
+    receivedAt: now,
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
   });
   return { kind: "accepted", requestId, statusUrl: `${input.origin}/api/onboarding/${requestId}`, message };

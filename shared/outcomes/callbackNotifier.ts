@@ -45,7 +45,7 @@ export type CallbackResult =
 const RETRY_AFTER_HEADERS = ["retry-after-ms", "x-ms-retry-after-ms", "retry-after"];
 
 /**
- * POSTs a completed request to its `callbackUrl` once (README "Outcome events"), signed with
+ * POSTs a completed request to its `callbackUrl` once (docs/events.md#callbacks), signed with
  * Standard Webhooks headers when secrets are configured: `webhook-id` is the request id, so a
  * receiver can drop a repeat. Delivery goes through an Azure core pipeline: its retry policy
  * retries network errors, 408 and 5xx with exponential backoff and honours Retry-After on 429/503;

@@ -4,6 +4,7 @@ import type { EventGridPublisherClientOptions } from "@azure/eventgrid";
 import type { AppConfig } from "../config";
 import { qualifiedName } from "../domain/tableName";
 import type { RequestView } from "../ledger/ledger";
+import { consoleLogger, type Logger } from "../logger";
 import { CallbackNotifier, type CallbackNotifierOptions } from "./callbackNotifier";
 import { EventGridOutcomePublisher } from "./eventGridOutcomePublisher";
 import type { OutcomePublisher, TableOutcome } from "./outcomePublisher";
@@ -28,9 +29,7 @@ export interface OutcomePublisherTestOptions {
 export function createOutcomePublisher(
   config: AppConfig,
   credential: () => TokenCredential,
-  log: (message: string) => void = (message) => {
-    console.warn(message);
-  },
+  logger: Logger = consoleLogger,
   testOptions: OutcomePublisherTestOptions = {},
 ): OutcomePublisher {
   const { eventGridTopicEndpoint, eventGridTopicKey, eventTypePrefix } = config.outcomes;
@@ -48,7 +47,7 @@ export function createOutcomePublisher(
     try {
       await send();
     } catch (error) {
-      log(`outcome event ${what} was not published to Event Grid: ${describeError(error)}`);
+      logger.warn(`outcome event ${what} was not published to Event Grid: ${describeError(error)}`);
     }
   };
   const table = (kind: string, outcome: TableOutcome) =>
@@ -71,10 +70,10 @@ export function createOutcomePublisher(
           : Promise.resolve(),
         callbacks.notify(request).then(
           (result) => {
-            if (result.outcome === "refused" || result.outcome === "failed") log(result.error);
+            if (result.outcome === "refused" || result.outcome === "failed") logger.warn(result.error);
           },
           (error: unknown) => {
-            log(`callback for request ${request.requestId} failed: ${String(error)}`);
+            logger.warn(`callback for request ${request.requestId} failed: ${String(error)}`);
           },
         ),
       ]);

@@ -1,12 +1,12 @@
+import { requestStatusBody, type RequestStatusBody } from "../contracts/requestStatus";
 import { uuidV5 } from "../domain/linkTableId";
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey, type TableName } from "../domain/tableName";
-import { requestStatusBody, type RequestStatusBody } from "../intake/requestStatusView";
 import type { RequestView } from "../ledger/ledger";
 import type { TableOutcome } from "./outcomePublisher";
 
 /**
- * The outgoing CloudEvents 1.0 (README "Outcome events"): what they look like is decided here, once,
+ * The outgoing CloudEvents 1.0 (docs/events.md#outcome-events): what they look like is decided here, once,
  * so the Event Grid adapter only sends and the callback notifier posts the same completion payload.
  */
 

@@ -15,7 +15,7 @@ export interface OutcomePublisher {
   requestCompleted(request: RequestView): Promise<void>;
 }
 
-/** Used when no Event Grid topic is configured: outcomes are visible over HTTP only. */
+/** Publishes nothing: for tests that do not look at outcomes (the app always builds a real publisher). */
 export const noOutcomePublisher: OutcomePublisher = {
   tableReplicating: () => Promise.resolve(),
   tableFailed: () => Promise.resolve(),

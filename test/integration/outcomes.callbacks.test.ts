@@ -6,6 +6,7 @@ import { CallbackNotifier, type CallbackNotifierOptions } from "../../shared/out
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
 import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
 import { RecordingServer, type RecordedRequest } from "../support/recordingServer";
+import { loggerInto } from "../support/loggerInto";
 
 /** A local callback receiver: records every request, answers from a script ("hang" = never answer). */
 let server: RecordingServer;
@@ -213,7 +214,7 @@ describe("CallbackNotifier against a local receiver", () => {
 describe("createOutcomePublisher callbacks", () => {
   it("delivers the completed request to its callbackUrl, signed with the configured first secret", async () => {
     const logs: string[] = [];
-    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m), {
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, loggerInto(logs), {
       callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10 },
     });
     await outcomes.requestCompleted(completed(`${base}/hook`));
@@ -226,7 +227,7 @@ describe("createOutcomePublisher callbacks", () => {
   it("logs a callback that keeps failing and still completes", async () => {
     server.replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
     const logs: string[] = [];
-    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m), {
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, loggerInto(logs), {
       callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10, maxRetries: 1 },
     });
 
@@ -239,7 +240,7 @@ describe("createOutcomePublisher callbacks", () => {
 
   it("refuses an http:// callback as configured for production, logging why", async () => {
     const logs: string[] = [];
-    const outcomes = createOutcomePublisher(testConfig(), noCredential, (m) => logs.push(m));
+    const outcomes = createOutcomePublisher(testConfig(), noCredential, loggerInto(logs));
     await outcomes.requestCompleted(completed(`${base}/hook`));
 
     expect(server.received).toHaveLength(0);
@@ -251,7 +252,7 @@ describe("createOutcomePublisher callbacks", () => {
     const outcomes = createOutcomePublisher(
       testConfig({ EVENTGRID_TOPIC_ENDPOINT: `${base}/api/events`, EVENTGRID_TOPIC_KEY: "k" }),
       noCredential,
-      (m) => logs.push(m),
+      loggerInto(logs),
       {
         eventGridClientOptions: { allowInsecureConnection: true },
         callback: { testOnly: { allowInsecureConnection: true } },

@@ -6,6 +6,7 @@ import { claimPendingRequests } from "../../shared/worker/claimPendingRequests";
 import { completeRequests } from "../../shared/worker/completeRequests";
 import { monitorTables } from "../../shared/worker/monitorTables";
 import { sendEdits } from "../../shared/worker/sendEdits";
+import { loggerInto } from "../support/loggerInto";
 import { RecordingServer } from "../support/recordingServer";
 import { link, makeDeps, NOW, request } from "../unit/worker/workerTestKit";
 
@@ -43,7 +44,7 @@ function outcomes(logs: string[]) {
     () => {
       throw new Error("the topic key is configured; no token credential expected");
     },
-    (m) => logs.push(m),
+    loggerInto(logs),
     {
       eventGridClientOptions: { allowInsecureConnection: true },
       callback: { testOnly: { allowInsecureConnection: true } },

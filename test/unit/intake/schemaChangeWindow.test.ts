@@ -43,7 +43,7 @@ describe("schema-change window", () => {
 
   it("refuses to detach a table that is not in the link", async () => {
     expect(await kit().call("dbo.Customers", "detach")).toMatchObject({
-      problem: { status: 409, type: expect.stringMatching(/table-not-linked/) },
+      refusal: { kind: "tableNotLinked", table: { schema: "dbo", name: "Customers" } },
     });
   });
 
@@ -57,30 +57,48 @@ describe("schema-change window", () => {
   });
 
   it("refuses to attach a table that was never detached", async () => {
-    expect(await kit().call("dbo.Orders", "attach")).toMatchObject({ problem: { status: 409 } });
+    expect(await kit().call("dbo.Orders", "attach")).toMatchObject({ refusal: { kind: "tableNotDetached" } });
   });
 
-  it("answers 404 when attaching to a link that does not exist", async () => {
+  it("refuses to attach to a link that does not exist", async () => {
     const result = await openOrCloseSchemaChangeWindow(
       { ledger: new InMemoryLedger(), synapse: new FakeSynapseLinkClient(), routing, workspaces: ["demo"] },
       { link, table: "dbo.Orders", operation: "attach", origin: "https://app", now: new Date() },
     );
-    expect(result).toMatchObject({ problem: { status: 404 } });
+    expect(result).toMatchObject({ refusal: { kind: "linkNotFound", link } });
   });
 
-  it("answers 404 when the link does not exist", async () => {
+  it("refuses to detach from a link that does not exist", async () => {
     const ledger = new InMemoryLedger();
     const synapse = new FakeSynapseLinkClient();
     const result = await openOrCloseSchemaChangeWindow(
       { ledger, synapse, routing, workspaces: ["demo"] },
       { link, table: "dbo.Orders", operation: "detach", origin: "https://app", now: new Date() },
     );
-    expect(result).toMatchObject({ problem: { status: 404, type: expect.stringMatching(/link-not-found/) } });
+    expect(result).toMatchObject({ refusal: { kind: "linkNotFound", link } });
+  });
+
+  it("refuses invalid route parameters before a link the configuration does not allow", async () => {
+    const call = (workspace: string, workspaces: string[]) =>
+      openOrCloseSchemaChangeWindow(
+        { ledger: new InMemoryLedger(), synapse: new FakeSynapseLinkClient(), routing, workspaces },
+        {
+          link: { workspace, linkConnection: "demo-link" },
+          table: "dbo.Orders",
+          operation: "detach",
+          origin: "https://app",
+          now: new Date(),
+        },
+      );
+    expect(await call("Not A Workspace", ["prod"])).toMatchObject({
+      refusal: { kind: "invalidParameters", errors: [{ pointer: "workspace" }] },
+    });
+    expect(await call("demo", ["prod"])).toMatchObject({
+      refusal: { kind: "linkNotAllowed", link: { workspace: "demo" }, namedIn: "route" },
+    });
   });
 
   it("names the table parameter when it is not schema.table", async () => {
-    expect(await kit().call("Orders", "detach")).toMatchObject({
-      problem: { status: 400, errors: [{ pointer: "table" }] },
-    });
+    expect(await kit().call("Orders", "detach")).toMatchObject({ refusal: { kind: "tableNotQualified" } });
   });
 });

@@ -67,10 +67,11 @@ describe("submitOnboarding", () => {
         extra: 1,
       }),
     );
-    expect(result.kind).toBe("problem");
-    if (result.kind !== "problem") return;
-    expect(result.problem.status).toBe(400);
-    expect(result.problem.errors?.map((e) => e.pointer).sort()).toEqual([
+    expect(result.kind).toBe("refused");
+    if (result.kind !== "refused") return;
+    expect(result.refusal.kind).toBe("invalidFields");
+    if (result.refusal.kind !== "invalidFields") return;
+    expect(result.refusal.errors.map((e) => e.pointer).sort()).toEqual([
       "/extra",
       "/linkConnection",
       "/tables/0/name",
@@ -90,18 +91,20 @@ describe("submitOnboarding", () => {
         ],
       }),
     );
-    expect(result).toMatchObject({ kind: "problem", problem: { errors: [{ pointer: "/tables/1" }] } });
+    expect(result).toMatchObject({ kind: "refused", refusal: { errors: [{ pointer: "/tables/1" }] } });
   });
 
-  it("answers 415 for a non-JSON content type and 413 for an oversized body", async () => {
+  it("refuses a non-JSON content type and an oversized body", async () => {
     expect(await submitOnboarding(deps(), input(valid, {}, "text/plain"))).toMatchObject({
-      problem: { status: 415 },
+      refusal: { kind: "unsupportedMediaType", contentType: "text/plain" },
     });
     const big = { ...valid, callbackUrl: `https://x.example/${"a".repeat(300_000)}` };
-    expect(await submitOnboarding(deps(), input(big))).toMatchObject({ problem: { status: 413 } });
+    expect(await submitOnboarding(deps(), input(big))).toMatchObject({
+      refusal: { kind: "bodyTooLarge", limit: 256 * 1024 },
+    });
   });
 
-  it("answers 403 for a link the configuration does not allow", async () => {
+  it("refuses a link the configuration does not allow", async () => {
     const result = await submitOnboarding(
       deps(),
       input({ ...valid, workspace: "demo", linkConnection: "x" }),
@@ -112,16 +115,16 @@ describe("submitOnboarding", () => {
       input({ ...valid, linkConnection: "other-link" }),
     );
     expect(refused).toMatchObject({
-      problem: { status: 403, detail: expect.stringMatching(/demo\/other-link/) },
+      refusal: { kind: "linkNotAllowed", link: { workspace: "demo", linkConnection: "other-link" } },
     });
   });
 
   it("requires the workspace when several are configured", async () => {
     const result = await submitOnboarding(deps({ workspaces: ["demo", "prod"] }), input(valid));
-    expect(result).toMatchObject({ problem: { status: 400, errors: [{ pointer: "/workspace" }] } });
+    expect(result).toMatchObject({ refusal: { kind: "workspaceRequired", configured: ["demo", "prod"] } });
   });
 
-  it("gives the same requestId for the same Idempotency-Key and body, and 409 for another body", async () => {
+  it("gives the same requestId for the same Idempotency-Key and body, and refuses another body", async () => {
     const d = deps();
     const first = await submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
     const again = await submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
@@ -133,14 +136,20 @@ describe("submitOnboarding", () => {
       input({ ...valid, tables: [{ schema: "dbo", name: "B" }] }, { "Idempotency-Key": "k-1" }),
     );
     expect(other).toMatchObject({
-      problem: { status: 409, requestId: first.kind === "accepted" ? first.requestId : "" },
+      refusal: {
+        kind: "idempotencyKeyReused",
+        key: "k-1",
+        requestId: first.kind === "accepted" ? first.requestId : "",
+      },
     });
   });
 
   it("checks the signature before parsing and refuses a replayed webhook-id", async () => {
     const d = deps({ webhookSecrets: [secret] });
     const ts = Math.floor(now.getTime() / 1000);
-    expect(await submitOnboarding(d, input("{not json"))).toMatchObject({ problem: { status: 401 } });
+    expect(await submitOnboarding(d, input("{not json"))).toMatchObject({
+      refusal: { kind: "signatureInvalid", header: "webhook-id" },
+    });
     const body = JSON.stringify(valid);
     const signed = {
       "webhook-id": "msg_9",
@@ -148,6 +157,8 @@ describe("submitOnboarding", () => {
       "webhook-signature": sign(secret, "msg_9", ts, body),
     };
     expect((await submitOnboarding(d, input(body, signed))).kind).toBe("accepted");
-    expect(await submitOnboarding(d, input(body, signed))).toMatchObject({ problem: { status: 409 } });
+    expect(await submitOnboarding(d, input(body, signed))).toMatchObject({
+      refusal: { kind: "webhookReplayed", webhookId: "msg_9" },
+    });
   });
 });

@@ -3,6 +3,7 @@ import { loadConfig } from "../../../shared/config";
 import type { RequestView } from "../../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../../shared/outcomes/createOutcomePublisher";
 import { fakeHttpClient, type SentRequest } from "./fakeHttpClient";
+import { loggerInto } from "../../support/loggerInto";
 
 const TOPIC = "https://topic.westeurope-1.eventgrid.azure.net/api/events";
 const HOOK = "https://hooks.example.org/done";
@@ -39,7 +40,7 @@ const noCredential = jest.fn((): TokenCredential => {
 function build(env: Record<string, string>, answer?: (r: SentRequest) => number | Error) {
   const http = fakeHttpClient(answer);
   const logs: string[] = [];
-  const publisher = createOutcomePublisher(config(env), noCredential, (m) => logs.push(m), {
+  const publisher = createOutcomePublisher(config(env), noCredential, loggerInto(logs), {
     eventGridClientOptions: { httpClient: http.client, retryOptions: { maxRetries: 0 } },
     callback: { testOnly: { httpClient: http.client } },
   });
