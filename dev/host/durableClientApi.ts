@@ -1,5 +1,5 @@
 /**
- * The Durable extension's HTTP API (protocol §10.2 / §10.3) answered from a `ReplayDriver`, so the REAL
+ * The Durable extension's HTTP API (docs/durable-protocol.md §10.2 / §10.3) answered from a `ReplayDriver`, so the REAL
  * `DurableClient` of durable-functions 3.x (`df.getClient(context)` with `rpcBaseUrl` pointing here) works in a local
  * host and in tests. Plain `node:http`; mount `createDurableClientApiHandler` in a bigger server, or run it alone
  * with `startDurableClientApi`.
@@ -21,10 +21,18 @@
  * Like the extension's `HttpApiHandler`, every 404 has an empty body.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InstanceStatus, ReplayDriver, RuntimeStatus } from "../durable";
 import { EventType } from "../durable";
+import {
+  BodyTooLargeError,
+  InvalidJsonError,
+  errorText,
+  readJsonBody,
+  sendEmpty,
+  sendJson,
+  serve,
+} from "../http";
 import {
   DEFAULT_CONNECTION_NAME,
   DEFAULT_DURABLE_BASE_PATH,
@@ -124,38 +132,21 @@ function alreadyExists(runtimeStatus: RuntimeStatus): Reply {
   });
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      resolve(Buffer.concat(chunks).toString("utf8"));
-    });
-    req.on("error", reject);
-  });
-}
-
 /** The client sends `JSON.stringify(value)`, or an empty body for `undefined`. */
-function parseJsonBody(raw: string): unknown {
-  if (raw.trim() === "") return undefined;
+async function readInput(req: IncomingMessage): Promise<unknown> {
   try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw new HttpApiError(400, "The request body is not valid JSON.");
+    return await readJsonBody(req);
+  } catch (error) {
+    if (error instanceof InvalidJsonError || error instanceof BodyTooLargeError) {
+      throw new HttpApiError(error instanceof BodyTooLargeError ? 413 : 400, error.message);
+    }
+    throw error;
   }
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const payload = reply.body === undefined ? "" : JSON.stringify(reply.body);
-  const headers: Record<string, string | number> = { ...reply.headers };
-  if (payload !== "") headers["Content-Type"] = "application/json; charset=utf-8";
-  headers["Content-Length"] = Buffer.byteLength(payload);
-  res.writeHead(reply.status, headers);
-  res.end(payload);
+  if (reply.body === undefined) sendEmpty(res, reply.status, reply.headers);
+  else sendJson(res, reply.status, reply.body, reply.headers);
 }
 
 /** Exactly the fields `DurableOrchestrationStatus` reads (§10.2): `input` and `output` always present. */
@@ -259,7 +250,7 @@ export function createDurableClientApiHandler(
     name: string,
     instanceIdParam: string | undefined,
   ): Promise<Reply> {
-    const input = parseJsonBody(await readBody(req));
+    const input = await readInput(req);
     // The extension generates a GUID ("N" format) when no id is given.
     const instanceId = instanceIdParam ?? randomUUID().replace(/-/g, "");
     const reply = await pump.exclusive(async (): Promise<Reply> => {
@@ -328,7 +319,7 @@ export function createDurableClientApiHandler(
   }
 
   async function raiseEvent(req: IncomingMessage, instanceId: string, eventName: string): Promise<Reply> {
-    const data = parseJsonBody(await readBody(req));
+    const data = await readInput(req);
     const status = driver.getStatus(instanceId);
     if (status === undefined) return NOT_FOUND;
     if (TERMINAL.has(status.runtimeStatus)) {
@@ -443,20 +434,10 @@ export function createDurableClientApiHandler(
         reply = message(500, `Durable API error: ${errorText(error)}`);
       }
     }
-    if (!res.headersSent && !res.destroyed) send(res, reply);
+    send(res, reply);
     return true;
   };
   return Object.assign(handler, { pump });
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /** Runs the durable HTTP API alone on its own port. */
@@ -468,19 +449,19 @@ export async function startDurableClientApi(
   const pump =
     options.pump ?? new DriverPump(driver, options.clock === undefined ? {} : { clock: options.clock });
   const handler = createDurableClientApiHandler(driver, { ...options, pump });
-  const server = createServer((req, res) => {
-    handler(req, res)
-      .then((handled) => {
-        if (!handled && !res.headersSent) send(res, message(404, "Not a durable API route."));
-      })
-      .catch((error: unknown) => {
-        if (!res.headersSent && !res.destroyed) send(res, message(500, errorText(error)));
-      });
-  });
-  const host = options.host ?? "127.0.0.1";
-  const port = await listen(server, options.port ?? 0, host);
-  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  const origin = `http://${urlHost}:${port}`;
+  const server = await serve(
+    (req, res) => {
+      handler(req, res)
+        .then((handled) => {
+          if (!handled) send(res, message(404, "Not a durable API route."));
+        })
+        .catch((error: unknown) => {
+          send(res, message(500, errorText(error)));
+        });
+    },
+    { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },
+  );
+  const { origin, port } = server;
   const basePath = normalizeBasePath(options.basePath ?? DEFAULT_DURABLE_BASE_PATH);
   const rpcBaseUrl = `${origin}${basePath}/`;
   return {
@@ -498,13 +479,7 @@ export async function startDurableClientApi(
     }),
     async close() {
       if (ownPump) await pump.close();
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => {
-          if (err === undefined) resolve();
-          else reject(err);
-        });
-        server.closeAllConnections();
-      });
+      await server.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * The durable client input data the Durable extension sends for a `durableClient` binding (protocol §10.1), i.e.
- * what `df.getClient(context)` accepts: `taskHubName`, `creationUrls`, `managementUrls` (URL templates plus the
- * `id` placeholder), `baseUrl`, `requiredQueryStringParameters` and `rpcBaseUrl`.
+ * The durable client input data the Durable extension sends for a `durableClient` binding (docs/durable-protocol.md
+ * §10.1), i.e. what `df.getClient(context)` accepts: `taskHubName`, `creationUrls`, `managementUrls` (URL templates
+ * plus the `id` placeholder), `baseUrl`, `requiredQueryStringParameters` and `rpcBaseUrl`.
  *
  * With `rpcBaseUrl` set, every `DurableClient` call goes to `new URL(<relative path>, rpcBaseUrl)` (§10.2); the
  * templates are only used by `createCheckStatusResponse` / `createHttpManagementPayload` (§10.3).

@@ -1,6 +1,6 @@
 /**
- * The Event Grid extension's webhook, `/runtime/webhooks/eventgrid?functionName=NAME` (protocol §11.4,
- * integration notes §4.1), answered locally:
+ * The Event Grid extension's webhook, `/runtime/webhooks/eventgrid?functionName=NAME` (docs/durable-protocol.md
+ * §11.4), answered locally:
  *
  * - unknown / missing `functionName` (case-insensitive, eventGridTrigger functions only) → 404;
  * - `OPTIONS` with `WebHook-Request-Origin` (CloudEvents abuse protection) → 200 with `WebHook-Allowed-Origin`
@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RegisteredFunction } from "../durable";
-import { readRequestBody } from "./httpBridge";
+import { BodyTooLargeError, discardBody, errorText, readBody, sendEmpty, sendJson, sendText } from "../http";
 
 export const EVENT_GRID_WEBHOOK_PATH = "/runtime/webhooks/eventgrid";
 export const SUBSCRIPTION_VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
@@ -31,26 +31,6 @@ export interface EventGridEndpointOptions {
 }
 
 export type EventGridHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  let payload = "";
-  if (typeof body === "string") {
-    payload = body;
-    headers["content-type"] = "text/plain; charset=utf-8";
-  } else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers["content-type"] = "application/json; charset=utf-8";
-  }
-  headers["content-length"] = String(Buffer.byteLength(payload));
-  res.writeHead(status, headers);
-  res.end(payload);
-}
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];
@@ -77,10 +57,6 @@ export function validationCodeOf(event: Record<string, unknown> | undefined): st
   return typeof code === "string" && code !== "" ? code : undefined;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export function createEventGridHandler(options: EventGridEndpointOptions): EventGridHandler {
   const path = options.path ?? EVENT_GRID_WEBHOOK_PATH;
   const onError =
@@ -96,36 +72,37 @@ export function createEventGridHandler(options: EventGridEndpointOptions): Event
     const functionName = url.searchParams.get("functionName") ?? "";
     const registered = functionName === "" ? undefined : options.findFunction(functionName);
     if (registered === undefined) {
-      await readRequestBody(req).catch(() => undefined);
-      send(res, 404, `cannot find function: '${functionName}'`);
+      await discardBody(req);
+      sendText(res, 404, `cannot find function: '${functionName}'`);
       return true;
     }
 
     if (method === "OPTIONS") {
       const origin = headerValue(req, "webhook-request-origin");
       if (origin === undefined || origin === "") {
-        send(res, 400, "OPTIONS without a WebHook-Request-Origin header (CloudEvents abuse protection)");
+        sendText(res, 400, "OPTIONS without a WebHook-Request-Origin header (CloudEvents abuse protection)");
       } else {
-        send(res, 200, undefined, { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" });
+        sendEmpty(res, 200, { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" });
       }
       return true;
     }
     if (method !== "POST") {
-      await readRequestBody(req).catch(() => undefined);
-      send(res, 405, `use POST (or OPTIONS for the CloudEvents handshake)`, { Allow: "POST, OPTIONS" });
+      await discardBody(req);
+      sendText(res, 405, `use POST (or OPTIONS for the CloudEvents handshake)`, { Allow: "POST, OPTIONS" });
       return true;
     }
 
     let parsed: unknown;
     try {
-      parsed = JSON.parse((await readRequestBody(req)).toString("utf8"));
-    } catch {
-      send(res, 400, "the request body is not valid JSON");
+      parsed = JSON.parse((await readBody(req)).toString("utf8"));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) sendText(res, 413, error.message);
+      else sendText(res, 400, "the request body is not valid JSON");
       return true;
     }
     const events = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
     if (!events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) {
-      send(res, 400, "expected an event object or an array of event objects");
+      sendText(res, 400, "expected an event object or an array of event objects");
       return true;
     }
     const typed = events as Record<string, unknown>[];
@@ -134,21 +111,21 @@ export function createEventGridHandler(options: EventGridEndpointOptions): Event
     const validationEvent = typed.find((e) => eventTypeOf(e) === SUBSCRIPTION_VALIDATION_EVENT);
     if (aegEventType === "subscriptionvalidation" || validationEvent !== undefined) {
       const code = validationCodeOf(validationEvent ?? typed[0]);
-      if (code === undefined) send(res, 400, "subscription validation event without data.validationCode");
-      else send(res, 200, { validationResponse: code });
+      if (code === undefined) sendText(res, 400, "subscription validation event without data.validationCode");
+      else sendJson(res, 200, { validationResponse: code });
       return true;
     }
     if (aegEventType === "unsubscribe") {
-      send(res, 202);
+      sendEmpty(res, 202);
       return true;
     }
 
     const outcomes = await Promise.allSettled(typed.map((event) => options.invoke(registered, event)));
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
     for (const failure of failures) onError(registered.metadata.name, failure.reason);
-    if (failures.length === 0) send(res, 200);
+    if (failures.length === 0) sendEmpty(res, 200);
     else {
-      send(
+      sendText(
         res,
         500,
         `${failures.length} of ${typed.length} invocation(s) of '${registered.metadata.name}' failed: ` +

@@ -1,7 +1,8 @@
 /**
- * What the local host reads from host.json (protocol §11.5 / §11.6) and how it resolves binding settings:
- * `extensions.queues` (batchSize, visibilityTimeout, maxDequeueCount, messageEncoding), `extensions.http.routePrefix`
- * and `extensions.durableTask.hubName`, plus `%APP_SETTING%` expressions as the Functions host resolves them.
+ * What the local host reads from host.json (docs/durable-protocol.md §11.5 / §11.6) and how it resolves binding
+ * settings: `extensions.queues` (batchSize, visibilityTimeout, maxDequeueCount, messageEncoding),
+ * `extensions.http.routePrefix` and `extensions.durableTask.hubName`, plus `%APP_SETTING%` expressions as the
+ * Functions host resolves them.
  */
 import { readFileSync } from "node:fs";
 import { DEFAULT_TASK_HUB_NAME } from "./durableClientData";

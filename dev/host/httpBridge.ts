@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpRequest, HttpResponse, type Cookie } from "@azure/functions";
 import type { RegisteredFunction } from "../durable";
+import { readBody, sendEmpty } from "../http";
 import { invokeFunction, type InvocationResult, type InvokeFunctionOptions } from "./invokeFunction";
 
 export interface ToHttpRequestOptions {
@@ -16,15 +17,9 @@ export interface ToHttpRequestOptions {
   origin?: string;
 }
 
+/** The whole body; rejects with `BodyTooLargeError` past the Functions host's 100 MB (`../http`). */
 export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      resolve(Buffer.concat(chunks));
-    });
-    req.on("error", reject);
-  });
+  return readBody(req);
 }
 
 function originOf(req: IncomingMessage): string {
@@ -143,10 +138,7 @@ export async function serveHttpFunction(
     return invocation;
   } catch (error) {
     report(error);
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(500, { "content-length": "0" });
-      res.end();
-    }
+    sendEmpty(res, 500);
     return undefined;
   }
 }

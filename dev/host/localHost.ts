@@ -16,8 +16,7 @@
  * process serves the same registrations. See README.md ("Local host").
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { format } from "node:util";
 import {
@@ -28,6 +27,15 @@ import {
   type FunctionRegistry,
   type RegisteredFunction,
 } from "../durable";
+import {
+  BodyTooLargeError,
+  discardBody,
+  errorText,
+  sendJson,
+  sendText,
+  serve,
+  type DevHttpServer,
+} from "../http";
 import { findRepoRoot, loadAppModules, packageMainGlob } from "./appModules";
 import { DriverPump } from "./driverPump";
 import { createDurableClientApiHandler } from "./durableClientApi";
@@ -89,12 +97,59 @@ export interface RunningLocalHost {
   durableClientData: DurableClientData;
 }
 
+/** The app's enabled functions, grouped by the trigger that starts them. */
+interface DiscoveredApp {
+  registry: FunctionRegistry;
+  settings: HostSettings;
+  taskHubName: string;
+  http: RegisteredFunction[];
+  eventGrid: RegisteredFunction[];
+  queue: RegisteredFunction[];
+  timer: RegisteredFunction[];
+  functions: RunningLocalHost["functions"];
+}
+
 interface HttpRoute {
   registered: RegisteredFunction;
   template: string;
   methods: ReadonlySet<string> | undefined;
   rank: number[];
 }
+
+interface DurableParts {
+  stateStore: DurableStateStore;
+  driver: ReplayDriver;
+  pump: DriverPump;
+}
+
+/** What the request handler, the invocations, the triggers and `close` share. */
+interface HostState {
+  readonly log: (line: string) => void;
+  readonly timeScale: number;
+  readonly app: DiscoveredApp;
+  readonly durable: DurableParts;
+  readonly queueClients: QueueClients;
+  readonly pollersByQueue: Map<string, QueueTriggerPoller[]>;
+  /** Running invocations; `close` waits for them. */
+  readonly inFlight: Set<Promise<unknown>>;
+  /** `http://host:port`, and the client data pointing at it: set once the server listens. */
+  origin: string;
+  durableClientData: DurableClientData | undefined;
+  closing: boolean;
+  /** Counts the durable API requests that may change the driver (anything but GET). */
+  durableMutations: number;
+}
+
+interface Triggers {
+  pollers: QueueTriggerPoller[];
+  timers: TimerTrigger[];
+}
+
+type Invoke = (
+  registered: RegisteredFunction,
+  input: unknown,
+  triggerMetadata?: Record<string, unknown>,
+) => Promise<InvocationResult>;
 
 /** ASP.NET-like precedence of a route template: literals before constrained before plain before optional params. */
 function routeRank(template: string): number[] {
@@ -122,10 +177,6 @@ function compareRanks(a: number[], b: number[]): number {
   return 0;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function triggerType(registered: RegisteredFunction): string {
   return triggerBindingOf(registered.metadata)?.type ?? "";
 }
@@ -141,58 +192,11 @@ function isDisabled(name: string): boolean {
   return value !== undefined && /^(true|1)$/i.test(value.trim());
 }
 
-function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": String(Buffer.byteLength(text)),
-  });
-  res.end(text);
+/** `/<routePrefix>/`, or `/` for an empty prefix. */
+function apiPrefixOf(settings: HostSettings): string {
+  return settings.routePrefix === "" ? "/" : `/${settings.routePrefix}/`;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": String(Buffer.byteLength(text)),
-  });
-  res.end(text);
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`port ${port} on ${host} is already in use (set DEV_HOST_PORT / options.port)`)
-          : error,
-      );
-    };
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolvePort((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolveClose) => {
-    server.close(() => {
-      resolveClose();
-    });
-    server.closeAllConnections();
-  });
-}
-
-/** Starts the local host. The app's environment (AzureWebJobsStorage etc.) must be set before. */
 let appStarted = false;
 async function runAppStartHooksOnce(repoRoot: string): Promise<void> {
   if (appStarted) return;
@@ -200,7 +204,38 @@ async function runAppStartHooksOnce(repoRoot: string): Promise<void> {
   appStarted = true;
 }
 
+/** Starts the local host. The app's environment (AzureWebJobsStorage etc.) must be set before. */
 export async function startLocalHost(options: LocalHostOptions): Promise<RunningLocalHost> {
+  const { log, timeScale } = checkOptions(options);
+  const app = await discoverFunctions(options);
+  const routes = buildHttpRoutes(app.http);
+  const durable = await resumeDurableState(options.storageConnectionString, app, timeScale, log);
+  const state = newHostState(options.storageConnectionString, { log, timeScale, app, durable });
+  const invoke = createInvoker(state);
+  const server = await serve(createRequestHandler(state, routes, invoke), {
+    port: options.port ?? 7071,
+    host: options.host ?? "127.0.0.1",
+    portInUseHint: "set DEV_HOST_PORT / options.port",
+  });
+  const durableClientData = setOrigin(state, server.origin);
+  const triggers = await createTriggers(state, invoke, server, options.queuePollIntervalMs ?? 500);
+  printBanner(state, routes, triggers.pollers);
+  startTriggers(state, triggers);
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: server.origin,
+    port: server.port,
+    close: () => (closed ??= closeHost(state, triggers, server)),
+    functions: app.functions,
+    taskHubName: app.taskHubName,
+    ...durable,
+    durableClientData,
+  };
+}
+
+/** Validates the options; the log and time scale with their defaults. */
+function checkOptions(options: LocalHostOptions): Pick<HostState, "log" | "timeScale"> {
   const log =
     options.log ??
     ((line: string) => {
@@ -211,43 +246,60 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     throw new Error(`timeScale must be a finite number > 0, got ${timeScale}`);
   }
   if (options.storageConnectionString.trim() === "") throw new Error("storageConnectionString is required");
-  const listenHost = options.host ?? "127.0.0.1";
+  return { log, timeScale };
+}
 
-  // 1. Registrations: stand-in first, then the app's modules (once per process).
+/** Registrations: the `@azure/functions-core` stand-in first, then the app's modules (once per process). */
+async function discoverFunctions(options: LocalHostOptions): Promise<DiscoveredApp> {
   const registry: FunctionRegistry = installFunctionsCoreStandIn();
   const repoRoot = findRepoRoot();
-  const settings: HostSettings = readHostSettings(options.hostJsonPath ?? join(repoRoot, "host.json"));
+  const settings = readHostSettings(options.hostJsonPath ?? join(repoRoot, "host.json"));
   const appGlob = options.appGlob ?? packageMainGlob(repoRoot);
   loadAppModules(resolve(repoRoot, appGlob), repoRoot);
   // As the worker does after loading the app: a bad setting fails the start, naming the setting.
   await runAppStartHooksOnce(repoRoot);
-  const taskHubName = options.taskHubName ?? settings.hubName;
-
-  const all = [...registry.values()].filter((f) => !isDisabled(f.metadata.name));
-  const byTrigger = (type: string) => all.filter((f) => triggerType(f).toLowerCase() === type.toLowerCase());
-  const httpFunctions = byTrigger("httpTrigger");
-  const eventGridFunctions = byTrigger("eventGridTrigger");
-  const queueFunctions = byTrigger("queueTrigger");
-  const timerFunctions = byTrigger("timerTrigger");
-  const known = new Set([...httpFunctions, ...eventGridFunctions, ...queueFunctions, ...timerFunctions]);
-  const functions: RunningLocalHost["functions"] = {
-    http: httpFunctions.map((f) => f.metadata.name),
-    eventGrid: eventGridFunctions.map((f) => f.metadata.name),
-    queue: queueFunctions.map((f) => f.metadata.name),
-    timer: timerFunctions.map((f) => f.metadata.name),
-    orchestration: byTrigger("orchestrationTrigger").map((f) => f.metadata.name),
-    activity: byTrigger("activityTrigger").map((f) => f.metadata.name),
-    other: [],
+  const enabled = [...registry.values()].filter((f) => !isDisabled(f.metadata.name));
+  return {
+    registry,
+    settings,
+    taskHubName: options.taskHubName ?? settings.hubName,
+    ...groupByTrigger(enabled),
   };
-  for (const f of all) {
-    const type = triggerType(f);
-    if (!known.has(f) && type !== "orchestrationTrigger" && type !== "activityTrigger") {
-      functions.other.push(f.metadata.name);
-    }
-  }
+}
 
-  const routePrefix = settings.routePrefix;
-  const httpRoutes: HttpRoute[] = httpFunctions
+function groupByTrigger(
+  all: RegisteredFunction[],
+): Pick<DiscoveredApp, "http" | "eventGrid" | "queue" | "timer" | "functions"> {
+  const byTrigger = (type: string) => all.filter((f) => triggerType(f).toLowerCase() === type.toLowerCase());
+  const groups = {
+    http: byTrigger("httpTrigger"),
+    eventGrid: byTrigger("eventGridTrigger"),
+    queue: byTrigger("queueTrigger"),
+    timer: byTrigger("timerTrigger"),
+  };
+  const names = (list: RegisteredFunction[]) => list.map((f) => f.metadata.name);
+  const known = new Set([...groups.http, ...groups.eventGrid, ...groups.queue, ...groups.timer]);
+  const other = all.filter((f) => {
+    const type = triggerType(f);
+    return !known.has(f) && type !== "orchestrationTrigger" && type !== "activityTrigger";
+  });
+  return {
+    ...groups,
+    functions: {
+      http: names(groups.http),
+      eventGrid: names(groups.eventGrid),
+      queue: names(groups.queue),
+      timer: names(groups.timer),
+      orchestration: names(byTrigger("orchestrationTrigger")),
+      activity: names(byTrigger("activityTrigger")),
+      other: names(other),
+    },
+  };
+}
+
+/** The HTTP triggers' routes, most specific first. */
+function buildHttpRoutes(httpFunctions: RegisteredFunction[]): HttpRoute[] {
+  return httpFunctions
     .map((registered) => {
       const trigger = triggerBindingOf(registered.metadata)!;
       const template =
@@ -258,14 +310,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       return { registered, template, methods, rank: routeRank(template) };
     })
     .sort((a, b) => compareRanks(a.rank, b.rank));
+}
 
-  // 2. Durable: state store, driver (resumed), pump.
-  const stateStore = await new DurableStateStore({
-    connectionString: options.storageConnectionString,
-    taskHubName,
-  }).open();
+/** Durable: the state store, the driver (resumed from the saved state) and its pump. */
+async function resumeDurableState(
+  connectionString: string,
+  app: DiscoveredApp,
+  timeScale: number,
+  log: (line: string) => void,
+): Promise<DurableParts> {
+  const { taskHubName } = app;
+  const stateStore = await new DurableStateStore({ connectionString, taskHubName }).open();
   const driver = new ReplayDriver({
-    registry,
+    registry: app.registry,
     startTime: new Date(),
     activityLatencyMs: 0,
     onLog: (instanceId, level, message) => {
@@ -296,263 +353,316 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       await stateStore.save(driver.exportState());
     },
   });
+  return { stateStore, driver, pump };
+}
 
-  // 3. The server (origin known after listen).
-  let origin = "";
-  let closing = false;
-  let durableMutations = 0;
-  const inFlight = new Set<Promise<unknown>>();
-  const queueClients = new QueueClients({ defaultConnectionString: options.storageConnectionString });
-  const pollersByQueue = new Map<string, QueueTriggerPoller[]>();
+function newHostState(
+  storageConnectionString: string,
+  parts: Pick<HostState, "log" | "timeScale" | "app" | "durable">,
+): HostState {
+  return {
+    ...parts,
+    queueClients: new QueueClients({ defaultConnectionString: storageConnectionString }),
+    pollersByQueue: new Map(),
+    inFlight: new Set(),
+    origin: "",
+    durableClientData: undefined,
+    closing: false,
+    durableMutations: 0,
+  };
+}
 
-  const durableApi = createDurableClientApiHandler(driver, {
-    pump,
-    taskHubName,
-    onError: (error) => {
-      log(`[durable] ${errorText(error)}`);
-    },
+/** The origin is known once the server listens; so is the `durableClient` input that points at it. */
+function setOrigin(state: HostState, origin: string): DurableClientData {
+  state.origin = origin;
+  state.durableClientData = buildDurableClientData({
+    rpcBaseUrl: `${origin}${DEFAULT_DURABLE_BASE_PATH}/`,
+    origin,
+    taskHubName: state.app.taskHubName,
   });
+  return state.durableClientData;
+}
 
-  /** Runs a function like the worker, then sends its queue outputs; logs one line per invocation. */
-  async function invoke(
-    registered: RegisteredFunction,
-    input: unknown,
-    triggerMetadata?: Record<string, unknown>,
-  ): Promise<InvocationResult> {
+/** Runs a function like the worker, then sends its queue outputs; logs one line per invocation. */
+function createInvoker(state: HostState): Invoke {
+  return async (registered, input, triggerMetadata) => {
     const name = registered.metadata.name;
     const invocationId = randomUUID();
     const started = Date.now();
-    const mutationsBefore = durableMutations;
-    const run = (async () => {
-      const invocation = await invokeFunction(registered, input, {
-        invocationId,
-        durableClientData,
-        ...(triggerMetadata === undefined ? {} : { triggerMetadata }),
-        logHandler: (level, ...args) => {
-          log(`[${name}] ${level === "information" ? "" : `${level}: `}${format(...args)}`);
-        },
-      });
-      const written = await writeQueueOutputs(
-        queueClients,
-        registered.metadata,
-        invocation,
-        settings.queues.messageEncoding,
-      );
-      for (const queueName of new Set(written)) {
-        for (const poller of pollersByQueue.get(queueName) ?? []) poller.poke();
-      }
-      // raiseEvent / terminate change the driver outside a pump pass: persist before the trigger completes.
-      if (hasDurableClient(registered) && durableMutations !== mutationsBefore)
-        await pump.exclusive(() => undefined);
-      return invocation;
-    })();
-    inFlight.add(run);
+    const run = runInvocation(state, registered, input, invocationId, triggerMetadata);
+    state.inFlight.add(run);
     try {
       const invocation = await run;
-      log(`Executed '${name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`);
+      state.log(`Executed '${name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`);
       return invocation;
     } catch (error) {
-      log(
+      state.log(
         `Executed '${name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms): ${errorText(error)}`,
       );
       throw error;
     } finally {
-      inFlight.delete(run);
+      state.inFlight.delete(run);
     }
-  }
+  };
+}
 
-  const eventGrid = createEventGridHandler({
-    findFunction: (name) =>
-      eventGridFunctions.find((f) => f.metadata.name.toLowerCase() === name.toLowerCase()),
-    invoke: (registered, event) => invoke(registered, event),
-    onError: () => {
-      // already logged by invoke
+async function runInvocation(
+  state: HostState,
+  registered: RegisteredFunction,
+  input: unknown,
+  invocationId: string,
+  triggerMetadata: Record<string, unknown> | undefined,
+): Promise<InvocationResult> {
+  const name = registered.metadata.name;
+  const mutationsBefore = state.durableMutations;
+  const invocation = await invokeFunction(registered, input, {
+    invocationId,
+    durableClientData: state.durableClientData,
+    ...(triggerMetadata === undefined ? {} : { triggerMetadata }),
+    logHandler: (level, ...args) => {
+      state.log(`[${name}] ${level === "information" ? "" : `${level}: `}${format(...args)}`);
     },
   });
-
-  async function serveHttp(req: IncomingMessage, res: ServerResponse, relativePath: string): Promise<void> {
-    const method = (req.method ?? "GET").toUpperCase();
-    const matches = httpRoutes
-      .map((route) => ({ route, params: matchHttpRoute(route.template, relativePath) }))
-      .filter((m): m is { route: HttpRoute; params: Record<string, string> } => m.params !== undefined);
-    if (matches.length === 0) {
-      await readRequestBody(req).catch(() => undefined);
-      sendText(res, 404, `No function matches ${method} ${req.url ?? ""}`);
-      return;
-    }
-    const hit = matches.find((m) => m.route.methods === undefined || m.route.methods.has(method));
-    if (hit === undefined) {
-      await readRequestBody(req).catch(() => undefined);
-      const allowed = [...new Set(matches.flatMap((m) => [...(m.route.methods ?? [])]))].join(", ");
-      sendText(res, 405, `Method ${method} is not allowed for this route`, { Allow: allowed });
-      return;
-    }
-    const body = await readRequestBody(req);
-    const request = toHttpRequest(req, body, { params: hit.params });
-    try {
-      const invocation = await invoke(hit.route.registered, request);
-      const returnBinding = hit.route.registered.metadata.bindings.$return;
-      await writeHttpResponse(res, returnBinding?.type === "http" ? invocation.result : undefined);
-    } catch (error) {
-      if (!res.headersSent && !res.destroyed) sendText(res, 500, "");
-      else res.destroy(error instanceof Error ? error : undefined);
-    }
+  const written = await writeQueueOutputs(
+    state.queueClients,
+    registered.metadata,
+    invocation,
+    state.app.settings.queues.messageEncoding,
+  );
+  for (const queueName of new Set(written)) {
+    for (const poller of state.pollersByQueue.get(queueName) ?? []) poller.poke();
   }
-
-  const durablePrefix = `${DEFAULT_DURABLE_BASE_PATH}/`;
-  const apiPrefix = routePrefix === "" ? "/" : `/${routePrefix}/`;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname;
-    const method = (req.method ?? "GET").toUpperCase();
-    if (path === DEFAULT_DURABLE_BASE_PATH || path.startsWith(durablePrefix)) {
-      if (method !== "GET") durableMutations++;
-      if (await durableApi(req, res)) return;
-    }
-    if (path === "/" || path === "/admin/host/status") {
-      sendJson(res, 200, {
-        state: closing ? "Stopping" : "Running",
-        host: "dev host",
-        url: origin,
-        functions,
-      });
-      return;
-    }
-    if (closing) {
-      await readRequestBody(req).catch(() => undefined);
-      sendText(res, 503, "The host is shutting down");
-      return;
-    }
-    if (path.replace(/\/+$/, "").toLowerCase() === EVENT_GRID_WEBHOOK_PATH) {
-      await eventGrid(req, res);
-      return;
-    }
-    if (
-      path.toLowerCase().startsWith(apiPrefix.toLowerCase()) ||
-      path.toLowerCase() === apiPrefix.slice(0, -1)
-    ) {
-      await serveHttp(req, res, path.slice(apiPrefix.length));
-      return;
-    }
-    await readRequestBody(req).catch(() => undefined);
-    sendText(res, 404, `Not found: ${path}`);
+  // raiseEvent / terminate change the driver outside a pump pass: persist before the trigger completes.
+  if (hasDurableClient(registered) && state.durableMutations !== mutationsBefore) {
+    await state.durable.pump.exclusive(() => undefined);
   }
+  return invocation;
+}
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log(`[dev host] request ${req.method ?? ""} ${req.url ?? ""} failed: ${errorText(error)}`);
-      if (!res.headersSent && !res.destroyed) sendText(res, 500, "");
+/** The paths the host serves on its one port, and what answers them. */
+interface RequestRouting {
+  state: HostState;
+  routes: HttpRoute[];
+  invoke: Invoke;
+  durableApi: ReturnType<typeof createDurableClientApiHandler>;
+  eventGrid: ReturnType<typeof createEventGridHandler>;
+  /** `/<routePrefix>/`, or `/` for an empty prefix. */
+  apiPrefix: string;
+}
+
+function createRequestHandler(
+  state: HostState,
+  routes: HttpRoute[],
+  invoke: Invoke,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { driver, pump } = state.durable;
+  const routing: RequestRouting = {
+    state,
+    routes,
+    invoke,
+    durableApi: createDurableClientApiHandler(driver, {
+      pump,
+      taskHubName: state.app.taskHubName,
+      onError: (error) => {
+        state.log(`[durable] ${errorText(error)}`);
+      },
+    }),
+    eventGrid: createEventGridHandler({
+      findFunction: (name) =>
+        state.app.eventGrid.find((f) => f.metadata.name.toLowerCase() === name.toLowerCase()),
+      invoke: (registered, event) => invoke(registered, event),
+      onError: () => {
+        // already logged by invoke
+      },
+    }),
+    apiPrefix: apiPrefixOf(state.app.settings),
+  };
+  return (req, res) => {
+    handleRequest(routing, req, res).catch((error: unknown) => {
+      state.log(`[dev host] request ${req.method ?? ""} ${req.url ?? ""} failed: ${errorText(error)}`);
+      if (error instanceof BodyTooLargeError) sendText(res, 413, error.message);
+      else sendText(res, 500, "");
     });
-  });
-  const port = await listen(server, options.port ?? 7071, listenHost);
-  const urlHost =
-    listenHost === "0.0.0.0" || listenHost === "::"
-      ? "127.0.0.1"
-      : listenHost.includes(":")
-        ? `[${listenHost}]`
-        : listenHost;
-  origin = `http://${urlHost}:${port}`;
-  const durableClientData = buildDurableClientData({
-    rpcBaseUrl: `${origin}${DEFAULT_DURABLE_BASE_PATH}/`,
-    origin,
-    taskHubName,
-  });
+  };
+}
 
-  // 4. Queue pollers and timers.
-  const pollers: QueueTriggerPoller[] = [];
-  const timers: TimerTrigger[] = [];
+async function handleRequest(
+  routing: RequestRouting,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { state, apiPrefix } = routing;
+  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  const method = (req.method ?? "GET").toUpperCase();
+  if (path === DEFAULT_DURABLE_BASE_PATH || path.startsWith(`${DEFAULT_DURABLE_BASE_PATH}/`)) {
+    if (method !== "GET") state.durableMutations++;
+    if (await routing.durableApi(req, res)) return;
+  }
+  if (path === "/" || path === "/admin/host/status") {
+    const status = state.closing ? "Stopping" : "Running";
+    sendJson(res, 200, {
+      state: status,
+      host: "dev host",
+      url: state.origin,
+      functions: state.app.functions,
+    });
+    return;
+  }
+  if (state.closing) {
+    await discardBody(req);
+    sendText(res, 503, "The host is shutting down");
+    return;
+  }
+  if (path.replace(/\/+$/, "").toLowerCase() === EVENT_GRID_WEBHOOK_PATH) {
+    await routing.eventGrid(req, res);
+    return;
+  }
+  const lowerPath = path.toLowerCase();
+  if (lowerPath.startsWith(apiPrefix.toLowerCase()) || lowerPath === apiPrefix.slice(0, -1)) {
+    await serveHttpTrigger(routing, req, res, path.slice(apiPrefix.length));
+    return;
+  }
+  await discardBody(req);
+  sendText(res, 404, `Not found: ${path}`);
+}
+
+/** An HTTP-triggered function by route and method (404 / 405 otherwise); a failed invocation answers 500. */
+async function serveHttpTrigger(
+  routing: RequestRouting,
+  req: IncomingMessage,
+  res: ServerResponse,
+  relativePath: string,
+): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const matches = routing.routes
+    .map((route) => ({ route, params: matchHttpRoute(route.template, relativePath) }))
+    .filter((m): m is { route: HttpRoute; params: Record<string, string> } => m.params !== undefined);
+  if (matches.length === 0) {
+    await discardBody(req);
+    sendText(res, 404, `No function matches ${method} ${req.url ?? ""}`);
+    return;
+  }
+  const hit = matches.find((m) => m.route.methods === undefined || m.route.methods.has(method));
+  if (hit === undefined) {
+    await discardBody(req);
+    const allowed = [...new Set(matches.flatMap((m) => [...(m.route.methods ?? [])]))].join(", ");
+    sendText(res, 405, `Method ${method} is not allowed for this route`, { Allow: allowed });
+    return;
+  }
+  const body = await readRequestBody(req);
+  const request = toHttpRequest(req, body, { params: hit.params });
   try {
-    for (const registered of queueFunctions) {
-      const trigger = triggerBindingOf(registered.metadata)!;
-      const queueName = normalizeQueueName(String(trigger.queueName));
-      const connection = typeof trigger.connection === "string" ? trigger.connection : undefined;
-      const poisonName = `${queueName}-poison`;
-      const poller = new QueueTriggerPoller({
-        functionName: registered.metadata.name,
-        queue: queueClients.queue(queueName, connection),
-        ...(queueName.endsWith("-poison") || poisonName.length > 63
-          ? {}
-          : { poisonQueue: queueClients.queue(poisonName, connection) }),
-        batchSize: settings.queues.batchSize,
-        maxDequeueCount: settings.queues.maxDequeueCount,
-        visibilityTimeoutMs: settings.queues.visibilityTimeoutMs,
-        messageEncoding: settings.queues.messageEncoding,
-        pollIntervalMs: options.queuePollIntervalMs ?? 500,
-        handle: (input, triggerMetadata) => invoke(registered, input, triggerMetadata),
-        log,
-      });
-      pollers.push(poller);
-      pollersByQueue.set(queueName, [...(pollersByQueue.get(queueName) ?? []), poller]);
-    }
-    for (const registered of timerFunctions) {
-      const trigger = triggerBindingOf(registered.metadata)!;
-      const schedule = parseTimerSchedule(resolveAppSettings(String(trigger.schedule)));
-      timers.push(
-        new TimerTrigger({
-          functionName: registered.metadata.name,
-          schedule,
-          runOnStartup: trigger.runOnStartup === true,
-          timeScale,
-          invoke: (timer) => invoke(registered, timer),
-          onError: () => {
-            // already logged by invoke
-          },
-        }),
-      );
-    }
+    const invocation = await routing.invoke(hit.route.registered, request);
+    const returnBinding = hit.route.registered.metadata.bindings.$return;
+    await writeHttpResponse(res, returnBinding?.type === "http" ? invocation.result : undefined);
   } catch (error) {
-    await closeServer(server);
-    await pump.close();
+    if (!res.headersSent && !res.destroyed) sendText(res, 500, "");
+    else res.destroy(error instanceof Error ? error : undefined);
+  }
+}
+
+/** Queue pollers and timers (not started yet); a bad schedule closes the server and the pump, then throws. */
+async function createTriggers(
+  state: HostState,
+  invoke: Invoke,
+  server: DevHttpServer,
+  pollIntervalMs: number,
+): Promise<Triggers> {
+  try {
+    return {
+      pollers: createQueuePollers(state, invoke, pollIntervalMs),
+      timers: createTimerTriggers(state, invoke),
+    };
+  } catch (error) {
+    await server.close();
+    await state.durable.pump.close();
     throw error;
   }
+}
 
-  log(`Dev host on ${origin} (task hub '${taskHubName}', time scale ${timeScale}), functions:`);
-  for (const route of httpRoutes) {
+function createQueuePollers(state: HostState, invoke: Invoke, pollIntervalMs: number): QueueTriggerPoller[] {
+  const { settings } = state.app;
+  return state.app.queue.map((registered) => {
+    const trigger = triggerBindingOf(registered.metadata)!;
+    const queueName = normalizeQueueName(String(trigger.queueName));
+    const connection = typeof trigger.connection === "string" ? trigger.connection : undefined;
+    const poisonName = `${queueName}-poison`;
+    const poller = new QueueTriggerPoller({
+      functionName: registered.metadata.name,
+      queue: state.queueClients.queue(queueName, connection),
+      ...(queueName.endsWith("-poison") || poisonName.length > 63
+        ? {}
+        : { poisonQueue: state.queueClients.queue(poisonName, connection) }),
+      batchSize: settings.queues.batchSize,
+      maxDequeueCount: settings.queues.maxDequeueCount,
+      visibilityTimeoutMs: settings.queues.visibilityTimeoutMs,
+      messageEncoding: settings.queues.messageEncoding,
+      pollIntervalMs,
+      handle: (input, triggerMetadata) => invoke(registered, input, triggerMetadata),
+      log: state.log,
+    });
+    state.pollersByQueue.set(queueName, [...(state.pollersByQueue.get(queueName) ?? []), poller]);
+    return poller;
+  });
+}
+
+function createTimerTriggers(state: HostState, invoke: Invoke): TimerTrigger[] {
+  return state.app.timer.map((registered) => {
+    const trigger = triggerBindingOf(registered.metadata)!;
+    return new TimerTrigger({
+      functionName: registered.metadata.name,
+      schedule: parseTimerSchedule(resolveAppSettings(String(trigger.schedule))),
+      runOnStartup: trigger.runOnStartup === true,
+      timeScale: state.timeScale,
+      invoke: (timer) => invoke(registered, timer),
+      onError: () => {
+        // already logged by invoke
+      },
+    });
+  });
+}
+
+/** One line per function: where it listens, or what triggers it. */
+function printBanner(state: HostState, routes: HttpRoute[], pollers: QueueTriggerPoller[]): void {
+  const { log, origin, app } = state;
+  const apiPrefix = apiPrefixOf(app.settings);
+  log(`Dev host on ${origin} (task hub '${app.taskHubName}', time scale ${state.timeScale}), functions:`);
+  for (const route of routes) {
     const methods = route.methods === undefined ? "*" : [...route.methods].join(",");
     log(
       `  ${route.registered.metadata.name}: [${methods}] ${origin}${apiPrefix}${route.template.replace(/^\/+/, "")}`,
     );
   }
-  for (const f of eventGridFunctions) {
+  for (const f of app.eventGrid) {
     log(
       `  ${f.metadata.name}: eventGridTrigger ${origin}${EVENT_GRID_WEBHOOK_PATH}?functionName=${f.metadata.name}`,
     );
   }
   for (const p of pollers) log(`  ${p.functionName}: queueTrigger '${p.queueName}'`);
-  for (const t of timerFunctions)
+  for (const t of app.timer)
     log(`  ${t.metadata.name}: timerTrigger '${String(triggerBindingOf(t.metadata)?.schedule)}'`);
-  for (const name of [...functions.orchestration, ...functions.activity]) log(`  ${name}: durable`);
+  for (const name of [...app.functions.orchestration, ...app.functions.activity]) log(`  ${name}: durable`);
+}
 
-  for (const poller of pollers) poller.start();
-  for (const timer of timers) timer.start();
-  void pump.kick(); // resumed work that is due
+function startTriggers(state: HostState, triggers: Triggers): void {
+  for (const poller of triggers.pollers) poller.start();
+  for (const timer of triggers.timers) timer.start();
+  void state.durable.pump.kick(); // resumed work that is due
+}
 
-  let closed: Promise<void> | undefined;
-  async function close(): Promise<void> {
-    closing = true;
-    await Promise.all(timers.map((t) => t.stop()));
-    await Promise.all(pollers.map((p) => p.stop()));
-    // Running HTTP / Event Grid invocations may still call the durable API on this server.
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    await closeServer(server);
-    await pump.close();
-    try {
-      await stateStore.save(driver.exportState(), { force: true });
-    } catch (error) {
-      log(`[durable] saving the state on close failed: ${errorText(error)}`);
-    }
+/** Stops timers, pollers and the server (waiting for running invocations), then persists the durable state. */
+async function closeHost(state: HostState, triggers: Triggers, server: DevHttpServer): Promise<void> {
+  state.closing = true;
+  await Promise.all(triggers.timers.map((t) => t.stop()));
+  await Promise.all(triggers.pollers.map((p) => p.stop()));
+  // Running HTTP / Event Grid invocations may still call the durable API on this server.
+  while (state.inFlight.size > 0) await Promise.allSettled([...state.inFlight]);
+  await server.close();
+  const { driver, pump, stateStore } = state.durable;
+  await pump.close();
+  try {
+    await stateStore.save(driver.exportState(), { force: true });
+  } catch (error) {
+    state.log(`[durable] saving the state on close failed: ${errorText(error)}`);
   }
-
-  return {
-    url: origin,
-    port,
-    close: () => (closed ??= close()),
-    functions,
-    taskHubName,
-    driver,
-    pump,
-    stateStore,
-    durableClientData,
-  };
 }

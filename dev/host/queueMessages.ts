@@ -1,8 +1,9 @@
 /**
- * Queue message bodies as the Storage Queues extension handles them (protocol §11.3, §11.5), and the queue output
- * binding: every `queue` output (and a `queue` `$return`) the handler set is sent, an array as one message per
- * element, strings as UTF-8 text, bytes as is, anything else JSON-encoded; base64 unless host.json says
- * `messageEncoding: "none"`. Queues are created when missing (the extension's `AddMessageAndCreateIfNotExists`).
+ * Queue message bodies as the Storage Queues extension handles them (docs/durable-protocol.md §11.3, §11.5), and
+ * the queue output binding: every `queue` output (and a `queue` `$return`) the handler set is sent, an array as
+ * one message per element, strings as UTF-8 text, bytes as is, anything else JSON-encoded; base64 unless
+ * host.json says `messageEncoding: "none"`. Queues are created when missing (the extension's
+ * `AddMessageAndCreateIfNotExists`).
  */
 import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
 import type { FunctionMetadata } from "../durable";

@@ -1,5 +1,5 @@
 /**
- * The Storage Queues extension's listener for one `queueTrigger` function (protocol §11.3 / §11.5,
+ * The Storage Queues extension's listener for one `queueTrigger` function (docs/durable-protocol.md §11.3 / §11.5,
  * `QueueListener` + `QueueProcessor` of the WebJobs SDK), polling Azurite with `@azure/storage-queue`:
  *
  * - receives up to `batchSize` messages, runs them concurrently, and polls again when the whole batch is done

@@ -1,6 +1,5 @@
 // Public API of the Synapse link-connection simulator: startSynapseSim(), demoSeed() and the profiles.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { serve } from "../http";
 import { parseSeed } from "./controlSchemas";
 import { FaultInjector } from "./faults";
 import { DEFAULT_TIMINGS, LinkState } from "./linkState";
@@ -55,7 +54,7 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
   };
 
   const { validator, operations } = compiledSpec();
-  const server = createServer(
+  const server = await serve(
     createRequestHandler({
       state,
       faults,
@@ -68,14 +67,12 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
       pageSize,
       ...(options.token === undefined ? {} : { token: options.token }),
     }),
+    { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },
   );
-  const host = options.host ?? "127.0.0.1";
-  const port = await listen(server, options.port ?? 0, host);
-  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
 
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: server.origin,
+    port: server.port,
     profile,
     calls,
     callsTo(operationId, linkConnection) {
@@ -94,27 +91,6 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
     },
     reset,
     link: (name) => state.view(name),
-    close: () => close(server),
+    close: server.close,
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => {
-      if (err) reject(err);
-      else resolve();
-    });
-    // Keep-alive sockets (the SDK's agent keeps them) would hold close() open.
-    server.closeAllConnections();
-  });
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BodyTooLargeError, parseJsonBody, readBody, sendEmpty, sendJson } from "../http";
 import { errorBody, SimHttpError, type CloudError, type ErrorShape } from "./cloudError";
 import { CONTROL_PREFIX, handleControl, type ControlDeps } from "./controlEndpoint";
 import type { FaultAction } from "./faults";
@@ -37,12 +38,16 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     handle(req, res, deps).catch((e: unknown) => {
       // Last resort: the request is already recorded or the socket is gone; never crash the server.
       if (!res.headersSent && !res.destroyed) {
-        const body = cloudError(
-          deps.profile.errorShape,
-          "InternalServerError",
-          `Simulator error: ${String(e)}`,
+        const shape = deps.profile.errorShape;
+        send(
+          res,
+          e instanceof BodyTooLargeError
+            ? { status: 413, body: cloudError(shape, "RequestEntityTooLarge", e.message) }
+            : {
+                status: 500,
+                body: cloudError(shape, "InternalServerError", `Simulator error: ${String(e)}`),
+              },
         );
-        send(res, { status: 500, body });
       }
     });
   };
@@ -56,7 +61,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   if (url.pathname.startsWith(CONTROL_PREFIX)) {
     let body: unknown;
     try {
-      body = parseJson(rawBody);
+      body = parseJsonBody(rawBody);
     } catch {
       send(res, {
         status: 400,
@@ -136,7 +141,7 @@ function answer(
     let body: unknown;
     if (operation.body) {
       try {
-        body = dropNulls(parseJson(rawBody));
+        body = dropNulls(parseJsonBody(rawBody));
       } catch {
         throw new SimHttpError(
           400,
@@ -312,37 +317,15 @@ function cloudError(shape: ErrorShape, code: string, message: string): CloudErro
 
 function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { "x-ms-request-id": randomUUID(), ...reply.headers };
-  if (reply.body === undefined) {
-    // Operations whose spec response has no schema answer with an empty body.
-    res.writeHead(reply.status, { ...headers, "Content-Length": "0" });
-    res.end();
-    return;
-  }
-  const payload = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    ...headers,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": String(Buffer.byteLength(payload)),
-  });
-  res.end(payload);
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** undefined for an empty body; throws on malformed JSON. */
-function parseJson(raw: Buffer): unknown {
-  const text = raw.toString("utf8").trim();
-  return text === "" ? undefined : (JSON.parse(text) as unknown);
+  // Operations whose spec response has no schema answer with an empty body.
+  if (reply.body === undefined) sendEmpty(res, reply.status, headers);
+  else sendJson(res, reply.status, reply.body, headers);
 }
 
 /** For the call log: the parsed body, or the raw text when it is not JSON. */
 function parseJsonLeniently(raw: Buffer): unknown {
   try {
-    return parseJson(raw);
+    return parseJsonBody(raw);
   } catch {
     return raw.toString("utf8");
   }

@@ -103,7 +103,8 @@ describe("invokeFunction", () => {
     const { result } = await invokeFunction(fn("invokeClient"), request, { durableClientData: clientData });
     const { payload } = (result as { jsonBody: { payload: Record<string, string> } }).jsonBody;
     expect(payload.id).toBe("inst-1");
-    // createHttpManagementPayload keeps the template origin (getClient rewrote it to localhost:7071, §10.1).
+    // createHttpManagementPayload keeps the template origin (getClient rewrote it to localhost:7071,
+    // docs/durable-protocol.md §10.1).
     expect(payload.statusQueryGetUri).toBe(
       "http://localhost:7071/runtime/webhooks/durabletask/instances/inst-1?taskHub=TestHubName&connection=Storage",
     );
