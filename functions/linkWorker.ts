@@ -1,5 +1,6 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import { DEFAULT_WORKER_SETTINGS } from "../shared/config";
 import { getDependencies } from "../shared/dependencies";
 import { describeLink } from "../shared/domain/linkRef";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
@@ -146,7 +147,14 @@ class WorkerRun {
 }
 
 const linkWorker: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<LinkWorkerInput>();
+  const given = context.df.getInput<LinkWorkerInput>();
+  // Inputs written by earlier versions may carry a whole request as the link, or lack newer
+  // settings: keep the link's name only, and fill what is missing from the defaults.
+  const input: LinkWorkerInput = {
+    ...given,
+    link: { workspace: given.link.workspace, linkConnection: given.link.linkConnection },
+    settings: { ...DEFAULT_WORKER_SETTINGS, ...given.settings },
+  };
   const run = new WorkerRun(
     context,
     input,

@@ -102,4 +102,28 @@ describe("link worker: onboarding", () => {
     expect(h.addsPerTable()).toEqual({ "dbo.AuditLog": 1 });
     console.log(`(e) AuditLog: ${audit?.error ?? ""}`);
   });
+
+  it("runs a worker started by an earlier version with a whole request as its input, passing only the link to its activities", async () => {
+    const h = await start();
+    const id = await h.submit(["dbo.Customers"]);
+    const instanceId = linkWorkerInstanceId(h.link());
+    h.driver.terminate(instanceId, "redeploy");
+    await h.driver.run();
+    const { readdCooldownSeconds: _a, breakerFailureThreshold: _b, ...olderSettings } = h.settings;
+    const legacyLink = {
+      ...h.link(),
+      requestId: id,
+      callbackUrl: "https://receiver.example/hook?token=secret",
+    };
+    await h.driver.startNew("linkWorker", {
+      instanceId,
+      input: { link: legacyLink, settings: olderSettings, execution: 1 },
+    });
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    const scheduled = h.driver.getHistory(instanceId).filter((e) => e.EventType === 4);
+    expect(scheduled.length).toBeGreaterThan(0);
+    expect(scheduled.some((e) => (e.Input ?? "").includes("token=secret"))).toBe(false);
+  });
 });
