@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getDependencies } from "../shared/dependencies";
-import { openOrCloseSchemaChangeWindow, type WindowOperation } from "../shared/intake/schemaChangeWindow";
+import { attachTable, detachTable, type WindowOperation } from "../shared/intake/schemaChangeWindow";
 import { refusalResponse } from "./httpProblems";
 import { acceptedResponse } from "./httpResponses";
 import { onboardingQueueOutput } from "./onboardingQueueOutput";
@@ -9,7 +9,8 @@ import { onboardingQueueOutput } from "./onboardingQueueOutput";
 function tableWindow(operation: WindowOperation) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const { config, ledger, synapse } = getDependencies();
-    const result = await openOrCloseSchemaChangeWindow(
+    const useCase = operation === "detach" ? detachTable : attachTable;
+    const result = await useCase(
       {
         ledger,
         synapse,
@@ -22,7 +23,6 @@ function tableWindow(operation: WindowOperation) {
           linkConnection: request.params.linkConnection ?? "",
         },
         table: request.params.table ?? "",
-        operation,
         origin: new URL(request.url).origin,
         now: new Date(),
       },

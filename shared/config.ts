@@ -56,7 +56,7 @@ export interface WorkerSettings {
   enabledOnceRetrySeconds: number;
   enabledOnceMaxRetries: number;
   /** Wait after a removal has left `linktables` before the table is added again (remediation, re-add). */
-  readdCooldownSeconds: number;
+  reAddCooldownSeconds: number;
   /** Consecutive failed Synapse calls to one workspace that open its circuit breaker. */
   breakerFailureThreshold: number;
   /** How long an open breaker keeps the workers of that workspace from calling it before one probe. */
@@ -146,7 +146,7 @@ function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
     pollsPerExecution: e.POLLS_PER_EXECUTION,
     enabledOnceRetrySeconds: e.ENABLED_ONCE_RETRY_SECONDS,
     enabledOnceMaxRetries: e.ENABLED_ONCE_MAX_RETRIES,
-    readdCooldownSeconds: e.READD_COOLDOWN_SECONDS,
+    reAddCooldownSeconds: e.READD_COOLDOWN_SECONDS,
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
     breakerCooldownSeconds: e.BREAKER_COOLDOWN_SECONDS,
     faultBackoffMaxSeconds: e.FAULT_BACKOFF_MAX_SECONDS,

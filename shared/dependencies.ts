@@ -13,6 +13,8 @@ import type { WorkerDeps } from "./worker/workerDeps";
 /** The app's adapters, built once per process from the configuration (composition root). */
 export interface Dependencies extends WorkerDeps {
   config: AppConfig;
+  /** One adapter in every role: intake, workers, breakers, reconcile. */
+  ledger: Ledger;
 }
 
 /** Test speed only: shorter SDK retry delays against local stand-ins; production passes none. */

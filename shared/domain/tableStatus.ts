@@ -23,9 +23,15 @@ export const REQUEST_STATUSES = [
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
-/** What a request asks the worker to do with its tables. `readd` re-snapshots a linked table. */
-export const ACTIONS = ["add", "remove", "readd"] as const;
+/** What a request asks the worker to do with its tables. `reAdd` re-snapshots a linked table. */
+export const ACTIONS = ["add", "remove", "reAdd"] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/** Reads an action stored or queued by any version: earlier ones spelled `reAdd` as "readd". */
+export function parseAction(value: unknown): Action | undefined {
+  const spelled = value === "readd" ? "reAdd" : value;
+  return ACTIONS.find((a) => a === spelled);
+}
 
 const TERMINAL: ReadonlySet<TableStatus> = new Set(["Replicating", "Removed", "Failed", "Rejected"]);
 const SUCCEEDED: ReadonlySet<TableStatus> = new Set(["Replicating", "Removed"]);

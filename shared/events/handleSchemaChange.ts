@@ -105,7 +105,7 @@ async function decide(
         };
       }
       const add = targetForAdd(event, rule, link);
-      return add.ok ? { ...add, action: "readd" } : add;
+      return add.ok ? { ...add, action: "reAdd" } : add;
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { WorkerSettings } from "../config";
-import type { Ledger, OnboardingRequest } from "../ledger/ledger";
+import type { IntakeLedger, OnboardingRequest } from "../ledger/ledger";
 import { ensureLinkWorker, type WorkerScheduler } from "../worker/ensureLinkWorker";
 
 export interface AcceptResult {
@@ -12,7 +12,7 @@ export interface AcceptResult {
  * A redelivered request is recorded once; the worker is nudged again, which is harmless.
  */
 export async function acceptOnboardingRequest(
-  deps: { ledger: Ledger; scheduler: WorkerScheduler; settings: WorkerSettings },
+  deps: { ledger: IntakeLedger; scheduler: WorkerScheduler; settings: WorkerSettings },
   request: OnboardingRequest,
   now: string,
 ): Promise<AcceptResult> {

@@ -1,5 +1,5 @@
 import type { WorkerSettings } from "../config";
-import type { Ledger } from "../ledger/ledger";
+import type { IntakeLedger } from "../ledger/ledger";
 import type { WorkerScheduler } from "../worker/ensureLinkWorker";
 import { acceptOnboardingRequest, type AcceptResult } from "./acceptOnboardingRequest";
 import { fieldErrors } from "./onboardingRequestBody";
@@ -12,11 +12,11 @@ export type QueueMessageResult =
 
 /**
  * `onboarding-requests` consumer: validates the message, records the request as Queued and makes
- * sure the link's worker sees it. A readd (the end of a schema-change window) clears the table's
+ * sure the link's worker sees it. A re-add (the end of a schema-change window) clears the table's
  * detached mark once the request is safely recorded.
  */
 export async function handleQueueMessage(
-  deps: { ledger: Ledger; scheduler: WorkerScheduler; settings: WorkerSettings },
+  deps: { ledger: IntakeLedger; scheduler: WorkerScheduler; settings: WorkerSettings },
   raw: unknown,
   meta: { messageId: string },
   now: string,
@@ -43,7 +43,7 @@ export async function handleQueueMessage(
   }
   const request = toOnboardingRequest(parsed.data);
   const accepted = await acceptOnboardingRequest(deps, request, now);
-  if (request.action === "readd") {
+  if (request.action === "reAdd") {
     for (const table of request.tables) await deps.ledger.setDetached(request, table.source, false, now);
   }
   return { kind: "accepted", requestId: request.requestId, ...accepted };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DISTRIBUTIONS, STRUCTURES } from "../domain/tableTarget";
-import { ACTIONS } from "../domain/tableStatus";
+import { ACTIONS, parseAction } from "../domain/tableStatus";
 import type { OnboardingRequest } from "../ledger/ledger";
 import { linkConnectionName, sqlIdentifier, workspaceName } from "./identifiers";
 
@@ -20,7 +20,8 @@ const target = z.strictObject({
 export const queueMessageSchema = z.strictObject({
   v: z.literal(1),
   requestId: z.string().min(1).max(200),
-  action: z.enum(ACTIONS),
+  // Messages queued by earlier versions spell reAdd "readd".
+  action: z.preprocess((v) => parseAction(v) ?? v, z.enum(ACTIONS)),
   workspace: workspaceName,
   linkConnection: linkConnectionName,
   tables: z

@@ -69,9 +69,9 @@ async function refuseWindow(
  * re-adds it, which re-snapshots it. Returns the queue message to send; nothing is queued for a
  * refusal.
  */
-export async function openOrCloseSchemaChangeWindow(
+async function changeTableWindow(
   deps: WindowDeps,
-  input: { link: LinkRef; table: string; operation: WindowOperation; origin: string; now: Date },
+  input: TableWindowInput & { operation: WindowOperation },
 ): Promise<WindowResult> {
   const { link, operation } = input;
   const refusal = refuseRouteLink(deps, link);
@@ -87,7 +87,7 @@ export async function openOrCloseSchemaChangeWindow(
   const message = queueMessageSchema.parse({
     v: 1,
     requestId,
-    action: operation === "detach" ? "remove" : "readd",
+    action: operation === "detach" ? "remove" : "reAdd",
     ...link,
     tables: [{ ...table, target }],
     origin: { kind: "http", id: `${operation}:${requestId}` },
@@ -96,4 +96,22 @@ export async function openOrCloseSchemaChangeWindow(
   // Mark first: the altered event that ends the window must find the mark even if it races the removal.
   if (operation === "detach") await deps.ledger.setDetached(link, table, true, now);
   return { kind: "accepted", requestId, statusUrl: `${input.origin}/api/onboarding/${requestId}`, message };
+}
+
+export interface TableWindowInput {
+  link: LinkRef;
+  /** `schema.table`, as in the route. */
+  table: string;
+  origin: string;
+  now: Date;
+}
+
+/** `POST …/detach`: removes a linked table and marks it detached while the DBA changes its columns. */
+export function detachTable(deps: WindowDeps, input: TableWindowInput): Promise<WindowResult> {
+  return changeTableWindow(deps, { ...input, operation: "detach" });
+}
+
+/** `POST …/attach`: re-adds a detached table (its `altered` event does the same), which re-snapshots it. */
+export function attachTable(deps: WindowDeps, input: TableWindowInput): Promise<WindowResult> {
+  return changeTableWindow(deps, { ...input, operation: "attach" });
 }

@@ -47,7 +47,7 @@ export interface RequestView extends LinkRef {
 export interface LinkTableRecord {
   source: TableName;
   target: TableTarget;
-  /** The pending or in-flight operation. `readd` = remove, then add again. */
+  /** The pending or in-flight operation. `reAdd` = remove, then add again. */
   action: Action;
   status: TableStatus;
   /** Every open request waiting on this table. */
@@ -112,8 +112,8 @@ export interface RejectedMessage {
   body: string;
 }
 
-/** Ledger of requests and per-table status (Azure Table storage in production). */
-export interface Ledger {
+/** What intake needs: dedupe keys, requests as they arrive, rejected messages, detached tables. */
+export interface IntakeLedger {
   /** Stores the key if it is new; otherwise returns what it was first used for. */
   rememberOnce(
     kind: DedupeKind,
@@ -122,25 +122,16 @@ export interface Ledger {
     now: string,
   ): Promise<{ first: true } | { first: false; existing: RememberedKey }>;
   recordRejectedMessage(message: RejectedMessage, now: string): Promise<void>;
-  /**
-   * Links with unfinished work (one small partition, written by `recordRequest`): what the
-   * reconcile timer walks, so its cost follows the open work, not the size of the ledger.
-   */
-  listOpenLinks(): Promise<OpenLink[]>;
-  /** Removes the link from the open list unless a request was recorded since `etag` was read. */
-  closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;
-  getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
-  getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined>;
-  saveWorkerHealth(link: LinkRef, health: WorkerHealth): Promise<void>;
-  /** The workspace's circuit-breaker state and its version (undefined when none was stored). */
-  getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }>;
-  /** Stores the state; with `etag`, only if nobody changed it since (false when someone did). */
-  saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean>;
+  /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
+  recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
+  getRequest(requestId: string): Promise<RequestView | undefined>;
   /** Tables taken out of a link for a schema change, waiting to be re-added. */
   setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void>;
   isDetached(link: LinkRef, table: TableName): Promise<boolean>;
-  /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
-  recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
+}
+
+/** What a link's worker needs: its requests, its table records, its open entry and its health. */
+export interface WorkerLedger {
   getRequest(requestId: string): Promise<RequestView | undefined>;
   /** Requests recorded for the link and not yet claimed by its worker, oldest first. */
   listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]>;
@@ -153,4 +144,29 @@ export interface Ledger {
   /** Sets a request's status for tables that left it without reaching the link row (superseded). */
   setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void>;
   completeRequest(link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void>;
+  getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
+  /** Removes the link from the open list unless a request was recorded since `etag` was read. */
+  closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;
+  getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined>;
+  saveWorkerHealth(link: LinkRef, health: WorkerHealth): Promise<void>;
 }
+
+/** The workspaces' circuit breakers, shared by every worker of every instance of the app. */
+export interface BreakerStore {
+  /** The workspace's circuit-breaker state and its version (undefined when none was stored). */
+  getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }>;
+  /** Stores the state; with `etag`, only if nobody changed it since (false when someone did). */
+  saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean>;
+}
+
+/** What the reconcile timer walks. */
+export interface OpenLinkIndex {
+  /**
+   * Links with unfinished work (one small partition, written by `recordRequest`), so the timer's
+   * cost follows the open work, not the size of the ledger.
+   */
+  listOpenLinks(): Promise<OpenLink[]>;
+}
+
+/** The whole ledger (Azure Table storage in production): one adapter plays every role. */
+export interface Ledger extends IntakeLedger, WorkerLedger, BreakerStore, OpenLinkIndex {}

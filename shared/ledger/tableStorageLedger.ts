@@ -9,7 +9,7 @@ import {
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
 import type { TableTarget } from "../domain/tableTarget";
-import type { Action, RequestStatus, TableStatus } from "../domain/tableStatus";
+import { parseAction, type Action, type RequestStatus, type TableStatus } from "../domain/tableStatus";
 import type {
   BreakerState,
   DedupeKind,
@@ -417,7 +417,7 @@ export class TableStorageLedger implements Ledger {
       requestId: head.requestId,
       workspace: head.workspace,
       linkConnection: head.linkConnection,
-      action: head.action,
+      action: parseAction(head.action) ?? head.action,
       status: head.status,
       tables: tables.map((t) => ({
         schema: t.schema,
@@ -462,7 +462,7 @@ export class TableStorageLedger implements Ledger {
       requestId: head.requestId,
       workspace: head.workspace,
       linkConnection: head.linkConnection,
-      action: head.action,
+      action: parseAction(head.action) ?? head.action,
       origin: { kind: head.originKind === "event" ? "event" : "http", id: head.originId },
       receivedAt: head.receivedAt,
       ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),
@@ -506,7 +506,7 @@ export class TableStorageLedger implements Ledger {
       records.push({
         source: { schema: row.schema, name: row.name },
         target: JSON.parse(row.target) as TableTarget,
-        action: row.action,
+        action: parseAction(row.action) ?? row.action,
         status: row.status,
         requestIds: JSON.parse(row.requestIds) as string[],
         attempts: row.attempts,

@@ -10,7 +10,7 @@ export type TableFailureClass =
   /** Remove-and-re-add cannot cure it; `fix` tells the requester what to change. */
   | { kind: "permanent"; fix: string }
   /** SQL error 22718: the table is enabled in another table group, or its removal is still being cleaned up. */
-  | { kind: "enabledOnce" }
+  | { kind: "enabledElsewhere" }
   /** The target table holds data and the link uses `FailOnNonEmptyTable`. */
   | { kind: "nonEmptyTarget" }
   | { kind: "transient" };
@@ -34,7 +34,7 @@ const ENABLED_ONCE: Rule = {
   // SourceTableInAnotherLinkConnection: the simulator's code for the case 22718's wording also covers.
   codes: ["TableEnabledOnceConflict", "SourceTableInAnotherLinkConnection"],
   wording: [/can only be enabled once/i, /change feed is already enabled on (the )?(source )?table/i],
-  result: { kind: "enabledOnce" },
+  result: { kind: "enabledElsewhere" },
 };
 
 const RULES: readonly Rule[] = [
@@ -192,5 +192,5 @@ export function classifyTableFailure(
  * another link, or a removal is still being cleaned up (the documented transient after a re-add).
  */
 export function isEnabledOnce(code: string | undefined, message: string | undefined): boolean {
-  return classifyTableFailure(code, message).kind === "enabledOnce";
+  return classifyTableFailure(code, message).kind === "enabledElsewhere";
 }

@@ -58,7 +58,7 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
     }
     const key = tableKey(record.source);
     const inLink = linked.get(key);
-    if (record.action === "remove" || (record.action === "readd" && inLink)) {
+    if (record.action === "remove" || (record.action === "reAdd" && inLink)) {
       if (!inLink) settle(record, { status: "Removed" });
       else if (full()) plan.deferred++;
       else plan.edits.push({ operation: "remove", id: inLink.id, source: record.source });

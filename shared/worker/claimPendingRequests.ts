@@ -28,7 +28,7 @@ export function claimTable(
   request: Pick<OnboardingRequest, "requestId" | "action">,
   table: RequestedTable,
   now: string,
-  readdCooldownSeconds: number,
+  reAddCooldownSeconds: number,
 ): TableClaim {
   if (existing?.requestIds.includes(request.requestId)) return { kind: "unchanged" };
   if (existing && existing.action === request.action && !isTerminal(existing.status)) {
@@ -48,7 +48,7 @@ export function claimTable(
     updatedAt: now,
   };
   if (existing?.status === "Removed" && request.action !== "remove") {
-    const notBefore = Date.parse(existing.updatedAt) + readdCooldownSeconds * 1000;
+    const notBefore = Date.parse(existing.updatedAt) + reAddCooldownSeconds * 1000;
     if (notBefore > Date.parse(now)) record.notBefore = new Date(notBefore).toISOString();
   }
   const superseded = existing && !isTerminal(existing.status) ? existing.requestIds : [];
@@ -73,7 +73,7 @@ export async function claimPendingRequests(
     const changed: LinkTableRecord[] = [];
     for (const table of request.tables) {
       const key = tableKey(table.source);
-      const claim = claimTable(records.get(key), request, table, now, settings.readdCooldownSeconds);
+      const claim = claimTable(records.get(key), request, table, now, settings.reAddCooldownSeconds);
       if (claim.kind === "unchanged") continue;
       // A different operation replaces the one in flight; its requests learn why.
       for (const previous of claim.kind === "replace" ? claim.superseded : []) {

@@ -37,8 +37,8 @@ export async function confirmEditsApplied(
       if (!present || applying) outstanding++;
     } else if (present || applying) {
       outstanding++;
-    } else if (record.action === "readd") {
-      const cooldown = readdCooldownSeconds(settings.readdCooldownSeconds, record.enabledOnceRetries);
+    } else if (record.action === "reAdd") {
+      const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);
       const notBefore = new Date(Date.parse(now) + cooldown * 1000).toISOString();
       changed.push({ ...record, action: "add", status: "Pending", notBefore, updatedAt: now });
     } else {
@@ -53,6 +53,6 @@ export async function confirmEditsApplied(
  * The cool-down doubles with every "enabled once" refusal of the table, up to an hour: each removal
  * restarts the service's clean-up, so a fixed cool-down shorter than it would never get through.
  */
-export function readdCooldownSeconds(base: number, enabledOnceRetries: number): number {
+export function reAddCooldownSeconds(base: number, enabledOnceRetries: number): number {
   return Math.min(3600, base * 2 ** Math.min(enabledOnceRetries, 12));
 }

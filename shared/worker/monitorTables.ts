@@ -51,7 +51,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
     for (const record of watched) {
       const state = stateOf(record);
       const owner =
-        failureOf(state)?.kind === "enabledOnce"
+        failureOf(state)?.kind === "enabledElsewhere"
           ? await findOwnerElsewhere(deps, link, record.source)
           : undefined;
       const next = nextTableState(record, state, {

@@ -1,6 +1,6 @@
 import type { WorkerSettings } from "../config";
 import { linkWorkerInstanceId, type LinkRef } from "../domain/linkRef";
-import type { Ledger } from "../ledger/ledger";
+import type { OpenLinkIndex } from "../ledger/ledger";
 import { ACTIVE_STATUSES, ensureLinkWorker, type WorkerScheduler } from "./ensureLinkWorker";
 
 export interface ReconcileResult {
@@ -17,7 +17,7 @@ export interface ReconcileResult {
  * open-links partition, so its cost follows the open work, not the size of the ledger.
  */
 export async function reconcileOpenLinks(deps: {
-  ledger: Pick<Ledger, "listOpenLinks">;
+  ledger: OpenLinkIndex;
   scheduler: WorkerScheduler;
   settings: WorkerSettings;
 }): Promise<ReconcileResult> {

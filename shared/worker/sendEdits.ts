@@ -6,7 +6,7 @@ import { isDue, planBatch } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
 import { SynapseRequestError, type LinkTableEdit } from "../synapse/synapseLinkClient";
 import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
-import { enabledOnceGivingUp } from "./tableTransition";
+import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
 
 export type SendResult =
@@ -165,7 +165,7 @@ async function afterRefusal(
     updatedAt: now,
   });
   if (failure.kind === "permanent") return fail(`${error.message} (${failure.fix})`);
-  if (failure.kind !== "enabledOnce" || record.action === "remove") return fail(error.message);
+  if (failure.kind !== "enabledElsewhere" || record.action === "remove") return fail(error.message);
 
   const owner = await findOwnerElsewhere(deps, link, record.source);
   if (owner) {
@@ -178,7 +178,7 @@ async function afterRefusal(
   }
   const { enabledOnceMaxRetries, enabledOnceRetrySeconds } = deps.settings;
   if (record.enabledOnceRetries >= enabledOnceMaxRetries) {
-    return fail(enabledOnceGivingUp(error.message, record.enabledOnceRetries));
+    return fail(enabledElsewhereGivingUp(error.message, record.enabledOnceRetries));
   }
   // Most likely a removal the service is still cleaning up: the same add, later.
   return {

@@ -79,7 +79,7 @@ function afterFailure(
     case "nonEmptyTarget":
       if (context.targetHint) return fail(`${text} (${context.targetHint})`);
       return remediate(record, text, context);
-    case "enabledOnce":
+    case "enabledElsewhere":
       if (context.owner) {
         return {
           ...record,
@@ -92,14 +92,14 @@ function afterFailure(
         // The removal of an earlier add is still being cleaned up: remove ours, wait, add again.
         return {
           ...record,
-          action: "readd",
+          action: "reAdd",
           status: "Pending",
           enabledOnceRetries: record.enabledOnceRetries + 1,
           error: text,
           updatedAt: now,
         };
       }
-      return fail(enabledOnceGivingUp(text, record.enabledOnceRetries));
+      return fail(enabledElsewhereGivingUp(text, record.enabledOnceRetries));
     case "transient":
       return remediate(record, text, context);
   }
@@ -114,7 +114,7 @@ function remediate(
     // The documented remedy for a Failed table: remove it from the link and add it back.
     return {
       ...record,
-      action: "readd",
+      action: "reAdd",
       status: "Pending",
       attempts: record.attempts + 1,
       error: text,
@@ -130,7 +130,7 @@ function remediate(
 }
 
 /** The service's one wording covers two causes; when no configured link holds the table, name both. */
-export function enabledOnceGivingUp(text: string, retries: number): string {
+export function enabledElsewhereGivingUp(text: string, retries: number): string {
   return (
     `${text} (still refused after ${retries} retries. No link connection of the configured workspaces holds the ` +
     "table, so either a link connection in another workspace (or another tool) has it enabled, or the removal " +

@@ -1,11 +1,11 @@
 import type { WorkerSettings } from "../config";
-import type { Ledger } from "../ledger/ledger";
+import type { BreakerStore, WorkerLedger } from "../ledger/ledger";
 import type { OutcomePublisher } from "../outcomes/outcomePublisher";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 
 /** What the link worker's use cases need; activities pass the app's adapters, unit tests small fakes. */
 export interface WorkerDeps {
-  ledger: Ledger;
+  ledger: WorkerLedger & BreakerStore;
   synapse: SynapseLinkClient;
   outcomes: OutcomePublisher;
   settings: WorkerSettings;

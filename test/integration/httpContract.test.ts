@@ -589,7 +589,7 @@ describe("POST /api/links/{workspace}/{linkConnection}/tables/{table}/detach|att
     );
     expect(attach.status).toBe(202);
     expect(queueMessageSchema.parse(attach.queueOutputs[ONBOARDING_QUEUE])).toMatchObject({
-      action: "readd",
+      action: "reAdd",
     });
   });
 

@@ -109,7 +109,7 @@ describe("link worker: onboarding", () => {
     const instanceId = linkWorkerInstanceId(h.link());
     h.driver.terminate(instanceId, "redeploy");
     await h.driver.run();
-    const { readdCooldownSeconds: _a, breakerFailureThreshold: _b, ...olderSettings } = h.settings;
+    const { reAddCooldownSeconds: _a, breakerFailureThreshold: _b, ...olderSettings } = h.settings;
     const legacyLink = {
       ...h.link(),
       requestId: id,

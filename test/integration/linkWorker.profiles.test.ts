@@ -106,7 +106,7 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     seed.links[0]!.actionOnExistingTargetTable = "DropAndRecreateTable";
     const h = await start(
       seed,
-      { readdCooldownSeconds: 30, enabledOnceRetrySeconds: 30 },
+      { reAddCooldownSeconds: 30, enabledOnceRetrySeconds: 30 },
       { removeCleanupMs: 90_000 },
       extras,
     );

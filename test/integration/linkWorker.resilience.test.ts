@@ -60,7 +60,7 @@ describe("link worker: resilience", () => {
     seed.links[0]!.actionOnExistingTargetTable = "DropAndRecreateTable";
     const h = await start(
       seed,
-      { enabledOnceRetrySeconds: 30, readdCooldownSeconds: 30 },
+      { enabledOnceRetrySeconds: 30, reAddCooldownSeconds: 30 },
       { removeCleanupMs: 90_000 },
     );
     const removal = await h.submit(["dbo.Orders"], { action: "remove" });
@@ -87,7 +87,7 @@ describe("link worker: resilience", () => {
     seed.links[0]!.actionOnExistingTargetTable = "DropAndRecreateTable";
     const h = await start(
       seed,
-      { enabledOnceRetrySeconds: 30, readdCooldownSeconds: 120 },
+      { enabledOnceRetrySeconds: 30, reAddCooldownSeconds: 120 },
       { removeCleanupMs: 90_000 },
     );
     const removal = await h.submit(["dbo.Orders"], { action: "remove" });

@@ -187,7 +187,7 @@ describe("schemaChanged: events that ask for something", () => {
       cloudEvent({ kind: "altered", id: "ce-alter-detached", table: "Products" }),
     );
     expect(warnings).toEqual([]);
-    expect(message).toMatchObject({ action: "readd", linkConnection: "demo-link", tables: [table] });
+    expect(message).toMatchObject({ action: "reAdd", linkConnection: "demo-link", tables: [table] });
   });
 
   it("gives a redelivered event (same id) the same request id", async () => {

@@ -185,4 +185,31 @@ describe("TableStorageLedger (Azurite)", () => {
     // The health row lives in the link partition but is not a table record.
     expect(await ledger.listLinkTables(link)).toEqual([]);
   });
+
+  it("reads a table record stored by an earlier version with the action spelled readd as reAdd", async () => {
+    const ledger = newLedger();
+    const record: LinkTableRecord = {
+      source: { schema: "dbo", name: "A" },
+      target: resolveTarget({ schema: "dbo", name: "A" }, undefined),
+      action: "reAdd",
+      status: "Pending",
+      requestIds: [],
+      attempts: 1,
+      enabledOnceRetries: 0,
+      updatedAt: NOW,
+    };
+    await ledger.saveLinkTables(link, [record]);
+    const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${counter}`, {
+      allowInsecureConnection: true,
+    });
+    for await (const row of client.listEntities<{ action: string }>({
+      queryOptions: { filter: "RowKey ge 't_' and RowKey lt 't`'" },
+    })) {
+      await client.updateEntity(
+        { partitionKey: row.partitionKey ?? "", rowKey: row.rowKey ?? "", action: "readd" },
+        "Merge",
+      );
+    }
+    expect((await ledger.listLinkTables(link))[0]?.action).toBe("reAdd");
+  });
 });

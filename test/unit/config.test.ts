@@ -35,7 +35,7 @@ describe("loadConfig", () => {
       pollsPerExecution: 10,
       enabledOnceRetrySeconds: 60,
       enabledOnceMaxRetries: 10,
-      readdCooldownSeconds: 120,
+      reAddCooldownSeconds: 120,
       breakerFailureThreshold: 5,
       breakerCooldownSeconds: 120,
       faultBackoffMaxSeconds: 600,

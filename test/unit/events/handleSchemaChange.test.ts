@@ -235,7 +235,7 @@ describe("decideSchemaChange: altered (the schema-change window)", () => {
     });
     const message = enqueued(await decideSchemaChange(deps, event({ kind: "altered" }), NOW));
     expect(message).toMatchObject({
-      action: "readd",
+      action: "reAdd",
       linkConnection: "sales-link",
       tables: [{ schema: "dbo", name: "Orders", target: { distribution: "Replicate", structure: "Heap" } }],
     });

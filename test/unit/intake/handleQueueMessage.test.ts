@@ -127,7 +127,7 @@ describe("handleQueueMessage", () => {
     await ledger.setDetached(link, { schema: "dbo", name: "Orders" }, true);
     await handleQueueMessage(
       { ledger, scheduler: scheduler().s, settings: defaultSettings },
-      { ...message, action: "readd" },
+      { ...message, action: "reAdd" },
       { messageId: "m4" },
       NOW,
     );

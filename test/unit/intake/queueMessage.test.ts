@@ -33,4 +33,15 @@ describe("queue message targets", () => {
     });
     expect(toOnboardingRequest(message).tables[0]?.target.structure).toBe("ClusteredColumnstoreIndex");
   });
+
+  it("reads the re-add of a message queued by an earlier version, which spelled it readd", () => {
+    const message = queueMessageSchema.parse({ ...base, action: "readd", tables: [table({})] });
+    expect(toOnboardingRequest(message).action).toBe("reAdd");
+  });
+
+  it("refuses an action it does not know", () => {
+    expect(queueMessageSchema.safeParse({ ...base, action: "upsert", tables: [table({})] }).success).toBe(
+      false,
+    );
+  });
 });

@@ -1,11 +1,21 @@
 import {
-  openOrCloseSchemaChangeWindow,
+  attachTable,
+  detachTable,
   parseQualifiedTable,
+  type TableWindowInput,
 } from "../../../shared/intake/schemaChangeWindow";
 import { FakeSynapseLinkClient } from "../../support/fakeSynapseLinkClient";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
 
 const link = { workspace: "demo", linkConnection: "demo-link" };
+
+/** The detach or attach use case, as the route names it. */
+function tableWindow(
+  deps: Parameters<typeof detachTable>[0],
+  { operation, ...input }: TableWindowInput & { operation: "detach" | "attach" },
+) {
+  return (operation === "detach" ? detachTable : attachTable)(deps, input);
+}
 const routing = { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "*" }] };
 
 function kit() {
@@ -14,7 +24,7 @@ function kit() {
   synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "Orders" }]);
   const deps = { ledger, synapse, routing, workspaces: ["demo"] };
   const call = (table: string, operation: "detach" | "attach") =>
-    openOrCloseSchemaChangeWindow(deps, {
+    tableWindow(deps, {
       link,
       table,
       operation,
@@ -52,7 +62,7 @@ describe("schema-change window", () => {
     await call("dbo.Orders", "detach");
     expect(await call("dbo.Orders", "attach")).toMatchObject({
       kind: "accepted",
-      message: { action: "readd" },
+      message: { action: "reAdd" },
     });
   });
 
@@ -61,7 +71,7 @@ describe("schema-change window", () => {
   });
 
   it("refuses to attach to a link that does not exist", async () => {
-    const result = await openOrCloseSchemaChangeWindow(
+    const result = await tableWindow(
       { ledger: new InMemoryLedger(), synapse: new FakeSynapseLinkClient(), routing, workspaces: ["demo"] },
       { link, table: "dbo.Orders", operation: "attach", origin: "https://app", now: new Date() },
     );
@@ -71,7 +81,7 @@ describe("schema-change window", () => {
   it("refuses to detach from a link that does not exist", async () => {
     const ledger = new InMemoryLedger();
     const synapse = new FakeSynapseLinkClient();
-    const result = await openOrCloseSchemaChangeWindow(
+    const result = await tableWindow(
       { ledger, synapse, routing, workspaces: ["demo"] },
       { link, table: "dbo.Orders", operation: "detach", origin: "https://app", now: new Date() },
     );
@@ -80,7 +90,7 @@ describe("schema-change window", () => {
 
   it("refuses invalid route parameters before a link the configuration does not allow", async () => {
     const call = (workspace: string, workspaces: string[]) =>
-      openOrCloseSchemaChangeWindow(
+      tableWindow(
         { ledger: new InMemoryLedger(), synapse: new FakeSynapseLinkClient(), routing, workspaces },
         {
           link: { workspace, linkConnection: "demo-link" },

@@ -12,7 +12,7 @@ const outcome = { ...link, table: { schema: "dbo", name: "Orders" }, requestIds:
 const request: RequestView = {
   ...link,
   requestId: "r1",
-  action: "readd",
+  action: "reAdd",
   status: "Succeeded",
   tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
   createdAt: "2026-01-05T08:00:00.000Z",
@@ -90,7 +90,7 @@ describe("outcome events", () => {
     expect(data).toEqual({
       requestId: "r1",
       ...link,
-      action: "readd",
+      action: "reAdd",
       status: "Succeeded",
       tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
       createdAt: "2026-01-05T08:00:00.000Z",

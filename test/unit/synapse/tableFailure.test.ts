@@ -13,37 +13,37 @@ const T22738 = "Can not enable Change Feed on a table with computed columns.";
 const T22753 =
   "The number of tables enabled for a Change Feed table group can not exceed 5000. Current number of table enabled: 5000.";
 
-type Kind = "permanent" | "enabledOnce" | "nonEmptyTarget" | "transient";
+type Kind = "permanent" | "enabledElsewhere" | "nonEmptyTarget" | "transient";
 
 describe("classifyTableFailure", () => {
   it.each<[string, string | undefined, string | undefined, Kind]>([
     // 22718, enabled once
-    ["22718 as the code", "22718", undefined, "enabledOnce"],
-    ["22718 inside the message", "SqlError", `Msg 22718, Level 16: ${T22718}`, "enabledOnce"],
-    ["22718's wording alone", undefined, T22718, "enabledOnce"],
+    ["22718 as the code", "22718", undefined, "enabledElsewhere"],
+    ["22718 inside the message", "SqlError", `Msg 22718, Level 16: ${T22718}`, "enabledElsewhere"],
+    ["22718's wording alone", undefined, T22718, "enabledElsewhere"],
     [
       "the documented transient's wording alone",
       undefined,
       "A table can only be enabled once among all table groups",
-      "enabledOnce",
+      "enabledElsewhere",
     ],
     [
       "22718's first sentence alone",
       "Failed",
       "Change Feed is already enabled on source table 'dbo.Orders'",
-      "enabledOnce",
+      "enabledElsewhere",
     ],
     [
       "the simulator's TableEnabledOnceConflict code",
       "TableEnabledOnceConflict",
       "retry later",
-      "enabledOnce",
+      "enabledElsewhere",
     ],
     [
       "the simulator's SourceTableInAnotherLinkConnection code",
       "SourceTableInAnotherLinkConnection",
       "in link 'x'",
-      "enabledOnce",
+      "enabledElsewhere",
     ],
     // 22720, no primary key
     ["22720 as the code", "22720", undefined, "permanent"],

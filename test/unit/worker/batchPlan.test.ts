@@ -1,7 +1,7 @@
 import { linkTableId } from "../../../shared/domain/linkTableId";
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { planBatch, type BatchPlanInput } from "../../../shared/worker/batchPlan";
-import { readdCooldownSeconds } from "../../../shared/worker/confirmEditsApplied";
+import { reAddCooldownSeconds } from "../../../shared/worker/confirmEditsApplied";
 import { link, NOW } from "./workerTestKit";
 
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
@@ -60,7 +60,7 @@ describe("planBatch", () => {
 
   it("removes the linked table first for a re-add, with the service's id", () => {
     const linked = new Map([["dbo.a", { id: "abc", source: { schema: "dbo", name: "A" } }]]);
-    expect(plan([record("A", { action: "readd" })], { linked }).edits).toMatchObject([
+    expect(plan([record("A", { action: "reAdd" })], { linked }).edits).toMatchObject([
       { operation: "remove", id: "abc" },
     ]);
   });
@@ -109,7 +109,7 @@ describe("planBatch", () => {
   });
 });
 
-describe("readdCooldownSeconds", () => {
+describe("reAddCooldownSeconds", () => {
   it.each([
     [120, 0, 120],
     [120, 1, 240],
@@ -117,6 +117,6 @@ describe("readdCooldownSeconds", () => {
     [120, 6, 3600],
     [0, 4, 0],
   ])("base %i s after %i 'enabled once' refusals waits %i s", (base, retries, seconds) => {
-    expect(readdCooldownSeconds(base, retries)).toBe(seconds);
+    expect(reAddCooldownSeconds(base, retries)).toBe(seconds);
   });
 });

@@ -69,7 +69,7 @@ describe("claimPendingRequests", () => {
   });
 
   it("holds an add of a table removed a moment ago until READD_COOLDOWN_SECONDS after the removal", async () => {
-    const { ledger, deps } = makeDeps({ readdCooldownSeconds: 120 });
+    const { ledger, deps } = makeDeps({ reAddCooldownSeconds: 120 });
     await ledger.recordRequest(request("r1", ["dbo.A"], "remove"), NOW);
     await claimPendingRequests(deps, link, NOW);
     await ledger.saveLinkTables(link, [

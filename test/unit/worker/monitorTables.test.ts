@@ -30,7 +30,7 @@ describe("monitorTables", () => {
     expect(summary.pending).toBe(1);
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Pending",
-      action: "readd",
+      action: "reAdd",
       attempts: 1,
       error: "boom",
     });
@@ -136,7 +136,7 @@ describe("monitorTables", () => {
     await monitorTables(deps, link, later(1));
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Pending",
-      action: "readd",
+      action: "reAdd",
       enabledOnceRetries: 1,
       attempts: 0,
     });

@@ -77,7 +77,7 @@ describe("nextTableState", () => {
       record(),
       failed("E1", "boom"),
       at(5),
-      { status: "Pending", action: "readd", attempts: 1, error: "E1: boom" },
+      { status: "Pending", action: "reAdd", attempts: 1, error: "E1: boom" },
     ],
     [
       "a transient failure after the last attempt fails, counting them",
@@ -115,7 +115,7 @@ describe("nextTableState", () => {
       record(),
       failed("TargetTableNotEmpty", "Target table dbo.A is not empty"),
       at(5),
-      { status: "Pending", action: "readd", attempts: 1 },
+      { status: "Pending", action: "reAdd", attempts: 1 },
     ],
     [
       "enabled once with a holder is rejected naming it",
@@ -132,7 +132,7 @@ describe("nextTableState", () => {
       record(),
       failed("22718", "A table can only be enabled once among all table groups."),
       at(5),
-      { status: "Pending", action: "readd", enabledOnceRetries: 1, attempts: 0 },
+      { status: "Pending", action: "reAdd", enabledOnceRetries: 1, attempts: 0 },
     ],
     [
       "enabled once past the retries fails naming both causes",
