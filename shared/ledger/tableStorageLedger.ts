@@ -133,6 +133,18 @@ function isStatus(error: unknown, status: number): boolean {
   );
 }
 
+/** What the request view and the queued request share of the head row. */
+function headFields(
+  head: RequestEntity,
+): Pick<OnboardingRequest, "requestId" | "workspace" | "linkConnection" | "action"> {
+  return {
+    requestId: head.requestId,
+    workspace: head.workspace,
+    linkConnection: head.linkConnection,
+    action: parseAction(head.action) ?? head.action,
+  };
+}
+
 function orUndefinedOn404(error: unknown): undefined {
   if (isStatus(error, 404)) return undefined;
   throw error;
@@ -414,10 +426,7 @@ export class TableStorageLedger implements Ledger {
     if (!stored) return undefined;
     const { head, tables } = stored;
     return {
-      requestId: head.requestId,
-      workspace: head.workspace,
-      linkConnection: head.linkConnection,
-      action: parseAction(head.action) ?? head.action,
+      ...headFields(head),
       status: head.status,
       tables: tables.map((t) => ({
         schema: t.schema,
@@ -459,10 +468,7 @@ export class TableStorageLedger implements Ledger {
     if (!stored) return undefined;
     const { head, tables } = stored;
     return {
-      requestId: head.requestId,
-      workspace: head.workspace,
-      linkConnection: head.linkConnection,
-      action: parseAction(head.action) ?? head.action,
+      ...headFields(head),
       origin: { kind: head.originKind === "event" ? "event" : "http", id: head.originId },
       receivedAt: head.receivedAt,
       ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),

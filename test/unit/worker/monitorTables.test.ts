@@ -1,3 +1,4 @@
+import type { LinkTableState } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { monitorTables } from "../../../shared/worker/monitorTables";
 import { sendEdits } from "../../../shared/worker/sendEdits";
@@ -11,6 +12,15 @@ async function added(tables: string[], settings = {}) {
   await sendEdits(kit.deps, link, NOW);
   return { ...kit, fakeLink, ids: (kit.synapse.edits[0] ?? []).map((e) => e.id) };
 }
+
+/** The service's "enabled once" refusal (SQL 22718), shown on the table. */
+const enabledElsewhere = (id: string): LinkTableState => ({
+  id,
+  status: "Failed",
+  rawStatus: "Failed",
+  errorCode: "22718",
+  errorMessage: "A table can only be enabled once among all table groups.",
+});
 
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
 
@@ -124,15 +134,7 @@ describe("monitorTables", () => {
 
   it("removes and re-adds a table that shows Failed as 'enabled once' when no configured link holds it", async () => {
     const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
-    fakeLink.states = [
-      {
-        id: ids[0]!,
-        status: "Failed",
-        rawStatus: "Failed",
-        errorCode: "22718",
-        errorMessage: "A table can only be enabled once among all table groups.",
-      },
-    ];
+    fakeLink.states = [enabledElsewhere(ids[0]!)];
     await monitorTables(deps, link, later(1));
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Pending",
@@ -145,15 +147,7 @@ describe("monitorTables", () => {
   it("rejects a table that shows Failed as 'enabled once' while another link holds it, naming that link", async () => {
     const { ledger, fakeLink, synapse, deps, ids } = await added(["dbo.A"]);
     synapse.addLink("other-link", "Running", [{ schema: "dbo", name: "A" }]);
-    fakeLink.states = [
-      {
-        id: ids[0]!,
-        status: "Failed",
-        rawStatus: "Failed",
-        errorCode: "22718",
-        errorMessage: "A table can only be enabled once among all table groups.",
-      },
-    ];
+    fakeLink.states = [enabledElsewhere(ids[0]!)];
     await monitorTables(deps, link, later(1));
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Rejected",
