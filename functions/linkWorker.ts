@@ -1,7 +1,9 @@
+import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { DEFAULT_WORKER_SETTINGS } from "../shared/config";
 import { getDependencies } from "../shared/dependencies";
+import { withInvocationLogger } from "./invocationLogger";
 import { describeLink } from "../shared/domain/linkRef";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
 import { closeIfIdle, type IdleCheck } from "../shared/worker/closeIfIdle";
@@ -294,12 +296,15 @@ function* recordRecovery(run: WorkerRun): Generator<Task, void, unknown> {
 
 df.app.orchestration(LINK_WORKER_ORCHESTRATION, linkWorker);
 
-/** Registers an activity under its typed name. */
+/** Registers an activity under its typed name; what the app's adapters log goes to its invocation. */
 function activity<N extends ActivityName>(
   name: N,
   handler: (input: Activities[N][0]) => Promise<Activities[N][1]>,
 ) {
-  df.app.activity(name, { handler });
+  df.app.activity(name, {
+    handler: (input: Activities[N][0], context: InvocationContext) =>
+      withInvocationLogger(context, () => handler(input)),
+  });
 }
 
 /** Synapse work behind the workspace's circuit breaker; throttling becomes a deferral. */

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { loadConfig, type AppConfig } from "./config";
+import { scopedLogger } from "./logger";
 import type { Ledger } from "./ledger/ledger";
 import { TableStorageLedger } from "./ledger/tableStorageLedger";
 import { createOutcomePublisher } from "./outcomes/createOutcomePublisher";
@@ -52,7 +53,7 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
     apiVersion: config.synapse.apiVersion,
     ...(options.sdkRetry ? { clientOptions: retry } : {}),
   });
-  const outcomes: OutcomePublisher = createOutcomePublisher(config, azureCredential);
+  const outcomes: OutcomePublisher = createOutcomePublisher(config, azureCredential, scopedLogger);
   return {
     config,
     ledger,
