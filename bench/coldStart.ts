@@ -1,0 +1,117 @@
+/*
+ * Cold start: the time a fresh Node process takes to `require` what `onboardingHttp` needs from the compiled app
+ * (dist/functions/onboardingHttp.js and everything it pulls in), with the number and size of the modules loaded.
+ * For reference, the same for every dist/functions/*.js, which the Functions host loads at start (package.json
+ * "main"). Each sample is its own child process; the variants alternate.
+ *
+ *   npx ts-node --transpile-only bench/coldStart.ts [samples=15] [build=1]
+ *
+ * build=1 (default) runs `npm run build` first (tsc into dist/); build=0 uses dist/ as it is. The bundled
+ * comparison needs esbuild, which is not a dependency of the project: without it that part is skipped.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describeArgs, fmt, Goals, numberArgs, quartiles, runMain, watchdog } from "./support/report";
+
+const args = numberArgs({ samples: 15, build: 1, watchdogMinutes: 10 });
+const ROOT = resolve(__dirname, "..");
+const DIST_FUNCTIONS = join(ROOT, "dist", "functions");
+
+interface Sample {
+  ms: number;
+  modules: number;
+  bytes: number;
+}
+
+/** Runs in the child: require the files, then report time, modules and their bytes as one JSON line. */
+const CHILD = `
+const { statSync } = require("node:fs");
+const files = JSON.parse(process.argv[1]);
+console.warn = () => {};
+const before = new Set(Object.keys(require.cache));
+const start = performance.now();
+for (const f of files) require(f);
+const ms = performance.now() - start;
+const loaded = Object.keys(require.cache).filter((k) => !before.has(k));
+let bytes = 0;
+for (const k of loaded) { try { bytes += statSync(k).size; } catch {} }
+process.stdout.write(JSON.stringify({ ms, modules: loaded.length, bytes }));
+`;
+
+function sample(files: string[]): Sample {
+  const out = execFileSync(process.execPath, ["-e", CHILD, JSON.stringify(files)], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    timeout: 60_000,
+    // Whatever settings the shell has must not change what loads.
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  return JSON.parse(out) as Sample;
+}
+
+function esbuildAvailable(): boolean {
+  try {
+    require.resolve("esbuild", { paths: [ROOT] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function main(): Promise<void> {
+  watchdog(args.watchdogMinutes);
+  if (args.build) {
+    console.log("building: npm run build (tsc -p tsconfig.build.json → dist/)");
+    execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit", timeout: 5 * 60_000 });
+  }
+  const onboarding = join(DIST_FUNCTIONS, "onboardingHttp.js");
+  if (!existsSync(onboarding)) throw new Error(`${onboarding} is missing: run npm run build (or build=1)`);
+  const allFunctions = readdirSync(DIST_FUNCTIONS)
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => join(DIST_FUNCTIONS, f));
+
+  sample([onboarding]); // warm the file system cache
+  const variants = { onboarding: [onboarding], allFunctions };
+  const results: Record<keyof typeof variants, Sample[]> = { onboarding: [], allFunctions: [] };
+  for (let i = 0; i < args.samples; i++) {
+    const order: (keyof typeof variants)[] =
+      i % 2 === 0 ? ["onboarding", "allFunctions"] : ["allFunctions", "onboarding"];
+    for (const name of order) {
+      results[name].push(sample(variants[name]));
+    }
+  }
+
+  console.log(`sizes: ${describeArgs(args)} (each sample a fresh node process, ${process.version})`);
+  const describe = (label: string, xs: Sample[]) => {
+    const q = quartiles(xs.map((s) => s.ms));
+    const first = xs[0];
+    console.log(
+      `${label}: ${fmt(q.median)} ms median (IQR ${fmt(q.q1)}–${fmt(q.q3)}, n=${xs.length}); ${first?.modules ?? 0} modules, ${fmt((first?.bytes ?? 0) / 1024)} KiB`,
+    );
+    return q.median;
+  };
+  const onboardingMs = describe("require dist/functions/onboardingHttp.js", results.onboarding);
+  describe(
+    `require all ${allFunctions.length} dist/functions/*.js (what the host loads)`,
+    results.allFunctions,
+  );
+  if (esbuildAvailable()) {
+    console.log("esbuild is installed, but this script does not bundle yet: bundled comparison not measured");
+  } else {
+    console.log("bundled comparison skipped: esbuild is not a dependency of the project (not installed)");
+  }
+
+  const goals = new Goals();
+  goals.atMost(
+    "require what onboardingHttp needs (P5 goal in the performance review)",
+    onboardingMs,
+    200,
+    " ms",
+  );
+  goals.finish();
+  return Promise.resolve();
+}
+
+runMain(main);
