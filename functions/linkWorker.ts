@@ -191,7 +191,11 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({ phase: "claiming" });
   const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
-  if (claim.value.pendingTables > 0) {
+  if (claim.value.claimedRequestIds.length > 0) {
+    const gathered = yield* gatherBurst(run);
+    if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
+  }
+  if (claim.value.pendingTables > 0 || claim.value.claimedRequestIds.length > 0) {
     const edited = yield* editDueTables(run);
     if (edited.kind !== "done") return edited;
   }
@@ -231,6 +235,24 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     nextPollAt: until.toISOString(),
   });
   return { kind: "wait", until, pollSeconds };
+}
+
+/**
+ * Requests often arrive together (a deployment's schema changes, a script's loop). After new
+ * claims the worker waits until none arrived for BATCH_QUIET_SECONDS (at most
+ * BATCH_MAX_WAIT_SECONDS), claiming what came meanwhile, so that one edittables carries them all.
+ */
+function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
+  const { batchQuietSeconds, batchMaxWaitSeconds } = run.settings;
+  const deadline = run.secondsFromNow(batchMaxWaitSeconds).getTime();
+  run.status({ phase: "batching", detail: "gathering requests that arrive together" });
+  while (batchQuietSeconds > 0 && run.now.getTime() < deadline) {
+    yield* run.sleepUntil(new Date(Math.min(deadline, run.secondsFromNow(batchQuietSeconds).getTime())));
+    const more = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
+    if (!more.ok) return more;
+    if (more.value.claimedRequestIds.length === 0) break;
+  }
+  return { ok: true, value: null };
 }
 
 /** Sends one batch of due edits and confirms it landed; waits for a link that is not ready. */

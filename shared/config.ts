@@ -63,6 +63,10 @@ export interface WorkerSettings {
   breakerCooldownSeconds: number;
   /** Cap of the worker's back-off after an activity that failed all its retries (storage, Synapse). */
   faultBackoffMaxSeconds: number;
+  /** After claiming new requests, wait until none arrived for this long before editing (0: edit at once). */
+  batchQuietSeconds: number;
+  /** The longest the worker gathers a burst of requests before it edits. */
+  batchMaxWaitSeconds: number;
 }
 
 const boolean = z
@@ -131,6 +135,8 @@ const workerSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: integer(1, 100).default(5),
   BREAKER_COOLDOWN_SECONDS: integer(5, 3600).default(120),
   FAULT_BACKOFF_MAX_SECONDS: integer(30, 3600).default(600),
+  BATCH_QUIET_SECONDS: integer(0, 300).default(5),
+  BATCH_MAX_WAIT_SECONDS: integer(0, 600).default(60),
 });
 
 function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
@@ -150,6 +156,8 @@ function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
     breakerFailureThreshold: e.BREAKER_FAILURE_THRESHOLD,
     breakerCooldownSeconds: e.BREAKER_COOLDOWN_SECONDS,
     faultBackoffMaxSeconds: e.FAULT_BACKOFF_MAX_SECONDS,
+    batchQuietSeconds: e.BATCH_QUIET_SECONDS,
+    batchMaxWaitSeconds: e.BATCH_MAX_WAIT_SECONDS,
   };
 }
 

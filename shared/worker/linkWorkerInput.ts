@@ -37,6 +37,7 @@ export interface RecordHealthInput extends LinkActivityInput {
 
 export const WORKER_PHASES = [
   "claiming",
+  "batching",
   "waitingForLink",
   "editing",
   "confirming",

@@ -39,6 +39,8 @@ describe("loadConfig", () => {
       breakerFailureThreshold: 5,
       breakerCooldownSeconds: 120,
       faultBackoffMaxSeconds: 600,
+      batchQuietSeconds: 5,
+      batchMaxWaitSeconds: 60,
     });
   });
 
