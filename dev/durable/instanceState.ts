@@ -21,8 +21,8 @@ export interface LargePayload {
   execution: number;
 }
 
-/** What `getStatus()` returns (like the extension's status-query response, docs/durable-protocol.md §10.3). */
-export interface InstanceStatus {
+/** The fields an instance's status and its stored state share. */
+export interface InstanceOutline {
   name: string;
   instanceId: string;
   runtimeStatus: RuntimeStatus;
@@ -30,6 +30,10 @@ export interface InstanceStatus {
   output: unknown;
   customStatus: unknown;
   error?: string;
+}
+
+/** What `getStatus()` returns (like the extension's status-query response, docs/durable-protocol.md §10.3). */
+export interface InstanceStatus extends InstanceOutline {
   /** ISO, virtual clock. */
   createdTime: string;
   /** ISO, virtual clock. */
@@ -79,14 +83,7 @@ export interface RetryUnitState {
   firstAttemptAt: number;
 }
 
-export interface InstanceState {
-  name: string;
-  instanceId: string;
-  runtimeStatus: RuntimeStatus;
-  input: unknown;
-  output: unknown;
-  customStatus: unknown;
-  error?: string;
+export interface InstanceState extends InstanceOutline {
   createdAt: number;
   lastUpdatedAt: number;
   executions: number;

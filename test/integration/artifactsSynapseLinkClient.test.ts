@@ -1,24 +1,25 @@
-import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
+import { demoSeed, type SynapseSim } from "../../dev/synapse-sim";
 import { resolveTarget } from "../../shared/domain/tableTarget";
 import { ArtifactsSynapseLinkClient } from "../../shared/synapse/artifactsSynapseLinkClient";
 import { SynapseRequestError } from "../../shared/synapse/synapseLinkClient";
+import { useSynapseSim } from "../support/synapseSim";
 
 const TOKEN = "adapter-test-token";
 let sim: SynapseSim;
 let now = Date.parse("2026-01-05T08:00:00Z");
 
-beforeAll(async () => {
-  sim = await startSynapseSim({ token: TOKEN, clock: () => now, pageSize: 2 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  const seed = demoSeed();
-  seed.links[0]!.actionOnExistingTargetTable = "MergeWithExistingData";
-  seed.links.push({ name: "third-link" }, { name: "fourth-link" });
-  sim.reset(seed);
-});
+useSynapseSim(
+  { token: TOKEN, clock: () => now, pageSize: 2 },
+  {
+    started: (s) => (sim = s),
+    reseed: () => {
+      const seed = demoSeed();
+      seed.links[0]!.actionOnExistingTargetTable = "MergeWithExistingData";
+      seed.links.push({ name: "third-link" }, { name: "fourth-link" });
+      return seed;
+    },
+  },
+);
 
 function client(apiVersion = "2023-04-18-preview", token = TOKEN, tableStatusPageSize = 2) {
   return new ArtifactsSynapseLinkClient({

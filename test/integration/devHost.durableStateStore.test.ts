@@ -1,21 +1,14 @@
 /** The durable state store against Azurite Table storage: inline and multi-row states, skips, generations. */
 import type { DriverSnapshot } from "../../dev/durable";
-import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import {
   CHARS_PER_PROPERTY,
   DurableStateStore,
   PROPERTIES_PER_ENTITY,
 } from "../../dev/host/durableStateStore";
+import { useAzurite } from "../support/azurite";
 
-let azurite: RunningAzurite;
+const azurite = useAzurite();
 let hubCounter = 0;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 
 function snapshot(now: number, payload: string): DriverSnapshot {
   return {

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { QueueClient } from "@azure/storage-queue";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import { until } from "../support/until";
 import { startLocalHost, type LocalHostOptions, type RunningLocalHost } from "../../dev/host/localHost";
 
 const FIXTURES = join(__dirname, "../fixtures/devHost");
@@ -37,16 +38,6 @@ function queue(name: string): QueueClient {
 
 const base64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
 const decode = (text: string) => Buffer.from(text, "base64").toString("utf8");
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Receives and deletes messages until `count` arrived (decoded from base64, JSON parsed). */
 async function drain(name: string, count: number, timeoutMs = 8000): Promise<unknown[]> {

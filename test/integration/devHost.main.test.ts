@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
+import { until } from "../support/until";
 
 const REPO = join(__dirname, "../..");
 const FIXTURES = join(__dirname, "../fixtures/devHost");
@@ -62,16 +63,6 @@ function startCli(extraEnv: Record<string, string> = {}): Promise<RunningChild> 
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 beforeAll(async () => {
   azurite = await startAzurite();
 });
@@ -109,8 +100,10 @@ describe("dev host CLI (dev/host/main.ts)", () => {
         customStatus: { phase?: string } | null;
         output: unknown;
       };
-    await until("the timer wait", async () =>
-      (await statusOf(first.url)).customStatus?.phase === "waiting" ? true : undefined,
+    await until(
+      "the timer wait",
+      async () => ((await statusOf(first.url)).customStatus?.phase === "waiting" ? true : undefined),
+      10_000,
     );
 
     first.child.kill("SIGKILL");
@@ -119,10 +112,14 @@ describe("dev host CLI (dev/host/main.ts)", () => {
     const second = await startCli(env);
     try {
       expect(second.output()).toMatch(/resumed: 1 instance\(s\), 1 running/);
-      const done = await until("completion after the restart", async () => {
-        const s = await statusOf(second.url);
-        return s.runtimeStatus === "Completed" ? s : undefined;
-      });
+      const done = await until(
+        "completion after the restart",
+        async () => {
+          const s = await statusOf(second.url);
+          return s.runtimeStatus === "Completed" ? s : undefined;
+        },
+        10_000,
+      );
       expect(done.output).toEqual(["Hello Cy", "Hello Cy again"]);
     } finally {
       second.child.kill("SIGTERM");

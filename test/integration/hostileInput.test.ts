@@ -21,6 +21,7 @@ import {
   webhookSecret,
   type HttpResult,
 } from "../support/httpFunctions";
+import { tableEntry } from "../support/onboardingTables";
 
 const registry = loadHttpFunctions();
 const contract = OpenApiContract.load();
@@ -71,17 +72,11 @@ function validBody(): Record<string, unknown> {
   return {
     linkConnection: "demo-link",
     tables: [
-      {
-        schema: "dbo",
-        name: "Orders",
-        target: {
-          schema: "dbo",
-          name: "Orders",
-          distribution: "Hash",
-          distributionColumn: "OrderId",
-          structure: "ClusteredColumnstoreIndex",
-        },
-      },
+      tableEntry("dbo", "Orders", {
+        distribution: "Hash",
+        distributionColumn: "OrderId",
+        structure: "ClusteredColumnstoreIndex",
+      }),
     ],
     callbackUrl: "https://example.org/hooks/onboarding",
   };
@@ -323,51 +318,21 @@ add(
 );
 
 // Duplicates
-add(
-  "duplicate",
-  "the same table twice",
-  () =>
-    json(
-      bodyWith(
-        ["tables"],
-        [
-          { schema: "dbo", name: "Orders" },
-          { schema: "dbo", name: "Orders" },
-        ],
-      ),
-    ),
-  { ...invalid("/tables/1"), fieldDetail: /duplicates tables\/0/ },
-);
-add(
-  "duplicate",
-  "the same table in another case",
-  () =>
-    json(
-      bodyWith(
-        ["tables"],
-        [
-          { schema: "dbo", name: "Orders" },
-          { schema: "DBO", name: "orders" },
-        ],
-      ),
-    ),
-  { ...invalid("/tables/1"), fieldDetail: /duplicates tables\/0/ },
-);
-add(
-  "duplicate",
+function duplicate(name: string, pointer: string, ...given: object[]): void {
+  add("duplicate", name, () => json(bodyWith(["tables"], given)), {
+    ...invalid(pointer),
+    fieldDetail: /duplicates tables\/0/,
+  });
+}
+const orders = { schema: "dbo", name: "Orders" };
+duplicate("the same table twice", "/tables/1", orders, { schema: "dbo", name: "Orders" });
+duplicate("the same table in another case", "/tables/1", orders, { schema: "DBO", name: "orders" });
+duplicate(
   "a duplicate with another target, third of three",
-  () =>
-    json(
-      bodyWith(
-        ["tables"],
-        [
-          { schema: "dbo", name: "Orders" },
-          { schema: "sales", name: "Orders" },
-          { schema: "Dbo", name: "ORDERS", target: { structure: "Heap" } },
-        ],
-      ),
-    ),
-  { ...invalid("/tables/2"), fieldDetail: /duplicates tables\/0/ },
+  "/tables/2",
+  orders,
+  { schema: "sales", name: "Orders" },
+  { schema: "Dbo", name: "ORDERS", target: { structure: "Heap" } },
 );
 
 // Distribution rules and enums

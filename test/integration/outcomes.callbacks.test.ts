@@ -7,6 +7,7 @@ import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePubli
 import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
 import { RecordingServer, type RecordedRequest } from "../support/recordingServer";
 import { loggerInto } from "../support/loggerInto";
+import { succeededRequest } from "../support/requestViews";
 
 /** A local callback receiver: records every request, answers from a script ("hang" = never answer). */
 let server: RecordingServer;
@@ -26,17 +27,15 @@ const SECRET_2 = `whsec_${Buffer.from("second-secret-for-callbacks").toString("b
 const secrets = [decodeSecret(SECRET_1, 0), decodeSecret(SECRET_2, 1)];
 
 function completed(callbackUrl: string | undefined, requestId = "req-0001"): RequestView {
-  return {
-    workspace: "contoso-synapse",
-    linkConnection: "sales-link",
-    requestId,
-    action: "add",
-    status: "Succeeded",
-    tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
-    createdAt: "2026-01-05T08:00:00.000Z",
-    updatedAt: "2026-01-05T08:30:00.000Z",
-    ...(callbackUrl ? { callbackUrl } : {}),
-  };
+  return succeededRequest(
+    {
+      workspace: "contoso-synapse",
+      linkConnection: "sales-link",
+      requestId,
+      tables: [{ schema: "dbo", name: "Orders", status: "Replicating" }],
+    },
+    callbackUrl,
+  );
 }
 
 /** Short waits so retries take milliseconds; the local server is plain http (test-only option). */

@@ -7,6 +7,7 @@ import { getDependencies, resetDependencies } from "../../shared/dependencies";
 import { eventRequestId } from "../../shared/events/handleSchemaChange";
 import { ONBOARDING_QUEUE, queueMessageSchema, type QueueMessage } from "../../shared/intake/queueMessage";
 import { cloudEvent, eventGridEvent, SOURCE, tableData } from "../unit/events/schemaChangeEvents";
+import { tableEntry } from "../support/onboardingTables";
 
 // The stand-in must capture registrations before the function module calls app.eventGrid.
 const registry = installFunctionsCoreStandIn();
@@ -141,13 +142,7 @@ describe("schemaChanged: events that ask for something", () => {
       action: "add",
       workspace: WORKSPACE,
       linkConnection: "demo-link",
-      tables: [
-        {
-          schema: "dbo",
-          name: "Customers",
-          target: { schema: "dbo", name: "Customers", distribution: "RoundRobin", structure: "Heap" },
-        },
-      ],
+      tables: [tableEntry("dbo", "Customers", { distribution: "RoundRobin", structure: "Heap" })],
       origin: { kind: "event", id: "ce-created" },
     });
     expect(Date.parse(message!.receivedAt)).not.toBeNaN();

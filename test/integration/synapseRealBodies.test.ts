@@ -53,22 +53,6 @@ const GET_LINK = {
   etag: "13002cf0-0000-0c00-0000-64c8c86f0000",
 };
 
-/** REC-23: the edittables request the Azure CLI sent (undashed id, lower-case add, no structureOptions). */
-const EDIT_TABLES_REQUEST = {
-  linkTables: [
-    {
-      id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
-      source: { tableName: "weather_history_300000_rows", schemaName: "dbo" },
-      target: {
-        tableName: "weather_history_300000_rows",
-        schemaName: "dbo",
-        distributionOptions: { type: "Round_RoBin" },
-      },
-      operationType: "add",
-    },
-  ],
-};
-
 const LINKED_TABLE = {
   id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
   source: { tableName: "weather_history_300000_rows", schemaName: "dbo" },
@@ -78,6 +62,9 @@ const LINKED_TABLE = {
     distributionOptions: { type: "Round_RoBin" },
   },
 };
+
+/** REC-23: the edittables request the Azure CLI sent (undashed id, lower-case add, no structureOptions). */
+const EDIT_TABLES_REQUEST = { linkTables: [{ ...LINKED_TABLE, operationType: "add" }] };
 
 /** REC-23: edittables answered 200 with the whole link resource (Data Factory's type), new etag. */
 const EDIT_TABLES_RESPONSE = {

@@ -5,12 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArtifactsClient } from "@azure/synapse-artifacts";
-import {
-  artifactsClientOverHttp,
-  startSynapseSim,
-  type SimSeed,
-  type SynapseSim,
-} from "../../dev/synapse-sim";
+import { startSynapseSim, type SimSeed, type SynapseSim } from "../../dev/synapse-sim";
 import {
   loadSpecDocument,
   SPEC_DIR,
@@ -18,6 +13,7 @@ import {
   type ApiVersion,
 } from "../../dev/synapse-sim/specDocument";
 import { dropNulls, SpecValidator } from "../../dev/synapse-sim/specValidator";
+import { artifactsClientFor, simCredential, useSynapseSim } from "../support/synapseSim";
 
 interface Example {
   parameters: Record<string, unknown> & { linkConnectionName?: string; "api-version": ApiVersion };
@@ -65,16 +61,7 @@ const createExample = readExample("LinkConnection_CreateOrUpdate.json");
 describe("synapse-sim replays the spec's examples", () => {
   let sim: SynapseSim;
   let now = T0;
-
-  beforeAll(async () => {
-    sim = await startSynapseSim({ clock: () => now });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-  beforeEach(() => {
-    now = T0;
-  });
+  useSynapseSim({ clock: () => now }, { started: (s) => (sim = s), beforeEachTest: () => (now = T0) });
 
   async function send(
     method: string,
@@ -89,6 +76,17 @@ describe("synapse-sim replays the spec's examples", () => {
     });
     const text = await res.text();
     return { status: res.status, text, json: text === "" ? undefined : JSON.parse(text) };
+  }
+
+  /** An empty simulator, then the link the CreateOrUpdate example's request defines. */
+  async function putCreateExample(): Promise<void> {
+    sim.reset({ links: [], sourceTables });
+    await send(
+      "PUT",
+      `/linkconnections/${LINK}`,
+      "2023-04-18-preview",
+      createExample.parameters.linkConnection,
+    );
   }
 
   /** Puts a link definition in place exactly as an example's response body shows it. */
@@ -268,13 +266,7 @@ describe("synapse-sim replays the spec's examples", () => {
   });
 
   test("the example's actionOnExistingTargetTable is stored by CreateOrUpdate and returned by Get", async () => {
-    sim.reset({ links: [], sourceTables });
-    await send(
-      "PUT",
-      `/linkconnections/${LINK}`,
-      "2023-04-18-preview",
-      createExample.parameters.linkConnection,
-    );
+    await putCreateExample();
     const got = await send("GET", `/linkconnections/${LINK}`, "2023-04-18-preview");
     expect(got.json).toMatchObject({
       properties: {
@@ -284,19 +276,15 @@ describe("synapse-sim replays the spec's examples", () => {
   });
 
   describe("through the real ArtifactsClient (api-version 2022-12-01-preview)", () => {
-    const credential: ConstructorParameters<typeof ArtifactsClient>[0] = {
-      getToken: async () => Promise.resolve({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
-    };
     let client: ArtifactsClient;
 
     beforeAll(() => {
       // The SDK's bearer policy refuses http:// even with allowInsecureConnection (see dev/synapse-sim/sdkOverHttp.ts).
-      const { endpoint, options } = artifactsClientOverHttp(sim.url);
-      client = new ArtifactsClient(credential, endpoint, options);
+      client = artifactsClientFor(sim.url);
     });
 
     test("a plain http:// endpoint is refused by the SDK's bearer policy, allowInsecureConnection or not", async () => {
-      const insecure = new ArtifactsClient(credential, sim.url, { allowInsecureConnection: true });
+      const insecure = new ArtifactsClient(simCredential, sim.url, { allowInsecureConnection: true });
       await expect(insecure.linkConnectionOperations.getDetailedStatus(LINK)).rejects.toThrow(/non-TLS/);
     });
 
@@ -327,13 +315,7 @@ describe("synapse-sim replays the spec's examples", () => {
     });
 
     test("Get returns the definition put with the CreateOrUpdate example, sasToken masked", async () => {
-      sim.reset({ links: [], sourceTables });
-      await send(
-        "PUT",
-        `/linkconnections/${LINK}`,
-        "2023-04-18-preview",
-        createExample.parameters.linkConnection,
-      );
+      await putCreateExample();
       const got = await client.linkConnectionOperations.get(LINK);
       expect(got.name).toBe(LINK);
       expect(got.properties.compute).toEqual({
@@ -350,8 +332,7 @@ describe("synapse-sim replays the spec's examples", () => {
         seed: { links: ["a", "b", "c", "d", "e"].map((name) => ({ name })), sourceTables: [] },
       });
       try {
-        const { endpoint, options } = artifactsClientOverHttp(paged.url);
-        const pagedClient = new ArtifactsClient(credential, endpoint, options);
+        const pagedClient = artifactsClientFor(paged.url);
         const names: string[] = [];
         for await (const link of pagedClient.linkConnectionOperations.listByWorkspace())
           names.push(link.name ?? "");

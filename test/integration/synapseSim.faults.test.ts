@@ -1,23 +1,14 @@
 // Fault injection: status faults (429 + Retry-After, every Nth 503, times, operation filters), latency, socket
 // resets — over raw HTTP and through the real ArtifactsClient's retry policy.
-import { ArtifactsClient } from "@azure/synapse-artifacts";
-import { artifactsClientOverHttp, demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
+import { demoSeed, type SynapseSim } from "../../dev/synapse-sim";
 import { readCloudError } from "../../dev/synapse-sim/cloudError";
+import { artifactsClientFor, useSynapseSim } from "../support/synapseSim";
 
 const V = "2022-12-01-preview";
 
 describe("synapse-sim faults", () => {
   let sim: SynapseSim;
-
-  beforeAll(async () => {
-    sim = await startSynapseSim({ seed: demoSeed() });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-  beforeEach(() => {
-    sim.reset(demoSeed());
-  });
+  useSynapseSim({ seed: demoSeed() }, { started: (s) => (sim = s), reseed: demoSeed });
 
   const get = (path = "/linkconnections/demo-link"): Promise<Response> =>
     fetch(`${sim.url}${path}?api-version=${V}`, { headers: { Authorization: "Bearer t" } });
@@ -89,11 +80,7 @@ describe("synapse-sim faults", () => {
       times: 1,
       operations: ["GetDetailedStatus"],
     });
-    const credential: ConstructorParameters<typeof ArtifactsClient>[0] = {
-      getToken: async () => Promise.resolve({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
-    };
-    const { endpoint, options } = artifactsClientOverHttp(sim.url);
-    const client = new ArtifactsClient(credential, endpoint, options);
+    const client = artifactsClientFor(sim.url);
     const started = Date.now();
     const status = await client.linkConnectionOperations.getDetailedStatus("demo-link");
     expect(status.status).toBe("Running");

@@ -2,6 +2,7 @@
 // the call log, list paging and the /_sim/ control endpoint.
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
 import { readCloudError } from "../../dev/synapse-sim/cloudError";
+import { useSynapseSim } from "../support/synapseSim";
 
 const V = "2022-12-01-preview";
 
@@ -56,15 +57,7 @@ describe("synapse-sim HTTP surface", () => {
   let sim: SynapseSim;
   const auth = { Authorization: "Bearer anything" };
 
-  beforeAll(async () => {
-    sim = await startSynapseSim({ seed: demoSeed() });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-  beforeEach(() => {
-    sim.reset(demoSeed());
-  });
+  useSynapseSim({ seed: demoSeed() }, { started: (s) => (sim = s), reseed: demoSeed });
 
   test("the url has no trailing slash and carries the port", () => {
     expect(sim.url).toBe(`http://127.0.0.1:${sim.port}`);

@@ -1,8 +1,9 @@
 // Link connection lifecycle over HTTP with a virtual clock: start / stop / pause / resume, re-snapshot on restart,
 // the link definition (CreateOrUpdate, Get, Delete, landing zone credential) and unknown links.
-import { startSynapseSim, type SimSeed, type SynapseSim } from "../../dev/synapse-sim";
+import type { SimSeed, SynapseSim } from "../../dev/synapse-sim";
 import { DEFAULT_TIMINGS } from "../../dev/synapse-sim/linkState";
-import { readCloudError } from "../../dev/synapse-sim/cloudError";
+import { useSynapseSim } from "../support/synapseSim";
+import { wireApi, type WireCall, type WireReply } from "./synapseSim.wire";
 
 const V2212 = "2022-12-01-preview";
 const V2304 = "2023-04-18-preview";
@@ -44,33 +45,25 @@ const seed: SimSeed = {
 
 describe("synapse-sim link connection status", () => {
   let sim: SynapseSim;
+  let wire: WireCall;
   let now = T0;
-
-  beforeAll(async () => {
-    sim = await startSynapseSim({ clock: () => now, seed });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-  beforeEach(() => {
-    now = T0;
-    sim.reset(seed);
-  });
+  useSynapseSim(
+    { clock: () => now, seed },
+    {
+      started: (s) => ([sim, wire] = [s, wireApi(s, V2212)]),
+      beforeEachTest: () => (now = T0),
+      reseed: () => seed,
+    },
+  );
 
   async function api(
     method: string,
     path: string,
     body?: unknown,
     apiVersion = V2212,
-  ): Promise<{ status: number; body: WireBody; text: string; error?: ReturnType<typeof readCloudError> }> {
-    const res = await fetch(`${sim.url}${path}?api-version=${apiVersion}`, {
-      method,
-      headers: { Authorization: "Bearer t", "Content-Type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    const json: unknown = text === "" ? undefined : JSON.parse(text);
-    return { status: res.status, body: json as WireBody, text, error: readCloudError(json) };
+  ): Promise<WireReply & { body: WireBody }> {
+    const reply = await wire(method, path, body, apiVersion);
+    return { ...reply, body: reply.json as WireBody };
   }
   const status = async (link: string): Promise<string> =>
     (await api("GET", `/linkconnections/${link}/detailedstatus`)).body.status;

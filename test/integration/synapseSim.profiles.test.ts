@@ -1,13 +1,6 @@
 // Each non-default profile answer over HTTP (and through the real ArtifactsClient where the app would notice):
 // what changes compared with the default profile of synapseSim.tables.test.ts.
-import { ArtifactsClient } from "@azure/synapse-artifacts";
-import {
-  artifactsClientOverHttp,
-  startSynapseSim,
-  type SimProfile,
-  type SimSeed,
-  type SynapseSim,
-} from "../../dev/synapse-sim";
+import type { SimProfile, SimSeed, SynapseSim } from "../../dev/synapse-sim";
 import { DEFAULT_TIMINGS } from "../../dev/synapse-sim/linkState";
 import {
   addOp,
@@ -21,27 +14,12 @@ import {
   type WireCall,
   type WireReply,
 } from "./synapseSim.wire";
+import { artifactsClientFor, salesSeed, useSynapseSim } from "../support/synapseSim";
 
 const T0 = Date.parse("2025-07-01T00:00:00Z");
 const { applyMs, waitingMs, snapshotMs, removeCleanupMs } = DEFAULT_TIMINGS;
 
-const seed: SimSeed = {
-  links: [
-    { name: "sales-link" },
-    { name: "other-link", tables: [{ schema: "dbo", name: "Legacy", id: "legacy-id" }] },
-  ],
-  sourceTables: [
-    { schema: "dbo", name: "Orders", primaryKey: ["OrderId"] },
-    { schema: "dbo", name: "Customers", primaryKey: ["CustomerId"] },
-    { schema: "dbo", name: "AuditLog" },
-    { schema: "dbo", name: "Shapes", primaryKey: ["ShapeId"], unsupportedColumns: ["Outline geography"] },
-    { schema: "dbo", name: "Legacy", primaryKey: ["LegacyId"] },
-  ],
-};
-
-const credential: ConstructorParameters<typeof ArtifactsClient>[0] = {
-  getToken: async () => Promise.resolve({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+const seed: SimSeed = salesSeed();
 
 /** One simulator per profile, on a virtual clock, with the helpers the tests below share. */
 function withProfile(profile: Partial<SimProfile> | string): {
@@ -54,17 +32,14 @@ function withProfile(profile: Partial<SimProfile> | string): {
   let sim: SynapseSim | undefined;
   let api: WireCall | undefined;
   let now = T0;
-  beforeAll(async () => {
-    sim = await startSynapseSim({ clock: () => now, seed, profile });
-    api = wireApi(sim);
-  });
-  afterAll(async () => {
-    await sim?.close();
-  });
-  beforeEach(() => {
-    now = T0;
-    sim?.reset(seed);
-  });
+  useSynapseSim(
+    { clock: () => now, seed, profile },
+    {
+      started: (s) => ([sim, api] = [s, wireApi(s)]),
+      beforeEachTest: () => (now = T0),
+      reseed: () => seed,
+    },
+  );
   const must = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error("the simulator is not started");
     return value;
@@ -179,8 +154,7 @@ describe("profile applying:present", () => {
   });
 
   test("the real ArtifactsClient reads isApplyingChanges true right after an edit", async () => {
-    const { endpoint, options } = artifactsClientOverHttp(p.sim().url);
-    const client = new ArtifactsClient(credential, endpoint, options);
+    const client = artifactsClientFor(p.sim().url);
     await p.edit("sales-link", addOp("Orders"));
     expect((await client.linkConnectionOperations.getDetailedStatus("sales-link")).isApplyingChanges).toBe(
       true,
@@ -275,8 +249,7 @@ describe("profile errorShape:wrapped", () => {
   });
 
   test("the real ArtifactsClient surfaces the wrapped code and status", async () => {
-    const { endpoint, options } = artifactsClientOverHttp(p.sim().url);
-    const client = new ArtifactsClient(credential, endpoint, options);
+    const client = artifactsClientFor(p.sim().url);
     await expect(client.linkConnectionOperations.getDetailedStatus("nope")).rejects.toMatchObject({
       statusCode: 404,
       code: "NotFound",
@@ -288,8 +261,7 @@ describe("profile errorShape:topLevel (default)", () => {
   const p = withProfile("");
 
   test("the real ArtifactsClient surfaces the top-level code, status and message", async () => {
-    const { endpoint, options } = artifactsClientOverHttp(p.sim().url);
-    const client = new ArtifactsClient(credential, endpoint, options);
+    const client = artifactsClientFor(p.sim().url);
     await expect(client.linkConnectionOperations.getDetailedStatus("nope")).rejects.toMatchObject({
       statusCode: 404,
       code: "NotFound",
@@ -298,8 +270,7 @@ describe("profile errorShape:topLevel (default)", () => {
   });
 
   test("a 400 from edittables reaches the real ArtifactsClient with SQL error 22718's code and text", async () => {
-    const { endpoint, options } = artifactsClientOverHttp(p.sim().url);
-    const client = new ArtifactsClient(credential, endpoint, options);
+    const client = artifactsClientFor(p.sim().url);
     const linkTables = [
       { id: "id-Legacy", source: { schemaName: "dbo", tableName: "Legacy" }, operationType: "add" },
     ];

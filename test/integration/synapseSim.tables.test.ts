@@ -1,7 +1,7 @@
 // Link-table behaviour over HTTP with a virtual clock, under the default profile (the recorded service): edits stored
 // at once, the lifecycle, failures with SQL Server's error numbers and texts, SQL error 22718 ("enabled once"), the
 // 5,000-table limit, all-or-nothing edits and querytablestatus paging. Non-default answers: synapseSim.profiles.test.ts.
-import { startSynapseSim, type SimSeed, type SynapseSim } from "../../dev/synapse-sim";
+import type { SimSeed, SynapseSim } from "../../dev/synapse-sim";
 import { DEFAULT_TIMINGS } from "../../dev/synapse-sim/linkState";
 import {
   addOp,
@@ -15,25 +15,19 @@ import {
   type WireCall,
   type WireReply,
 } from "./synapseSim.wire";
+import { salesSeed, useSynapseSim } from "../support/synapseSim";
 
 const T0 = Date.parse("2025-05-01T00:00:00Z");
 const { waitingMs, snapshotMs, removeCleanupMs, linkTransitionMs } = DEFAULT_TIMINGS;
 
-const seed: SimSeed = {
+const seed: SimSeed = salesSeed({
   links: [
-    { name: "sales-link" },
-    { name: "other-link", tables: [{ schema: "dbo", name: "Legacy", id: "legacy-id" }] },
     { name: "merge-link", actionOnExistingTargetTable: "MergeWithExistingData" },
     { name: "drop-link", actionOnExistingTargetTable: "DropAndRecreateTable" },
     { name: "stopped-link", status: "Stopped" },
     { name: "fresh-link", status: "Initial" },
   ],
   sourceTables: [
-    { schema: "dbo", name: "Orders", primaryKey: ["OrderId"] },
-    { schema: "dbo", name: "Customers", primaryKey: ["CustomerId"] },
-    { schema: "dbo", name: "AuditLog" },
-    { schema: "dbo", name: "Shapes", primaryKey: ["ShapeId"], unsupportedColumns: ["Outline geography"] },
-    { schema: "dbo", name: "Legacy", primaryKey: ["LegacyId"] },
     { schema: "dbo", name: "Archive", primaryKey: ["ArchiveId"] },
     { schema: "dbo", name: "Staging", primaryKey: ["StagingId"] },
   ],
@@ -41,24 +35,21 @@ const seed: SimSeed = {
     { schema: "dbo", name: "Archive", rowCount: 10 },
     { schema: "dbo", name: "Staging", rowCount: 0 },
   ],
-};
+});
 
 describe("synapse-sim link tables (default profile)", () => {
   let sim: SynapseSim;
   let api: WireCall;
   let now = T0;
 
-  beforeAll(async () => {
-    sim = await startSynapseSim({ clock: () => now, seed });
-    api = wireApi(sim);
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-  beforeEach(() => {
-    now = T0;
-    sim.reset(seed);
-  });
+  useSynapseSim(
+    { clock: () => now, seed },
+    {
+      started: (s) => ([sim, api] = [s, wireApi(s)]),
+      beforeEachTest: () => (now = T0),
+      reseed: () => seed,
+    },
+  );
 
   const edit = (link: string, ...linkTables: object[]): Promise<WireReply> =>
     api("POST", `/linkconnections/${link}/edittables`, { linkTables });

@@ -1,18 +1,11 @@
 import { TableClient } from "@azure/data-tables";
-import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { LinkTableRecord, OnboardingRequest } from "../../shared/ledger/ledger";
 import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+import { useAzurite } from "../support/azurite";
 
-let azurite: RunningAzurite;
+const azurite = useAzurite();
 let counter = 0;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 
 function newLedger(): TableStorageLedger {
   const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${++counter}`, {

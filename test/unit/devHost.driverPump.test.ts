@@ -7,23 +7,12 @@ import {
   type RunOptions,
 } from "../../dev/durable";
 import { DriverPump } from "../../dev/host";
+import { registerSlowStep } from "./fixtures/slowStep";
 
 const registry = installFunctionsCoreStandIn();
 
 const HOUR = 3_600_000;
-let activeSteps = 0;
-
-df.app.activity("pumpStep", {
-  handler: async (n: number) => {
-    activeSteps++;
-    try {
-      await sleep(2);
-      return n + 1;
-    } finally {
-      activeSteps--;
-    }
-  },
-});
+const pumpStep = registerSlowStep("pumpStep");
 
 df.app.orchestration("pumpTimerThenStep", function* (context) {
   yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR));
@@ -161,7 +150,7 @@ describe("DriverPump", () => {
     await sleep(10); // let a few activities run
 
     const seen = await pump.exclusive(() => ({
-      activityInFlight: activeSteps > 0,
+      activityInFlight: pumpStep.running() > 0,
       status: driver.getStatus("x1")?.runtimeStatus,
     }));
     expect(seen).toEqual({ activityInFlight: false, status: "Running" });

@@ -1,23 +1,11 @@
 /** The DriverPump `checkpoint` hook the local host persists durable state with. */
-import { setTimeout as sleep } from "node:timers/promises";
 import * as df from "durable-functions";
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import { DriverPump } from "../../dev/host";
+import { registerSlowStep } from "./fixtures/slowStep";
 
 const registry = installFunctionsCoreStandIn();
-let running = 0;
-
-df.app.activity("checkpointStep", {
-  handler: async (n: number) => {
-    running++;
-    try {
-      await sleep(2);
-      return n + 1;
-    } finally {
-      running--;
-    }
-  },
-});
+const checkpointStep = registerSlowStep("checkpointStep");
 
 df.app.orchestration("checkpointChain", function* (context) {
   let n = 0;
@@ -31,7 +19,7 @@ describe("DriverPump checkpoint", () => {
     const seen: { running: number; queued: number }[] = [];
     const pump = new DriverPump(driver, {
       checkpoint: () => {
-        seen.push({ running, queued: driver.exportState().queue.length });
+        seen.push({ running: checkpointStep.running(), queued: driver.exportState().queue.length });
       },
     });
     await pump.exclusive(() => driver.startNew("checkpointChain", { instanceId: "c1" }));

@@ -5,6 +5,7 @@
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import * as df from "durable-functions";
 import type { OrchestrationContext, Task } from "durable-functions";
+import { eventTypes } from "./fixtures/replayHelpers";
 
 const registry = installFunctionsCoreStandIn();
 
@@ -89,12 +90,7 @@ test("#2606 shape under carryOver (default): one nudge makes an endless loop wit
   expect(status?.input).toMatchObject({ last: "nudge" });
   expect(driver.now).toBe(START + 10_000);
   // The carried event is part of the new execution's first episode: OrchestratorStarted, ExecutionStarted, it.
-  expect(
-    driver
-      .getHistory("loop")
-      .map((e) => e.EventType)
-      .slice(0, 3),
-  ).toEqual([12, 0, 15]);
+  expect(eventTypes(driver, "loop").slice(0, 3)).toEqual([12, 0, 15]);
 });
 
 test("#2606 shape under drop: one nudge ends one execution early, then the timer paces the loop", async () => {
@@ -106,12 +102,7 @@ test("#2606 shape under drop: one nudge ends one execution early, then the timer
   // Execution 1 ends with the nudge at +10 s; executions 2–12 start at +0:10, +1:10, … +10:10 (the run's end).
   expect(status?.executions).toBe(12);
   expect(status?.input).toMatchObject({ last: "timer" });
-  expect(
-    driver
-      .getHistory("paced")
-      .map((e) => e.EventType)
-      .slice(0, 3),
-  ).toEqual([12, 0, 10]);
+  expect(eventTypes(driver, "paced").slice(0, 3)).toEqual([12, 0, 10]);
 });
 
 test("activity before the race under carryOver: the carried nudge costs one extra round, then no loop", async () => {

@@ -4,7 +4,7 @@
  */
 import { installFunctionsCoreStandIn, ReplayDriver, StuckOrchestrationError } from "../../dev/durable";
 import * as df from "durable-functions";
-import type { OrchestrationContext } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import { idPattern } from "./fixtures/replayHelpers";
 
 const registry = installFunctionsCoreStandIn();
@@ -23,27 +23,31 @@ function firstLine(err: unknown): string {
   return (err as Error).message.split("\n")[0] ?? "";
 }
 
-df.app.orchestration("RetryFlaky", function* (context: OrchestrationContext) {
-  const retry = new df.RetryOptions(5000, 3);
-  retry.backoffCoefficient = 2;
+/** Flaky's value with `retry`, or "gave up: <the error's first line>" once the retries are spent. */
+function* flakyOrGiveUp(
+  context: OrchestrationContext,
+  retry: df.RetryOptions,
+  input: number,
+): Generator<Task, unknown, unknown> {
   try {
-    const value: unknown = yield context.df.callActivityWithRetry("Flaky", retry, 21);
+    const value: unknown = yield context.df.callActivityWithRetry("Flaky", retry, input);
     return value;
   } catch (err) {
     return `gave up: ${firstLine(err)}`;
   }
+}
+
+df.app.orchestration("RetryFlaky", function* (context: OrchestrationContext) {
+  const retry = new df.RetryOptions(5000, 3);
+  retry.backoffCoefficient = 2;
+  return yield* flakyOrGiveUp(context, retry, 21);
 });
 
 // retryTimeoutInMilliseconds: DTFx stops without a timer once it expired; JS waits forever (#629).
 df.app.orchestration("RetryWithTimeout", function* (context: OrchestrationContext) {
   const retry = new df.RetryOptions(5000, 3);
   retry.retryTimeoutInMilliseconds = 3000;
-  try {
-    const value: unknown = yield context.df.callActivityWithRetry("Flaky", retry, 1);
-    return value;
-  } catch (err) {
-    return `gave up: ${firstLine(err)}`;
-  }
+  return yield* flakyOrGiveUp(context, retry, 1);
 });
 
 // Retry plus a sibling activity and a follow-up activity: ids of the follow-up come after the retry bookkeeping.
@@ -65,6 +69,19 @@ beforeEach(() => {
   flakyInputs.length = 0;
 });
 
+/** RetryFlaky's first two attempts failing, each followed by its retry timer (+5 s, then +10 s), and the third scheduled. */
+const TWO_FAILURES_THEN_THIRD = [
+  "4:0@0s",
+  "6→0@1s",
+  "10:1@6s",
+  "11→1@6s",
+  "4:2@6s",
+  "6→2@7s",
+  "10:3@17s",
+  "11→3@17s",
+  "4:4@17s",
+];
+
 test("retry: two failures then success gives the DTFx id pattern of protocol §8.4", async () => {
   failuresLeft = 2;
   const driver = new ReplayDriver({ registry });
@@ -74,15 +91,7 @@ test("retry: two failures then success gives the DTFx id pattern of protocol §8
   expect(driver.getStatus("r1")).toMatchObject({ runtimeStatus: "Completed", output: 42 });
   // TimerCreated is shown with its fireAt, everything else with its timestamp (first retry +5 s, then +10 s).
   expect(idPattern(driver, "r1", { withTime: true, startMs: START })).toEqual([
-    "4:0@0s",
-    "6→0@1s",
-    "10:1@6s",
-    "11→1@6s",
-    "4:2@6s",
-    "6→2@7s",
-    "10:3@17s",
-    "11→3@17s",
-    "4:4@17s",
+    ...TWO_FAILURES_THEN_THIRD,
     "5→4@18s",
   ]);
   expect(flakyInputs).toEqual([21, 21, 21]);
@@ -98,15 +107,7 @@ test("retry exhausted: the error reaches the orchestrator only after the immedia
   expect(status?.runtimeStatus).toBe("Completed");
   expect(status?.output).toBe("gave up: Activity function 'Flaky' failed: transient ");
   expect(idPattern(driver, "r2", { withTime: true, startMs: START })).toEqual([
-    "4:0@0s",
-    "6→0@1s",
-    "10:1@6s",
-    "11→1@6s",
-    "4:2@6s",
-    "6→2@7s",
-    "10:3@17s",
-    "11→3@17s",
-    "4:4@17s",
+    ...TWO_FAILURES_THEN_THIRD,
     "6→4@18s",
     "10:5@18s", // "Dummy timer for back-compat": fires immediately
     "11→5@18s",

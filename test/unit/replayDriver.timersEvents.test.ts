@@ -4,6 +4,7 @@
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import { eventTypes } from "./fixtures/replayHelpers";
 
 const registry = installFunctionsCoreStandIn();
 
@@ -148,7 +149,7 @@ test("events raised while the orchestrator is not waiting are delivered, in orde
 
   expect(driver.getStatus("late")).toMatchObject({ runtimeStatus: "Completed", output: ["first", "second"] });
   // Both events went into history before the activity completed: the SDK buffered them (deferredTasks).
-  const types = driver.getHistory("late").map((e) => e.EventType);
+  const types = eventTypes(driver, "late");
   expect(types.indexOf(15)).toBeLessThan(types.indexOf(5));
 });
 
@@ -204,7 +205,7 @@ test("continueAsNew (carryOver, the default): an event still queued at the trans
     output: { generation: 1, ping: "too early" },
   });
   // Delivered in the new execution's second episode, after its ExecutionStarted episode.
-  expect(driver.getHistory("can").map((e) => e.EventType)).toEqual([12, 0, 13, 12, 15, 13, 1]);
+  expect(eventTypes(driver, "can")).toEqual([12, 0, 13, 12, 15, 13, 1]);
 });
 
 test("continueAsNew (drop): an event still queued at the transition is discarded", async () => {

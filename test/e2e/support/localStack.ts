@@ -87,18 +87,19 @@ export class LocalStack {
 
   /** SIGKILL: no shutdown hook runs, as in a crash. */
   async killHost(): Promise<void> {
-    const child = this.host;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await this.signalHost("SIGKILL");
   }
 
   async stopHost(): Promise<void> {
+    await this.signalHost("SIGTERM");
+  }
+
+  /** Sends `signal` to the host, if it still runs, and waits until it exited. */
+  private async signalHost(signal: NodeJS.Signals): Promise<void> {
     const child = this.host;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
+    child.kill(signal);
     await exited;
   }
 

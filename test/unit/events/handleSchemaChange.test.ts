@@ -12,6 +12,7 @@ import { queueMessageSchema, type QueueMessage } from "../../../shared/intake/qu
 import { routingRulesSchema, type Routing } from "../../../shared/routing/routingRules";
 import type { LinkedTable } from "../../../shared/synapse/synapseLinkClient";
 import { cloudEvent, eventGridEvent, SOURCE } from "./schemaChangeEvents";
+import { tableEntry } from "../../support/onboardingTables";
 
 const NOW = "2026-01-05T08:00:00.000Z";
 
@@ -156,13 +157,7 @@ describe("decideSchemaChange: created", () => {
       action: "add",
       workspace: "contoso-synapse",
       linkConnection: "sales-link",
-      tables: [
-        {
-          schema: "dbo",
-          name: "Orders",
-          target: { schema: "dbo", name: "Orders", distribution: "Replicate", structure: "Heap" },
-        },
-      ],
+      tables: [tableEntry("dbo", "Orders", { distribution: "Replicate", structure: "Heap" })],
       origin: { kind: "event", id: "evt-1" },
       receivedAt: NOW,
     });

@@ -1,6 +1,7 @@
 import { handleQueueMessage } from "../../../shared/intake/handleQueueMessage";
 import type { WorkerScheduler } from "../../../shared/worker/ensureLinkWorker";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
+import { queuedAdd, tableEntry } from "../../support/onboardingTables";
 import { defaultSettings } from "../worker/workerTestKit";
 
 const NOW = "2026-01-05T08:00:00.000Z";
@@ -22,37 +23,23 @@ function scheduler(status?: "Running") {
 }
 
 const message = {
-  v: 1,
-  requestId: "r1",
-  action: "add",
-  workspace: "demo",
-  linkConnection: "demo-link",
+  ...queuedAdd,
   tables: [
-    {
-      schema: "dbo",
-      name: "Orders",
-      target: {
-        schema: "dbo",
-        name: "Orders",
-        distribution: "RoundRobin",
-        structure: "ClusteredColumnstoreIndex",
-      },
-    },
+    tableEntry("dbo", "Orders", { distribution: "RoundRobin", structure: "ClusteredColumnstoreIndex" }),
   ],
-  origin: { kind: "http", id: "r1" },
   receivedAt: NOW,
 };
+
+/** handleQueueMessage at NOW with the default worker settings. */
+function handle(ledger: InMemoryLedger, s: WorkerScheduler, body: unknown, messageId = "m1") {
+  return handleQueueMessage({ ledger, scheduler: s, settings: defaultSettings }, body, { messageId }, NOW);
+}
 
 describe("handleQueueMessage", () => {
   it("records a valid message as Queued and starts the link's worker", async () => {
     const ledger = new InMemoryLedger();
     const { s, calls } = scheduler();
-    const result = await handleQueueMessage(
-      { ledger, scheduler: s, settings: defaultSettings },
-      message,
-      { messageId: "m1" },
-      NOW,
-    );
+    const result = await handle(ledger, s, message);
     expect(result).toMatchObject({
       kind: "accepted",
       requestId: "r1",
@@ -66,12 +53,7 @@ describe("handleQueueMessage", () => {
   it("accepts the message as a JSON string too and nudges a running worker", async () => {
     const ledger = new InMemoryLedger();
     const { s, calls } = scheduler("Running");
-    const result = await handleQueueMessage(
-      { ledger, scheduler: s, settings: defaultSettings },
-      JSON.stringify(message),
-      { messageId: "m1" },
-      NOW,
-    );
+    const result = await handle(ledger, s, JSON.stringify(message));
     expect(result).toMatchObject({ kind: "accepted", worker: "nudged" });
     expect(calls).toEqual(["raise requestQueued"]);
   });
@@ -79,30 +61,15 @@ describe("handleQueueMessage", () => {
   it("records a redelivered message once", async () => {
     const ledger = new InMemoryLedger();
     const { s } = scheduler("Running");
-    await handleQueueMessage(
-      { ledger, scheduler: s, settings: defaultSettings },
-      message,
-      { messageId: "m1" },
-      NOW,
-    );
-    const again = await handleQueueMessage(
-      { ledger, scheduler: s, settings: defaultSettings },
-      message,
-      { messageId: "m1" },
-      NOW,
-    );
+    await handle(ledger, s, message);
+    const again = await handle(ledger, s, message);
     expect(again).toMatchObject({ recorded: "exists" });
   });
 
   it("poisons an invalid message with the reason naming the field, and records why", async () => {
     const ledger = new InMemoryLedger();
     const { s, calls } = scheduler();
-    const result = await handleQueueMessage(
-      { ledger, scheduler: s, settings: defaultSettings },
-      { ...message, action: "explode" },
-      { messageId: "m2" },
-      NOW,
-    );
+    const result = await handle(ledger, s, { ...message, action: "explode" }, "m2");
     expect(result).toMatchObject({ kind: "poison", reason: expect.stringMatching(/\/action/) });
     expect(ledger.rejected).toEqual([
       { messageId: "m2", reason: expect.stringMatching(/\/action/), body: expect.any(String) },
@@ -112,12 +79,7 @@ describe("handleQueueMessage", () => {
 
   it("poisons a message that is not JSON", async () => {
     const ledger = new InMemoryLedger();
-    const result = await handleQueueMessage(
-      { ledger, scheduler: scheduler().s, settings: defaultSettings },
-      "{{{",
-      { messageId: "m3" },
-      NOW,
-    );
+    const result = await handle(ledger, scheduler().s, "{{{", "m3");
     expect(result).toMatchObject({ kind: "poison", reason: "message is not JSON", body: "{{{" });
   });
 
@@ -125,12 +87,7 @@ describe("handleQueueMessage", () => {
     const ledger = new InMemoryLedger();
     const link = { workspace: "demo", linkConnection: "demo-link" };
     await ledger.setDetached(link, { schema: "dbo", name: "Orders" }, true);
-    await handleQueueMessage(
-      { ledger, scheduler: scheduler().s, settings: defaultSettings },
-      { ...message, action: "reAdd" },
-      { messageId: "m4" },
-      NOW,
-    );
+    await handle(ledger, scheduler().s, { ...message, action: "reAdd" }, "m4");
     expect(await ledger.isDetached(link, { schema: "dbo", name: "Orders" })).toBe(false);
   });
 });

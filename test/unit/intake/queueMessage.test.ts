@@ -1,20 +1,10 @@
 import { queueMessageSchema, toOnboardingRequest } from "../../../shared/intake/queueMessage";
+import { queuedAdd, tableEntry } from "../../support/onboardingTables";
 
-const base = {
-  v: 1,
-  requestId: "r1",
-  action: "add",
-  workspace: "demo",
-  linkConnection: "demo-link",
-  origin: { kind: "http", id: "r1" },
-  receivedAt: "2026-01-05T08:00:00.000Z",
-} as const;
+const base = queuedAdd;
 
-const table = (target: Record<string, unknown>) => ({
-  schema: "dbo",
-  name: "Orders",
-  target: { schema: "dbo", name: "Orders", distribution: "RoundRobin", ...target },
-});
+const table = (target: Record<string, unknown>) =>
+  tableEntry("dbo", "Orders", { distribution: "RoundRobin", ...target });
 
 describe("queue message targets", () => {
   it("accepts a target without a structure and keeps it without one", () => {

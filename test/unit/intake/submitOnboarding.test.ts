@@ -1,6 +1,7 @@
 import { decodeSecret, sign } from "../../../shared/webhooks/standardWebhooks";
 import { submitOnboarding, type SubmitDeps, type SubmitInput } from "../../../shared/intake/submitOnboarding";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
+import { tableEntry } from "../../support/onboardingTables";
 
 const secret = decodeSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0);
 const now = new Date("2026-01-05T08:00:00Z");
@@ -46,13 +47,7 @@ describe("submitOnboarding", () => {
       action: "add",
       workspace: "demo",
       linkConnection: "demo-link",
-      tables: [
-        {
-          schema: "dbo",
-          name: "Orders",
-          target: { schema: "dbo", name: "Orders", distribution: "RoundRobin" },
-        },
-      ],
+      tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
       origin: { kind: "http" },
     });
     expect(result.message.tables[0]?.target).not.toHaveProperty("structure");

@@ -2,22 +2,16 @@ import type { RequestView } from "../../../shared/ledger/ledger";
 import { CallbackNotifier } from "../../../shared/outcomes/callbackNotifier";
 import { sign } from "../../../shared/webhooks/standardWebhooks";
 import { fakeHttpClient } from "./fakeHttpClient";
+import { succeededRequest } from "../../support/requestViews";
 
 const secret = Buffer.from("a-secret-of-enough-bytes");
 const other = Buffer.from("another-secret-entirely");
 
 function completed(callbackUrl?: string): RequestView {
-  return {
-    workspace: "ws",
-    linkConnection: "link",
-    requestId: "req-1",
-    action: "add",
-    status: "Succeeded",
-    tables: [],
-    createdAt: "2026-01-05T08:00:00.000Z",
-    updatedAt: "2026-01-05T08:30:00.000Z",
-    ...(callbackUrl ? { callbackUrl } : {}),
-  };
+  return succeededRequest(
+    { workspace: "ws", linkConnection: "link", requestId: "req-1", tables: [] },
+    callbackUrl,
+  );
 }
 
 describe("CallbackNotifier", () => {

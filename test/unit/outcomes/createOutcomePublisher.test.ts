@@ -4,6 +4,7 @@ import type { RequestView } from "../../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../../shared/outcomes/createOutcomePublisher";
 import { fakeHttpClient, type SentRequest } from "./fakeHttpClient";
 import { loggerInto } from "../../support/loggerInto";
+import { succeededRequest } from "../../support/requestViews";
 
 const TOPIC = "https://topic.westeurope-1.eventgrid.azure.net/api/events";
 const HOOK = "https://hooks.example.org/done";
@@ -20,17 +21,8 @@ const outcome = {
 };
 
 function completed(callbackUrl?: string): RequestView {
-  return {
-    workspace: "ws",
-    linkConnection: "link",
-    requestId: "r1",
-    action: "add",
-    status: "Succeeded",
-    tables: [{ schema: "dbo", name: "A", status: "Replicating" }],
-    createdAt: "2026-01-05T08:00:00.000Z",
-    updatedAt: "2026-01-05T08:30:00.000Z",
-    ...(callbackUrl ? { callbackUrl } : {}),
-  };
+  const tables = [{ schema: "dbo", name: "A", status: "Replicating" as const }];
+  return succeededRequest({ workspace: "ws", linkConnection: "link", requestId: "r1", tables }, callbackUrl);
 }
 
 const noCredential = jest.fn((): TokenCredential => {
