@@ -4,7 +4,7 @@ import { ensureLinkWorker, type WorkerScheduler } from "../worker/ensureLinkWork
 
 export interface AcceptResult {
   recorded: "created" | "exists";
-  worker: "started" | "nudged";
+  worker: "started" | "nudged" | "alreadyNudged";
 }
 
 /**
@@ -17,6 +17,8 @@ export async function acceptOnboardingRequest(
   now: string,
 ): Promise<AcceptResult> {
   const recorded = await deps.ledger.recordRequest(request, now);
-  const worker = await ensureLinkWorker(deps.scheduler, request, deps.settings);
+  const worker = await ensureLinkWorker(deps.scheduler, request, deps.settings, () =>
+    deps.ledger.takeNudge(request, now),
+  );
   return { recorded, worker };
 }

@@ -125,6 +125,11 @@ export interface IntakeLedger {
   /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
   getRequest(requestId: string): Promise<RequestView | undefined>;
+  /**
+   * Whether this caller should nudge the link's running worker: true for the first caller since
+   * the worker last claimed (the rest are coalesced into that one nudge).
+   */
+  takeNudge(link: LinkRef, now: string): Promise<boolean>;
   /** Tables taken out of a link for a schema change, waiting to be re-added. */
   setDetached(link: LinkRef, table: TableName, detached: boolean, now: string): Promise<void>;
   isDetached(link: LinkRef, table: TableName): Promise<boolean>;
@@ -135,6 +140,8 @@ export interface WorkerLedger {
   getRequest(requestId: string): Promise<RequestView | undefined>;
   /** Requests recorded for the link and not yet claimed by its worker, oldest first. */
   listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]>;
+  /** The worker is about to claim: the next request recorded nudges it again. */
+  clearNudge(link: LinkRef): Promise<void>;
   /** Requests the worker claimed and has not completed. */
   listOpenRequestIds(link: LinkRef): Promise<string[]>;
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;

@@ -104,6 +104,8 @@ interface OpenLinkEntity extends TableEntity {
   workspace: string;
   linkConnection: string;
   touchedAt: string;
+  /** Set by the first caller that nudged the worker since its last claim; "" once it claimed. */
+  nudgedAt?: string;
 }
 
 /** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
@@ -237,6 +239,41 @@ export class TableStorageLedger implements Ledger {
       if (isStatus(error, 412)) return false;
       throw error;
     }
+  }
+
+  async takeNudge(link: LinkRef, now: string): Promise<boolean> {
+    await this.ensureTable();
+    const read = () =>
+      this.client
+        .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
+        .catch(orUndefinedOn404);
+    const row = await read();
+    if (!row) return true;
+    if (row.nudgedAt) return false;
+    try {
+      await this.client.updateEntity(
+        { partitionKey: OPEN_LINKS_PARTITION, rowKey: linkPartition(link), nudgedAt: now },
+        "Merge",
+        { etag: row.etag },
+      );
+      return true;
+    } catch (error) {
+      if (!isStatus(error, 412)) throw error;
+      // Someone wrote the row meanwhile: nudge unless it was another nudge.
+      return !(await read())?.nudgedAt;
+    }
+  }
+
+  async clearNudge(link: LinkRef): Promise<void> {
+    await this.ensureTable();
+    const row = await this.client
+      .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
+      .catch(orUndefinedOn404);
+    if (!row?.nudgedAt) return;
+    await this.client.updateEntity(
+      { partitionKey: OPEN_LINKS_PARTITION, rowKey: linkPartition(link), nudgedAt: "" },
+      "Merge",
+    );
   }
 
   async getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined> {
@@ -402,7 +439,8 @@ export class TableStorageLedger implements Ledger {
       linkConnection: link.linkConnection,
       touchedAt: now,
     };
-    await this.client.upsertEntity(row, "Replace");
+    // Merge keeps `nudgedAt`; the write still changes the etag closeOpenLink checks.
+    await this.client.upsertEntity(row, "Merge");
   }
 
   /** One query for a request's partition: its head row and its table rows in the order asked. */

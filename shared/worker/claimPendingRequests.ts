@@ -66,6 +66,8 @@ export async function claimPendingRequests(
   now: string,
 ): Promise<ClaimResult> {
   const { ledger, settings } = deps;
+  // Before listing: a request recorded from here on nudges the worker again.
+  await ledger.clearNudge(link);
   const queued = await ledger.listQueuedRequests(link);
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
 

@@ -34,10 +34,15 @@ export async function ensureLinkWorker(
   scheduler: WorkerScheduler,
   link: LinkRef,
   settings: WorkerSettings,
-): Promise<"started" | "nudged"> {
+  /** Decides whether to raise the event on a running worker (coalescing); absent: always. */
+  shouldNudge?: () => Promise<boolean>,
+): Promise<"started" | "nudged" | "alreadyNudged"> {
   const instanceId = linkWorkerInstanceId(link);
   const status = await scheduler.getRuntimeStatus(instanceId);
   if (status && ACTIVE_STATUSES.has(status)) {
+    // One nudge per claim is enough: the worker claims every queued request at once, and each
+    // raised event costs the orchestration history an event and an episode.
+    if (shouldNudge && !(await shouldNudge())) return "alreadyNudged";
     await scheduler.raiseEvent(instanceId, REQUEST_QUEUED_EVENT, null);
     return "nudged";
   }

@@ -205,4 +205,14 @@ describe("TableStorageLedger (Azurite)", () => {
     }
     expect((await ledger.listLinkTables(link))[0]?.action).toBe("reAdd");
   });
+
+  it("lets one caller nudge a link between two claims, and keeps the flag when more requests are recorded", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    expect(await ledger.takeNudge(link, NOW)).toBe(true);
+    await ledger.recordRequest(request("r2", ["dbo.B"]), NOW);
+    expect(await ledger.takeNudge(link, NOW)).toBe(false);
+    await ledger.clearNudge(link);
+    expect(await ledger.takeNudge(link, NOW)).toBe(true);
+  });
 });

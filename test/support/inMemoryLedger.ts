@@ -68,6 +68,19 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(true);
   }
 
+  readonly nudged = new Set<string>();
+
+  takeNudge(link: LinkRef): Promise<boolean> {
+    if (this.nudged.has(linkKey(link))) return Promise.resolve(false);
+    this.nudged.add(linkKey(link));
+    return Promise.resolve(true);
+  }
+
+  clearNudge(link: LinkRef): Promise<void> {
+    this.nudged.delete(linkKey(link));
+    return Promise.resolve();
+  }
+
   getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined> {
     const health = this.health.get(linkKey(link));
     return Promise.resolve(health ? clone(health) : undefined);

@@ -50,6 +50,18 @@ describe("handleQueueMessage", () => {
     expect(calls).toEqual([expect.stringMatching(/^start linkWorker-demo-demo-link-/)]);
   });
 
+  it("nudges a running worker once until it claims: later requests are coalesced into that nudge", async () => {
+    const ledger = new InMemoryLedger();
+    const { s, calls } = scheduler("Running");
+    const second = { ...message, requestId: "r2" };
+    const third = { ...message, requestId: "r3" };
+    expect(await handle(ledger, s, message)).toMatchObject({ worker: "nudged" });
+    expect(await handle(ledger, s, second)).toMatchObject({ worker: "alreadyNudged" });
+    await ledger.clearNudge({ workspace: message.workspace, linkConnection: message.linkConnection });
+    expect(await handle(ledger, s, third)).toMatchObject({ worker: "nudged" });
+    expect(calls).toEqual(["raise requestQueued", "raise requestQueued"]);
+  });
+
   it("accepts the message as a JSON string too and nudges a running worker", async () => {
     const ledger = new InMemoryLedger();
     const { s, calls } = scheduler("Running");
