@@ -9,14 +9,13 @@
 import { QueueServiceClient } from "@azure/storage-queue";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { resetDependencies } from "../../shared/dependencies";
 import { ONBOARDING_POISON_QUEUE, ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
 import {
   describeThrown,
   invokeHttp,
   loadHttpFunctions,
   OpenApiContract,
-  setEnv,
+  useAppSettings,
   webhookHeaders,
   webhookSecret,
   type HttpResult,
@@ -808,7 +807,7 @@ const controls: Control[] = [
 
 let azurite: RunningAzurite;
 let sim: SynapseSim;
-let restoreEnv: () => void;
+let restoreSettings: () => void;
 const countsByStatus = new Map<number, number>();
 const countsByGroup = new Map<string, number>();
 let hostileSent = 0;
@@ -837,8 +836,7 @@ const PROFILES: Record<Profile, () => Record<string, string | undefined>> = {
 };
 
 function useProfile(profile: Profile): void {
-  setEnv(PROFILES[profile]());
-  resetDependencies();
+  useAppSettings(PROFILES[profile]());
 }
 
 const send = (sent: Sent): Promise<HttpResult> =>
@@ -856,13 +854,12 @@ function count(result: HttpResult, group: string): void {
 beforeAll(async () => {
   azurite = await startAzurite();
   sim = await startSynapseSim({ seed: demoSeed(), token: SIM_TOKEN });
-  restoreEnv = setEnv({
+  restoreSettings = useAppSettings({
     AzureWebJobsStorage: azurite.connectionString,
     LEDGER_TABLE_NAME: `hostile${process.pid}`,
     SYNAPSE_STATIC_TOKEN: SIM_TOKEN,
     ...PROFILES.default(),
   });
-  resetDependencies();
 }, 60_000);
 
 afterAll(async () => {
@@ -876,8 +873,7 @@ afterAll(async () => {
   );
   await sim.close();
   await azurite.stop();
-  restoreEnv();
-  resetDependencies();
+  restoreSettings();
 });
 
 for (const profile of ["default", "restricted", "signed"] as const) {

@@ -11,7 +11,7 @@ import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurit
 import { ReplayDriver } from "../../dev/durable";
 import { invokeFunction, startDurableClientApi, type DurableClientApi } from "../../dev/host";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { getDependencies, resetDependencies } from "../../shared/dependencies";
+import { getDependencies } from "../../shared/dependencies";
 import { MAX_IDENTIFIER_LENGTH } from "../../shared/domain/tableName";
 import { REQUEST_STATUSES, TABLE_STATUSES } from "../../shared/domain/tableStatus";
 import { DISTRIBUTIONS, STRUCTURES } from "../../shared/domain/tableTarget";
@@ -27,7 +27,7 @@ import {
   invokeHttp,
   loadFunctions,
   OpenApiContract,
-  setEnv,
+  useAppSettings,
   webhookHeaders,
   webhookSecret,
   type HttpCall,
@@ -54,7 +54,7 @@ let azurite: RunningAzurite;
 let sim: SynapseSim;
 let driver: ReplayDriver;
 let durable: DurableClientApi;
-let restoreEnv: () => void;
+let restoreSettings: () => void;
 
 beforeAll(async () => {
   azurite = await startAzurite();
@@ -62,7 +62,7 @@ beforeAll(async () => {
   // The simulator runs on the driver's virtual clock: table progress and durable timers agree.
   sim = await startSynapseSim({ seed: demoSeed(), token: SIM_TOKEN, clock: () => driver.now });
   durable = await startDurableClientApi(driver);
-  restoreEnv = setEnv({
+  restoreSettings = useAppSettings({
     AzureWebJobsStorage: azurite.connectionString,
     LEDGER_TABLE_NAME: `contract${process.pid}`,
     SYNAPSE_WORKSPACES: `demo=${sim.url}`,
@@ -71,15 +71,13 @@ beforeAll(async () => {
     ROUTING_RULES: undefined,
     WEBHOOK_SECRET: undefined,
   });
-  resetDependencies();
 }, 60_000);
 
 afterAll(async () => {
   await durable.close();
   await sim.close();
   await azurite.stop();
-  restoreEnv();
-  resetDependencies();
+  restoreSettings();
 });
 
 /** (path, method, status) triples the tests produced and found conforming. */
@@ -548,12 +546,10 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
   describe("with WEBHOOK_SECRET", () => {
     let restore: () => void;
     beforeAll(() => {
-      restore = setEnv({ WEBHOOK_SECRET: SECRET });
-      resetDependencies();
+      restore = useAppSettings({ WEBHOOK_SECRET: SECRET });
     });
     afterAll(() => {
       restore();
-      resetDependencies();
     });
 
     it("401: no signature; 202 then 409: a signed delivery and its replay", async () => {

@@ -4,7 +4,8 @@ import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurit
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import { invokeFunction, startDurableClientApi, type DurableClientApi } from "../../dev/host";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { getDependencies, resetDependencies } from "../../shared/dependencies";
+import { getDependencies } from "../../shared/dependencies";
+import { useAppSettings } from "../support/httpFunctions";
 import { ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
 
 // Capture every registration before the function modules load.
@@ -15,12 +16,13 @@ let azurite: RunningAzurite;
 let sim: SynapseSim;
 let driver: ReplayDriver;
 let durable: DurableClientApi;
+let restoreSettings: () => void = () => undefined;
 
 beforeAll(async () => {
   azurite = await startAzurite();
   driver = new ReplayDriver({ registry, startTime: new Date("2026-01-05T08:00:00Z") });
   sim = await startSynapseSim({ seed: demoSeed(), token: TOKEN, clock: () => driver.now });
-  Object.assign(process.env, {
+  restoreSettings = useAppSettings({
     AzureWebJobsStorage: azurite.connectionString,
     LEDGER_TABLE_NAME: "ledgerEndToEnd",
     SYNAPSE_WORKSPACES: `demo=${sim.url}`,
@@ -35,7 +37,6 @@ beforeAll(async () => {
       },
     ]),
   });
-  resetDependencies();
   for (const name of [
     "onboardingHttp",
     "onboardingStatus",
@@ -50,6 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  restoreSettings();
   await durable.close();
   await sim.close();
   await azurite.stop();

@@ -3,10 +3,11 @@ import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurit
 import { installFunctionsCoreStandIn, triggerBindingOf, type RegisteredFunction } from "../../dev/durable";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
 import { onboardingQueueOutput } from "../../functions/onboardingQueueOutput";
-import { getDependencies, resetDependencies } from "../../shared/dependencies";
+import { getDependencies } from "../../shared/dependencies";
 import { eventRequestId } from "../../shared/events/handleSchemaChange";
 import { ONBOARDING_QUEUE, queueMessageSchema, type QueueMessage } from "../../shared/intake/queueMessage";
 import { cloudEvent, eventGridEvent, SOURCE, tableData } from "../unit/events/schemaChangeEvents";
+import { useAppSettings } from "../support/httpFunctions";
 import { tableEntry } from "../support/onboardingTables";
 
 // The stand-in must capture registrations before the function module calls app.eventGrid.
@@ -28,46 +29,27 @@ const ROUTING_RULES = [
     target: { structure: "Heap" },
   },
 ];
-const ENV_KEYS = [
-  "AzureWebJobsStorage",
-  "LEDGER_TABLE_NAME",
-  "SYNAPSE_WORKSPACES",
-  "SYNAPSE_STATIC_TOKEN",
-  "ROUTING_RULES",
-  "SCHEMA_EVENT_TYPE_PREFIX",
-] as const;
 
 let azurite: RunningAzurite;
 let sim: SynapseSim;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
+let restoreSettings: () => void = () => undefined;
 
 beforeAll(async () => {
   [azurite, sim] = await Promise.all([
     startAzurite(),
     startSynapseSim({ seed: demoSeed(), token: SIM_TOKEN }),
   ]);
-  for (const key of ENV_KEYS) {
-    const value = process.env[key];
-    if (value !== undefined) savedEnv[key] = value;
-    Reflect.deleteProperty(process.env, key);
-  }
-  Object.assign(process.env, {
+  restoreSettings = useAppSettings({
     AzureWebJobsStorage: azurite.connectionString,
     LEDGER_TABLE_NAME: `schemaChanged${process.pid}`,
     SYNAPSE_WORKSPACES: `${WORKSPACE}=${sim.url}`,
     SYNAPSE_STATIC_TOKEN: SIM_TOKEN,
     ROUTING_RULES: JSON.stringify(ROUTING_RULES),
   });
-  resetDependencies();
 });
 
 afterAll(async () => {
-  for (const key of ENV_KEYS) {
-    Reflect.deleteProperty(process.env, key);
-    const value = savedEnv[key];
-    if (value !== undefined) process.env[key] = value;
-  }
-  resetDependencies();
+  restoreSettings();
   await Promise.all([sim.close(), azurite.stop()]);
 });
 

@@ -5,6 +5,8 @@
  * `durableClient` input, extra outputs collected by binding name). The handler's return value is
  * normalized with `HttpResponse`, as the worker's `toRpcHttp` does; a throw becomes the host's 500.
  */
+import { loadConfig, type AppConfig } from "../../shared/config";
+import { createDependencies, resetDependencies, useDependencies } from "../../shared/dependencies";
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -161,19 +163,41 @@ export async function startDurableClient(registry: FunctionRegistry): Promise<Du
   return startDurableClientApi(new ReplayDriver({ registry }));
 }
 
-/** Sets (or, for undefined, deletes) environment variables; returns a function that restores them. */
-export function setEnv(values: Record<string, string | undefined>): () => void {
-  const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-  const apply = (entries: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(entries)) {
-      if (value === undefined) Reflect.deleteProperty(process.env, name);
-      else process.env[name] = value;
-    }
-  };
-  apply(values);
+let appSettings: Record<string, string> = {};
+
+/**
+ * Configures the app for the functions under test: merges `values` into the test's settings (an
+ * undefined value removes one), parses them into an `AppConfig` and installs the dependencies built
+ * from it. Nothing is written to `process.env`. Returns a function that restores the previous
+ * settings.
+ */
+export function useAppSettings(values: Record<string, string | undefined>): () => void {
+  const saved = appSettings;
+  const next = { ...appSettings };
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) Reflect.deleteProperty(next, name);
+    else next[name] = value;
+  }
+  install(next);
   return () => {
-    apply(saved);
+    install(saved);
   };
+}
+
+function install(settings: Record<string, string>): void {
+  appSettings = settings;
+  // Incomplete settings (a test still assembling them) are installed when they parse.
+  const config = tryLoadConfig(settings);
+  if (config) useDependencies(createDependencies(config));
+  else resetDependencies();
+}
+
+function tryLoadConfig(settings: Record<string, string>): AppConfig | undefined {
+  try {
+    return loadConfig(settings);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
