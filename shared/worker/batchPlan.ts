@@ -103,6 +103,6 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
  * A re-added table is a new link table, so it gets a new id: one per remediation attempt and per
  * "enabled once" retry. The first add keeps generation 0, the id earlier versions sent.
  */
-export function addGeneration(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): number {
+function addGeneration(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): number {
   return record.attempts + 1000 * record.enabledOnceRetries;
 }

@@ -9,8 +9,6 @@ export type { BreakerState };
  * every cold start and is not shared; see docs/worker.md "Faults"). These functions are the whole
  * policy; `guardSynapse` is the I/O around them.
  */
-export const CLOSED: BreakerState = { failures: 0 };
-
 export type BreakerGate =
   | { kind: "call" }
   /** The cool-down is over: this caller may send one probe (after claiming it in the ledger). */

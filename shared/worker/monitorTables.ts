@@ -75,7 +75,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
   return summarise(records, changed.length, now);
 }
 
-export function summarise(records: readonly LinkTableRecord[], changed: number, now: string): MonitorSummary {
+function summarise(records: readonly LinkTableRecord[], changed: number, now: string): MonitorSummary {
   const counts: Partial<Record<TableStatus, number>> = {};
   for (const r of records) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const pending = records.filter((r) => r.status === "Pending");
