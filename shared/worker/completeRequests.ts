@@ -10,7 +10,9 @@ export interface CompletionResult {
 
 /**
  * Closes every claimed request whose tables have all reached a final status, then reports them.
- * Reports go out together: one slow callback receiver must not hold up the others.
+ * Only requests that no table in flight waits on are read (one partition each), so a poll costs
+ * what is about to complete, not every open request. Reports go out together: one slow callback
+ * receiver must not hold up the others.
  */
 export async function completeRequests(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
@@ -20,7 +22,12 @@ export async function completeRequests(
   const { ledger, outcomes } = deps;
   const completed: RequestView[] = [];
   const open = await ledger.listOpenRequestIds(link);
-  for (const requestId of open) {
+  const inFlight = new Set(
+    open.length === 0
+      ? []
+      : (await ledger.listLinkTables(link)).filter((r) => !isTerminal(r.status)).flatMap((r) => r.requestIds),
+  );
+  for (const requestId of open.filter((id) => !inFlight.has(id))) {
     const request = await ledger.getRequest(requestId);
     if (!request) continue;
     const statuses = request.tables.map((t) => t.status);

@@ -98,8 +98,9 @@ describe("outcomes published by the link worker's use cases", () => {
       callbackUrl: `${base}/hooks/done`,
     };
     let open = ["r7"];
-    const ledger: Pick<Ledger, "listOpenRequestIds" | "getRequest" | "completeRequest"> = {
+    const ledger: Pick<Ledger, "listOpenRequestIds" | "listLinkTables" | "getRequest" | "completeRequest"> = {
       listOpenRequestIds: () => Promise.resolve(open),
+      listLinkTables: () => Promise.resolve([]),
       getRequest: (id) => Promise.resolve(id === "r7" ? view : undefined),
       completeRequest: (_link, id) => {
         open = open.filter((o) => o !== id);

@@ -72,3 +72,23 @@ describe("closeIfIdle", () => {
     expect(await ledger.listOpenLinks()).toHaveLength(1);
   });
 });
+
+describe("completeRequests", () => {
+  it("reads only requests that no table in flight waits on, and completes those that are final", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await ledger.recordRequest(request("r2", ["dbo.B"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const tables = ledger.links.get("demo/demo-link")!;
+    await ledger.saveLinkTables(link, [{ ...tables.get("dbo.a")!, status: "Replicating" }]);
+    const read: string[] = [];
+    const getRequest = ledger.getRequest.bind(ledger);
+    ledger.getRequest = (id) => {
+      read.push(id);
+      return getRequest(id);
+    };
+
+    expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 1 });
+    expect(read).toEqual(["r1"]);
+  });
+});
