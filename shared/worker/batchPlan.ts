@@ -50,12 +50,7 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
   const full = () => plan.edits.length >= settings.editBatchMaxTables;
 
   for (const record of input.pending) {
-    if (!isDue(record, now)) {
-      if (plan.nextEditAt === undefined || (record.notBefore ?? "") < plan.nextEditAt) {
-        plan.nextEditAt = record.notBefore;
-      }
-      continue;
-    }
+    if (!isDue(record, now)) continue;
     const key = tableKey(record.source);
     const inLink = linked.get(key);
     if (record.action === "remove" || (record.action === "reAdd" && inLink)) {
@@ -96,7 +91,16 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
       target: record.target,
     });
   }
-  return plan;
+  const next = nextEditAt(input.pending, now);
+  return next ? { ...plan, nextEditAt: next } : plan;
+}
+
+/** When the earliest pending table held back by its cool-down may be edited; undefined if none is. */
+export function nextEditAt(pending: readonly LinkTableRecord[], now: string): string | undefined {
+  return pending
+    .filter((r) => !isDue(r, now))
+    .map((r) => r.notBefore ?? "")
+    .sort()[0];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { plusSeconds } from "../domain/time";
 import type { WorkerSettings } from "../config";
 import type { BreakerState } from "../ledger/ledger";
 
@@ -16,9 +17,6 @@ export type BreakerGate =
   | { kind: "open"; until: string; reason: string };
 
 type BreakerSettings = Pick<WorkerSettings, "breakerFailureThreshold" | "breakerCooldownSeconds">;
-
-const plusSeconds = (iso: string, seconds: number) =>
-  new Date(Date.parse(iso) + seconds * 1000).toISOString();
 
 export function breakerGate(state: BreakerState, now: string, settings: BreakerSettings): BreakerGate {
   if (state.openUntil === undefined) return { kind: "call" };

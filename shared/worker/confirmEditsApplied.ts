@@ -1,3 +1,4 @@
+import { plusSeconds } from "../domain/time";
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
@@ -39,7 +40,7 @@ export async function confirmEditsApplied(
       outstanding++;
     } else if (record.action === "reAdd") {
       const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);
-      const notBefore = new Date(Date.parse(now) + cooldown * 1000).toISOString();
+      const notBefore = plusSeconds(now, cooldown);
       changed.push({ ...record, action: "add", status: "Pending", notBefore, updatedAt: now });
     } else {
       changed.push({ ...record, status: "Removed", updatedAt: now });

@@ -1,3 +1,4 @@
+import { plusSeconds } from "../domain/time";
 import { SynapseRequestError, SynapseThrottledError } from "../synapse/synapseLinkClient";
 import { breakerAfterFailure, breakerAfterSuccess, breakerGate } from "./circuitBreaker";
 import type { WorkerDeps } from "./workerDeps";
@@ -8,9 +9,6 @@ export interface Deferred {
   until: string;
   reason: string;
 }
-
-const plusSeconds = (iso: string, seconds: number) =>
-  new Date(Date.parse(iso) + seconds * 1000).toISOString();
 
 /** Faults worth counting against the workspace: the service or the path to it is unwell. */
 export function isTransientFault(error: unknown): error is SynapseRequestError {

@@ -3,7 +3,7 @@ import { normaliseLinkTableId } from "../domain/linkTableId";
 import type { TableStatus } from "../domain/tableStatus";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
-import { isDue } from "./batchPlan";
+import { isDue, nextEditAt } from "./batchPlan";
 import { findOwnerElsewhere } from "./tableOwners";
 import { failureOf, nextTableState } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -79,15 +79,12 @@ function summarise(records: readonly LinkTableRecord[], changed: number, now: st
   const counts: Partial<Record<TableStatus, number>> = {};
   for (const r of records) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const pending = records.filter((r) => r.status === "Pending");
-  const nextEditAt = pending
-    .filter((r) => !isDue(r, now))
-    .map((r) => r.notBefore ?? "")
-    .sort()[0];
+  const next = nextEditAt(pending, now);
   return {
     active: records.filter((r) => WATCHED.has(r.status) || r.status === "Removing").length,
     pending: pending.length,
     pendingDue: pending.filter((r) => isDue(r, now)).length,
-    ...(nextEditAt ? { nextEditAt } : {}),
+    ...(next ? { nextEditAt: next } : {}),
     counts,
     changed,
   };

@@ -1,8 +1,9 @@
 import { describeLink, type LinkRef } from "../domain/linkRef";
+import { plusSeconds } from "../domain/time";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { classifyTableFailure } from "../synapse/tableFailure";
-import { isDue, planBatch } from "./batchPlan";
+import { isDue, nextEditAt, planBatch } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
 import { SynapseRequestError, type LinkTableEdit } from "../synapse/synapseLinkClient";
 import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
@@ -28,7 +29,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   const records = await ledger.listLinkTables(link);
   const pending = records.filter((r) => r.status === "Pending");
   const due = pending.filter((r) => isDue(r, now));
-  if (due.length === 0) return nothingToSend(pending);
+  if (due.length === 0) return nothingToSend(pending, now);
 
   const refuse = async (reason: string): Promise<SendResult> => {
     await ledger.saveLinkTables(
@@ -52,7 +53,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   );
   const plan = planBatch({ link, pending, linked, owners, now, settings });
   await ledger.saveLinkTables(link, plan.settled);
-  if (plan.edits.length === 0) return nothingToSend(pending.filter((r) => !isDue(r, now)));
+  if (plan.edits.length === 0) return nothingToSend(pending, now);
 
   const byKey = new Map(records.map((r) => [tableKey(r.source), r]));
   const outcome = await applyBatch(deps, link, plan.edits, byKey, now);
@@ -64,11 +65,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   };
 }
 
-function nothingToSend(waiting: readonly LinkTableRecord[]): SendResult {
-  const next = waiting
-    .map((r) => r.notBefore)
-    .filter((t): t is string => t !== undefined)
-    .sort()[0];
+function nothingToSend(pending: readonly LinkTableRecord[], now: string): SendResult {
+  const next = nextEditAt(pending, now);
   return next ? { kind: "nothingToSend", nextEditAt: next } : { kind: "nothingToSend" };
 }
 
@@ -184,7 +182,7 @@ async function afterRefusal(
   return {
     ...record,
     enabledOnceRetries: record.enabledOnceRetries + 1,
-    notBefore: new Date(Date.parse(now) + enabledOnceRetrySeconds * 1000).toISOString(),
+    notBefore: plusSeconds(now, enabledOnceRetrySeconds),
     error: error.message,
     updatedAt: now,
   };

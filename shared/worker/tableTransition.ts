@@ -90,19 +90,22 @@ function afterFailure(
       }
       if (record.enabledOnceRetries < settings.enabledOnceMaxRetries) {
         // The removal of an earlier add is still being cleaned up: remove ours, wait, add again.
-        return {
-          ...record,
-          action: "reAdd",
-          status: "Pending",
-          enabledOnceRetries: record.enabledOnceRetries + 1,
-          error: text,
-          updatedAt: now,
-        };
+        return reAdd(record, text, now, { enabledOnceRetries: record.enabledOnceRetries + 1 });
       }
       return fail(enabledElsewhereGivingUp(text, record.enabledOnceRetries));
     case "transient":
       return remediate(record, text, context);
   }
+}
+
+/** Queues the table to be removed and added again, counting the attempt in `counter`. */
+function reAdd(
+  record: LinkTableRecord,
+  error: string,
+  now: string,
+  counter: Pick<LinkTableRecord, "attempts"> | Pick<LinkTableRecord, "enabledOnceRetries">,
+): LinkTableRecord {
+  return { ...record, ...counter, action: "reAdd", status: "Pending", error, updatedAt: now };
 }
 
 function remediate(
@@ -112,14 +115,7 @@ function remediate(
 ): LinkTableRecord {
   if (record.attempts < settings.remediationMaxAttempts) {
     // The documented remedy for a Failed table: remove it from the link and add it back.
-    return {
-      ...record,
-      action: "reAdd",
-      status: "Pending",
-      attempts: record.attempts + 1,
-      error: text,
-      updatedAt: now,
-    };
+    return reAdd(record, text, now, { attempts: record.attempts + 1 });
   }
   return {
     ...record,
