@@ -16,6 +16,7 @@ function tableWindow(operation: WindowOperation) {
         synapse,
         routing: config.intake.routing,
         workspaces: config.synapse.workspaces.map((w) => w.name),
+        webhookSecrets: config.intake.webhookSecrets,
       },
       {
         link: {
@@ -25,6 +26,8 @@ function tableWindow(operation: WindowOperation) {
         table: request.params.table ?? "",
         origin: new URL(request.url).origin,
         now: new Date(),
+        header: (name) => request.headers.get(name) ?? undefined,
+        body: Buffer.from(await request.arrayBuffer()),
       },
     );
     if (result.kind === "refused") return refusalResponse(result.refusal);

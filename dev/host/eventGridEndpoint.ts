@@ -7,8 +7,9 @@
  *   echoing it and `WebHook-Allowed-Rate: *`;
  * - `POST` body: a JSON array or a single event; malformed JSON or non-object events → 400;
  * - Event Grid-schema validation handshake (`aeg-event-type: SubscriptionValidation` and/or an event of type
- *   `Microsoft.EventGrid.SubscriptionValidationEvent`) → 200 `{"validationResponse": code}`, the function is not
- *   called; `aeg-event-type: Unsubscribe` → 202;
+ *   `Microsoft.EventGrid.SubscriptionValidationEvent`), only when that event is alone in the delivery → 200
+ *   `{"validationResponse": code}`, the function is not called; the header with several events → 400; a
+ *   validation event inside a batch is dispatched like the others; `aeg-event-type: Unsubscribe` → 202;
  * - otherwise the function runs once per event, in parallel (single dispatch); 200 when all succeeded, 500 when
  *   any failed (Event Grid then redelivers the whole batch).
  */
@@ -108,9 +109,19 @@ export function createEventGridHandler(options: EventGridEndpointOptions): Event
     const typed = events as Record<string, unknown>[];
 
     const aegEventType = headerValue(req, "aeg-event-type")?.toLowerCase();
-    const validationEvent = typed.find((e) => eventTypeOf(e) === SUBSCRIPTION_VALIDATION_EVENT);
-    if (aegEventType === "subscriptionvalidation" || validationEvent !== undefined) {
-      const code = validationCodeOf(validationEvent ?? typed[0]);
+    // Event Grid sends the validation event alone. Answering it inside a batch would drop the
+    // batch's other events unseen, so a batch is dispatched like any notification, every event
+    // included (what the extension does with a Notification delivery).
+    const [only] = typed.length === 1 ? typed : [];
+    if (aegEventType === "subscriptionvalidation" && only === undefined) {
+      sendText(res, 400, "a subscription validation delivery carries exactly one event");
+      return true;
+    }
+    if (
+      aegEventType === "subscriptionvalidation" ||
+      (only && eventTypeOf(only) === SUBSCRIPTION_VALIDATION_EVENT)
+    ) {
+      const code = validationCodeOf(only);
       if (code === undefined) sendText(res, 400, "subscription validation event without data.validationCode");
       else sendJson(res, 200, { validationResponse: code });
       return true;

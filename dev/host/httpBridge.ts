@@ -5,6 +5,7 @@
  * 204 No Content (Functions 2.x+ default); a throw or a non-object return answers 500.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIPv6 } from "node:net";
 import { HttpRequest, HttpResponse, type Cookie } from "@azure/functions";
 import type { RegisteredFunction } from "../durable";
 import { readBody, sendEmpty } from "../http";
@@ -13,7 +14,11 @@ import { invokeFunction, type InvocationResult, type InvokeFunctionOptions } fro
 export interface ToHttpRequestOptions {
   /** Route parameters (`request.params`). */
   params?: Record<string, string>;
-  /** Origin for `request.url`; default `http://<Host header>` (x-forwarded-proto honoured). */
+  /**
+   * Origin for `request.url`; default the address the request arrived on. Never the `Host` or
+   * `X-Forwarded-*` headers: the app builds `statusUrl` and `Location` from this origin, and a
+   * client must not be able to point those at another site.
+   */
   origin?: string;
 }
 
@@ -23,12 +28,26 @@ export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function originOf(req: IncomingMessage): string {
-  const forwarded = req.headers["x-forwarded-proto"];
-  const proto = typeof forwarded === "string" && forwarded !== "" ? forwarded.split(",")[0]!.trim() : "http";
-  return `${proto}://${req.headers.host ?? "localhost"}`;
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined) return "http://127.0.0.1";
+  return `http://${isIPv6(localAddress) ? `[${localAddress}]` : localAddress}:${localPort}`;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Path and query of the request target. A client may send the absolute form
+ * (`GET http://host/api/x HTTP/1.1`, RFC 9112 §3.2.2), which a server must accept; only its path
+ * and query are used, so its authority cannot choose the origin either.
+ */
+export function requestTarget(req: IncomingMessage): string {
+  const target = req.url ?? "/";
+  if (target.startsWith("/")) return target;
+  if (!URL.canParse(target)) return "/";
+  const url = new URL(target);
+  return `${url.pathname}${url.search}`;
+}
+
+// The BOM is kept: a signature is over the exact bytes, and the app decides whether to skip it.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** `new HttpRequest({ method, url, headers, body, params })` from a Node request and its (already read) body. */
 export function toHttpRequest(
@@ -54,7 +73,7 @@ export function toHttpRequest(
   }
   return new HttpRequest({
     method: (req.method ?? "GET").toUpperCase(),
-    url: `${(options.origin ?? originOf(req)).replace(/\/+$/, "")}${req.url ?? "/"}`,
+    url: `${(options.origin ?? originOf(req)).replace(/\/+$/, "")}${requestTarget(req)}`,
     headers,
     params: options.params ?? {},
     ...(bodyInit === undefined ? {} : { body: bodyInit }),

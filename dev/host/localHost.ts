@@ -550,7 +550,7 @@ async function serveHttpTrigger(
     return;
   }
   const body = await readRequestBody(req);
-  const request = toHttpRequest(req, body, { params: hit.params });
+  const request = toHttpRequest(req, body, { params: hit.params, origin: routing.state.origin });
   try {
     const invocation = await routing.invoke(hit.route.registered, request);
     const returnBinding = hit.route.registered.metadata.bindings.$return;

@@ -1,14 +1,15 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { LinkRef } from "../domain/linkRef";
 import { sameTable, type TableName } from "../domain/tableName";
 import { APP_TARGET_DEFAULTS, resolveTarget } from "../domain/tableTarget";
 import type { Ledger } from "../ledger/ledger";
 import { targetDefaultsFor } from "../routing/routingRules";
 import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { checkRequestSignature } from "../webhooks/standardWebhooks";
 import { refuseRouteLink, type LinkPolicy } from "./checkLink";
 import { sqlIdentifier } from "./identifiers";
 import { queueMessageSchema, type QueueMessage } from "./queueMessage";
-import { refused, type Refused } from "./refusals";
+import { refused, type Refusal, type Refused } from "./refusals";
 
 export type WindowOperation = "detach" | "attach";
 
@@ -21,10 +22,14 @@ export type WindowResult =
       | "linkNotFound"
       | "tableNotLinked"
       | "tableNotDetached"
+      | "signatureInvalid"
+      | "webhookIdReused"
     >;
 
 type WindowDeps = LinkPolicy & {
-  ledger: Pick<Ledger, "isDetached" | "setDetached">;
+  ledger: Pick<Ledger, "isDetached" | "setDetached" | "rememberOnce">;
+  /** `config.intake.webhookSecrets`: when any is set, the request must be signed as for onboarding. */
+  webhookSecrets?: readonly Buffer[];
   synapse: Pick<SynapseLinkClient, "listLinkTables" | "getLinkConnection">;
 };
 
@@ -74,6 +79,14 @@ async function changeTableWindow(
   input: TableWindowInput & { operation: WindowOperation },
 ): Promise<WindowResult> {
   const { link, operation } = input;
+  // Verify before anything else reads the request, as POST /api/onboarding does.
+  const signature = checkRequestSignature(
+    deps.webhookSecrets ?? [],
+    input.header ?? (() => undefined),
+    input.body ?? Buffer.alloc(0),
+    input.now,
+  );
+  if ("refusal" in signature) return refused(signature.refusal);
   const refusal = refuseRouteLink(deps, link);
   if (refusal) return refused(refusal);
   const table = parseQualifiedTable(input.table);
@@ -81,8 +94,10 @@ async function changeTableWindow(
   const refusedWindow = await refuseWindow(deps, link, table, operation);
   if (refusedWindow) return refusedWindow;
 
-  const requestId = randomUUID();
   const now = input.now.toISOString();
+  const once = await signedOnce(deps.ledger, signature.webhookId, { operation, link, table, now });
+  if ("refusal" in once) return refused(once.refusal);
+  const { requestId } = once;
   const target = resolveTarget(table, undefined, targetDefaultsFor(deps.routing, link, APP_TARGET_DEFAULTS));
   const message = queueMessageSchema.parse({
     v: 1,
@@ -104,6 +119,31 @@ export interface TableWindowInput {
   table: string;
   origin: string;
   now: Date;
+  /** Request headers (the `webhook-*` signature headers); none when absent. */
+  header?: (name: string) => string | undefined;
+  /** The raw body exactly as received (usually empty): the signature is over these bytes. */
+  body?: Buffer;
+}
+
+/**
+ * A signature covers the body, not the route, and these routes usually have an empty body: a
+ * captured signed detach would verify on any table for five minutes. So a webhook-id is good for
+ * one operation on one table: the sender's retry of it gets the same request id (and the consumer
+ * records it once), its reuse anywhere else is refused.
+ */
+async function signedOnce(
+  ledger: WindowDeps["ledger"],
+  webhookId: string | undefined,
+  request: { operation: WindowOperation; link: LinkRef; table: TableName; now: string },
+): Promise<{ requestId: string } | { refusal: Extract<Refusal, { kind: "webhookIdReused" }> }> {
+  const requestId = randomUUID();
+  if (webhookId === undefined) return { requestId };
+  const { operation, link, table, now } = request;
+  const fingerprint = createHash("sha256").update(JSON.stringify({ operation, link, table })).digest("hex");
+  const seen = await ledger.rememberOnce("webhook", webhookId, { requestId, fingerprint }, now);
+  if (seen.first) return { requestId };
+  if (seen.existing.fingerprint === fingerprint) return { requestId: seen.existing.requestId };
+  return { refusal: { kind: "webhookIdReused", webhookId, requestId: seen.existing.requestId } };
 }
 
 /** `POST …/detach`: removes a linked table and marks it detached while the DBA changes its columns. */

@@ -1,5 +1,4 @@
 import {
-  createDefaultHttpClient,
   createHttpHeaders,
   createPipelineFromOptions,
   createPipelineRequest,
@@ -11,6 +10,8 @@ import {
   type PipelineRequest,
 } from "@azure/core-rest-pipeline";
 import type { RequestView } from "../ledger/ledger";
+import { CallbackTargetPolicy, type CallbackAllowList } from "../net/addressPolicy";
+import { ADDRESS_REFUSED, createPinnedHttpClient, type ResolveAll } from "../net/pinnedHttpClient";
 import { sign } from "../webhooks/standardWebhooks";
 import { completedRequestData } from "./outcomeEvents";
 
@@ -29,9 +30,14 @@ export interface CallbackNotifierOptions {
   totalTimeoutMs?: number;
   /** Clock for `webhook-timestamp` (milliseconds). */
   clock?: () => number;
+  /** `CALLBACK_ALLOWED_HOSTS` (`config.outcomes.callbackAllowList`); none = public https hosts only. */
+  allowList?: CallbackAllowList;
+  /** How a host name becomes addresses; `dns.lookup` (all) unless a test simulates an answer. */
+  resolve?: ResolveAll;
   /**
-   * Tests only: lets a local http server receive callbacks and/or swaps the HTTP client. Nothing
-   * in the configuration reaches it; the composition root never passes it.
+   * Tests only: lets a local http server receive callbacks and/or swaps the HTTP client (a swapped
+   * client connects nowhere, so the resolved-address check, which lives in the real client, is
+   * skipped with it). Nothing in the configuration reaches it; the composition root never passes it.
    */
   testOnly?: { allowInsecureConnection?: boolean; httpClient?: HttpClient };
 }
@@ -60,6 +66,7 @@ export class CallbackNotifier {
   private readonly timeoutMs: number;
   private readonly totalTimeoutMs: number;
   private readonly allowInsecure: boolean;
+  private readonly targets: CallbackTargetPolicy;
   private readonly attempts = new WeakMap<PipelineRequest, number>();
 
   constructor(options: CallbackNotifierOptions) {
@@ -67,7 +74,8 @@ export class CallbackNotifier {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.totalTimeoutMs = options.totalTimeoutMs ?? 60_000;
     this.allowInsecure = options.testOnly?.allowInsecureConnection === true;
-    this.httpClient = options.testOnly?.httpClient ?? createDefaultHttpClient();
+    this.targets = new CallbackTargetPolicy(options.allowList);
+    this.httpClient = options.testOnly?.httpClient ?? createPinnedHttpClient(this.targets, options.resolve);
     const retryDelayMs = options.retryDelayMs ?? 1_000;
     const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     const clock = options.clock ?? Date.now;
@@ -125,6 +133,9 @@ export class CallbackNotifier {
         error: `${where} failed: HTTP ${response.status} after ${attempts} attempt(s)`,
       };
     } catch (error) {
+      if (isRestError(error) && error.code === ADDRESS_REFUSED) {
+        return { outcome: "refused", error: `${where} refused: ${error.message}` };
+      }
       const attempts = this.attempts.get(pipelineRequest) ?? 0;
       const reason =
         error instanceof Error && error.name === "AbortError"
@@ -143,13 +154,20 @@ export class CallbackNotifier {
     }
   }
 
-  /** https only: the URL is validated at intake too, but this is the last line. */
+  /**
+   * https only, and nowhere intake would refuse (a request recorded before a rule existed, or with
+   * an allow-list since shortened). The URL is validated at intake too, but this is the last line;
+   * the addresses a name resolves to are checked by the HTTP client on every attempt.
+   */
   private refusal(url: string): string | undefined {
     if (!URL.canParse(url)) return "callbackUrl is not a valid URL";
-    const protocol = new URL(url).protocol;
-    if (protocol === "https:") return undefined;
-    if (protocol === "http:" && this.allowInsecure) return undefined;
-    return `refusing callbackUrl with scheme "${protocol.replace(/:$/, "")}": only https callbacks are sent`;
+    const parsed = new URL(url);
+    const { protocol } = parsed;
+    if (protocol !== "https:" && !(protocol === "http:" && this.allowInsecure)) {
+      return `refusing callbackUrl with scheme "${protocol.replace(/:$/, "")}": only https callbacks are sent`;
+    }
+    const target = this.targets.refuseUrl(parsed);
+    return target && `refusing callbackUrl: ${target}`;
   }
 
   /**

@@ -77,3 +77,37 @@ export function verify(
   }
   return { ok: false, pointer: "webhook-signature", reason: "no webhook-signature matches the body" };
 }
+
+/** Why a signed route refused a request: the header at fault and what is wrong with it. */
+export interface SignatureRefusal {
+  kind: "signatureInvalid";
+  header: Extract<VerifyResult, { ok: false }>["pointer"];
+  reason: string;
+}
+
+/**
+ * The check every signed route makes first (`POST /api/onboarding`, `detach`, `attach`): with no
+ * secrets configured nothing is required; otherwise the Standard Webhooks headers must sign the raw
+ * bytes. Returns the verified `webhook-id` so the caller can refuse a replay of it.
+ */
+export function checkRequestSignature(
+  secrets: readonly Buffer[],
+  header: (name: string) => string | undefined,
+  raw: Buffer,
+  now: Date,
+): { refusal: SignatureRefusal } | { webhookId: string | undefined } {
+  if (secrets.length === 0) return { webhookId: undefined };
+  const verdict = verify(
+    secrets,
+    {
+      id: header("webhook-id"),
+      timestamp: header("webhook-timestamp"),
+      signature: header("webhook-signature"),
+    },
+    raw,
+    Math.floor(now.getTime() / 1000),
+  );
+  if (!verdict.ok)
+    return { refusal: { kind: "signatureInvalid", header: verdict.pointer, reason: verdict.reason } };
+  return { webhookId: verdict.id };
+}

@@ -1,6 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../shared/config";
+import { parseCallbackAllowList } from "../../shared/net/addressPolicy";
+import type { ResolvedAddress } from "../../shared/net/addressPolicy";
 import type { RequestView } from "../../shared/ledger/ledger";
 import { CallbackNotifier, type CallbackNotifierOptions } from "../../shared/outcomes/callbackNotifier";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
@@ -38,6 +40,9 @@ function completed(callbackUrl: string | undefined, requestId = "req-0001"): Req
   );
 }
 
+/** The local receiver is on loopback, where callbacks go only when CALLBACK_ALLOWED_HOSTS lists it. */
+const LOOPBACK_ALLOWED = parseCallbackAllowList("127.0.0.1").allowList;
+
 /** Short waits so retries take milliseconds; the local server is plain http (test-only option). */
 function notifier(options: Partial<CallbackNotifierOptions> = {}) {
   return new CallbackNotifier({
@@ -45,6 +50,7 @@ function notifier(options: Partial<CallbackNotifierOptions> = {}) {
     retryDelayMs: 10,
     maxRetryDelayMs: 50,
     timeoutMs: 2_000,
+    allowList: LOOPBACK_ALLOWED,
     testOnly: { allowInsecureConnection: true },
     ...options,
   });
@@ -210,11 +216,125 @@ describe("CallbackNotifier against a local receiver", () => {
   });
 });
 
+/**
+ * Where a callback may go (docs/events.md#where-callbacks-may-go). Every receiver here is on
+ * loopback and every "public" name is answered by an injected resolver, so nothing leaves the
+ * machine: a name in `.example` never resolves for real, so a delivery that arrives proves the
+ * connection went to the address the resolver gave and the policy checked.
+ */
+describe("CallbackNotifier: no SSRF", () => {
+  /** A resolver that answers from a script, one answer per call, and counts its calls. */
+  function scripted(...answers: (readonly ResolvedAddress[])[]) {
+    const calls: string[] = [];
+    const resolve = (hostname: string) => {
+      calls.push(hostname);
+      return Promise.resolve(answers[Math.min(calls.length, answers.length) - 1] ?? []);
+    };
+    return { resolve, calls };
+  }
+  const loopback = [{ address: "127.0.0.1", family: 4 }];
+  const port = () => new URL(base).port;
+
+  it.each([
+    ["the loopback receiver itself", () => `${base}/hook`, /127\.0\.0\.1 is a loopback address/],
+    ["its decimal spelling", () => `http://2130706433:${port()}/hook`, /127\.0\.0\.1 is a loopback/],
+    ["its hex spelling", () => `http://0x7f.1:${port()}/hook`, /127\.0\.0\.1 is a loopback/],
+    ["an IPv4-mapped IPv6 form", () => `http://[::ffff:127.0.0.1]:${port()}/hook`, /loopback/],
+    ["localhost", () => `http://localhost:${port()}/hook`, /localhost is a local name/],
+  ])("refuses %s without an allow-list, and nothing arrives", async (_what, url, reason) => {
+    const result = await notifier({ allowList: undefined }).notify(completed(url()));
+
+    expect(result).toEqual({ outcome: "refused", error: expect.stringMatching(reason) as string });
+    expect(server.received).toHaveLength(0);
+  });
+
+  it("refuses the metadata endpoint", async () => {
+    const result = await notifier({ allowList: undefined }).notify(
+      completed("https://169.254.169.254/metadata/identity/oauth2/token"),
+    );
+    expect(result).toEqual({ outcome: "refused", error: expect.stringMatching(/cloud metadata/) as string });
+  });
+
+  it("refuses a public-looking name that resolves to loopback at delivery (DNS rebinding), connecting nowhere", async () => {
+    const dns = scripted(loopback);
+    const result = await notifier({ allowList: undefined, resolve: dns.resolve }).notify(
+      completed("http://hooks.rebind.example/hook"),
+    );
+
+    expect(result).toEqual({
+      outcome: "refused",
+      error: expect.stringMatching(
+        /hooks\.rebind\.example resolves to 127\.0\.0\.1, a loopback address/,
+      ) as string,
+    });
+    expect(dns.calls).toEqual(["hooks.rebind.example"]);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it("refuses when one of several answers is the metadata address in its IPv4-mapped form", async () => {
+    const dns = scripted([
+      { address: "93.184.215.14", family: 4 },
+      { address: "::ffff:169.254.169.254", family: 6 },
+    ]);
+    const result = await notifier({ allowList: undefined, resolve: dns.resolve }).notify(
+      completed("http://hooks.mixed.example/hook"),
+    );
+    expect(result).toEqual({ outcome: "refused", error: expect.stringMatching(/cloud metadata/) as string });
+  });
+
+  it("delivers to an allow-listed name at exactly the address that was resolved and checked", async () => {
+    const dns = scripted(loopback);
+    const result = await notifier({
+      allowList: parseCallbackAllowList("receiver.example").allowList,
+      resolve: dns.resolve,
+    }).notify(completed(`http://receiver.example:${port()}/hook`));
+
+    expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 1 });
+    expect(server.received.map((r) => [r.path, r.headers.host])).toEqual([
+      ["/hook", `receiver.example:${port()}`],
+    ]);
+  });
+
+  it("resolves and checks again on every attempt: a retry whose answer turned to a blocked address is refused", async () => {
+    // First answer allowed (127.0.0.1 is listed); nothing listens on its port 80, so the attempt
+    // fails with ECONNREFUSED and is retried; the retry's answer, 127.0.0.2, is not listed.
+    const dns = scripted(loopback, [{ address: "127.0.0.2", family: 4 }]);
+    const result = await notifier({ resolve: dns.resolve }).notify(completed("http://flip.example/hook"));
+
+    expect(result).toEqual({
+      outcome: "refused",
+      error: expect.stringMatching(/flip\.example resolves to 127\.0\.0\.2, a loopback address/) as string,
+    });
+    expect(dns.calls).toEqual(["flip.example", "flip.example"]);
+  });
+
+  it("delivers to an allow-listed IPv6 literal, [::1] (it used to fail with ENOTFOUND)", async () => {
+    const v6 = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => v6.listen(0, "::1", resolve));
+    try {
+      const v6Port = (v6.address() as AddressInfo).port;
+      const result = await notifier({ allowList: parseCallbackAllowList("::1").allowList }).notify(
+        completed(`http://[::1]:${v6Port}/hook`),
+      );
+      expect(result).toEqual({ outcome: "delivered", status: 204, attempts: 1 });
+    } finally {
+      await new Promise((resolve) => v6.close(resolve));
+    }
+  });
+});
+
 describe("createOutcomePublisher callbacks", () => {
   it("delivers the completed request to its callbackUrl, signed with the configured first secret", async () => {
     const logs: string[] = [];
     const outcomes = createOutcomePublisher(testConfig(), noCredential, loggerInto(logs), {
-      callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10 },
+      callback: {
+        testOnly: { allowInsecureConnection: true },
+        retryDelayMs: 10,
+        allowList: LOOPBACK_ALLOWED,
+      },
     });
     await outcomes.requestCompleted(completed(`${base}/hook`));
 
@@ -227,7 +347,12 @@ describe("createOutcomePublisher callbacks", () => {
     server.replies = [{ status: 500 }, { status: 500 }, { status: 500 }];
     const logs: string[] = [];
     const outcomes = createOutcomePublisher(testConfig(), noCredential, loggerInto(logs), {
-      callback: { testOnly: { allowInsecureConnection: true }, retryDelayMs: 10, maxRetries: 1 },
+      callback: {
+        testOnly: { allowInsecureConnection: true },
+        retryDelayMs: 10,
+        maxRetries: 1,
+        allowList: LOOPBACK_ALLOWED,
+      },
     });
 
     await expect(outcomes.requestCompleted(completed(`${base}/hook`))).resolves.toBeUndefined();

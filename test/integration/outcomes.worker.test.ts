@@ -1,3 +1,4 @@
+import { parseCallbackAllowList } from "../../shared/net/addressPolicy";
 import { loadConfig } from "../../shared/config";
 import type { Ledger, RequestView } from "../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
@@ -47,7 +48,11 @@ function outcomes(logs: string[]) {
     loggerInto(logs),
     {
       eventGridClientOptions: { allowInsecureConnection: true },
-      callback: { testOnly: { allowInsecureConnection: true } },
+      // The receiver is on loopback, which callbacks refuse unless allow-listed (CALLBACK_ALLOWED_HOSTS).
+      callback: {
+        testOnly: { allowInsecureConnection: true },
+        allowList: parseCallbackAllowList("127.0.0.1").allowList,
+      },
     },
   );
 }
