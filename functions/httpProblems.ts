@@ -83,7 +83,7 @@ const PROBLEMS: { [K in RefusalKind]: Entry<Extract<Refusal, { kind: K }>> } = {
     ),
   ),
   invalidParameters: problem(400, "invalid-request", (r) => ({
-    detail: `Invalid route parameter(s): ${listed(r.errors)}`,
+    detail: `Invalid parameter(s): ${listed(r.errors)}`,
     errors: r.errors,
   })),
   tableNotQualified: problem(400, "invalid-request", () => oneField("table", "table", TABLE_PARAMETER)),
@@ -104,13 +104,15 @@ const PROBLEMS: { [K in RefusalKind]: Entry<Extract<Refusal, { kind: K }>> } = {
   tableNotDetached: problem(409, "table-not-detached", (r) => ({
     detail: `${qualifiedName(r.table)} is not detached from ${r.link.linkConnection}; add tables with POST /api/onboarding`,
   })),
-  idempotencyKeyReused: problem(409, "idempotency-key-reused", (r) => ({
-    detail: `Idempotency-Key ${r.key} was used for a different request (${r.requestId})`,
+  webhookIdReused: problem(409, "webhook-id-reused", (r) => ({
+    detail: `webhook-id ${r.webhookId} was already used for request ${r.requestId}; sign each detach or attach with its own webhook-id`,
     requestId: r.requestId,
   })),
-  webhookReplayed: problem(409, "webhook-replayed", (r) => ({
-    detail: `webhook-id ${r.webhookId} was already accepted (request ${r.requestId})`,
-    requestId: r.requestId,
+  messageTooLarge: problem(413, "request-too-large", (r) => ({
+    detail:
+      `These ${r.tables} tables make a queue message of ${r.bytes} bytes; one request can carry at ` +
+      `most ${r.limit} bytes (a 64 KiB Storage queue message, base64-encoded). Split the tables into ` +
+      `about ${Math.ceil(r.bytes / r.limit) + 1} requests`,
   })),
 };
 

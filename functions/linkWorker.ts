@@ -8,6 +8,7 @@ import { describeLink } from "../shared/domain/linkRef";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
 import { closeIfIdle, type IdleCheck } from "../shared/worker/closeIfIdle";
 import { completeRequests, type CompletionResult } from "../shared/worker/completeRequests";
+import { checkSqlPool, type CheckSqlPoolInput, type SqlPoolCheck } from "../shared/worker/checkSqlPool";
 import { confirmEditsApplied, type ConfirmResult } from "../shared/worker/confirmEditsApplied";
 import { LINK_WORKER_ORCHESTRATION, REQUEST_QUEUED_EVENT } from "../shared/worker/ensureLinkWorker";
 import { faultBackoffSeconds } from "../shared/worker/faultBackoff";
@@ -37,6 +38,7 @@ import { startLink } from "../shared/worker/startLink";
 /** Activity names and their input → result types: the one place calls and handlers agree on. */
 interface Activities {
   linkWorker_claimPendingRequests: [LinkActivityInput, ClaimResult];
+  linkWorker_checkSqlPool: [CheckSqlPoolInput, SqlPoolCheck | Deferred];
   linkWorker_sendEdits: [LinkActivityInput, SendResult | Deferred];
   linkWorker_startLink: [StartLinkInput, { kind: "requested" } | Deferred];
   linkWorker_confirmApplied: [LinkActivityInput, ConfirmResult | Deferred];
@@ -74,6 +76,10 @@ class WorkerRun {
   /** One requestQueued wait, kept across polls and replaced only once it completed (docs/worker.md "Nudges"). */
   private nudge: Task;
   poll = 0;
+  /** A SQL pool resume this execution started, polled by the next preflight (docs/control-plane.md). */
+  sqlPoolResume: string | undefined;
+  /** The preflight's notice (git mode, an unknown pool) is logged once per execution. */
+  noticed = false;
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -218,8 +224,8 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
       run.status({ phase: "finished", tables: summary.counts, openRequests: 0 });
       return { kind: "finished", tables: summary.counts };
     }
-    // A request recorded while this poll ran, or requests repaired from the link's records: go on
-    // now. Anything else waits a poll, so a request that cannot be closed never spins the worker.
+    // A request recorded while this poll ran: go on now. Anything else waits a poll, so a request
+    // that cannot be closed never spins the worker.
     if (close.value.reason !== "busy") return { kind: "again" };
   }
   const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
@@ -257,6 +263,10 @@ function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
 
 /** Sends one batch of due edits and confirms it landed; waits for a link that is not ready. */
 function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done" }, unknown> {
+  if (run.settings.checkSqlPools) {
+    const pool = yield* preflightSqlPool(run);
+    if (pool) return pool;
+  }
   run.status({ phase: "editing" });
   const sent = yield* run.call("linkWorker_sendEdits", run.linkInput());
   if (!sent.ok) return { kind: "trouble", trouble: sent.trouble };
@@ -283,6 +293,34 @@ function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done
   }
   run.carry = { ...run.carry, pollSeconds: run.settings.pollMinSeconds };
   return { kind: "done" };
+}
+
+/**
+ * The link's dedicated SQL pool must be Online before an edit: otherwise wait on a durable timer
+ * (the reason in the custom status and the link's status), or go on to monitoring when the pool's
+ * deadline failed the pending tables. Undefined: the pool is ready.
+ */
+function* preflightSqlPool(run: WorkerRun): Generator<Task, PollEnd | { kind: "done" } | undefined, unknown> {
+  const resume = run.sqlPoolResume;
+  const checked = yield* run.call("linkWorker_checkSqlPool", {
+    ...run.linkInput(),
+    ...(resume !== undefined ? { resumeState: resume } : {}),
+  });
+  if (!checked.ok) return { kind: "trouble", trouble: checked.trouble };
+  const result = checked.value;
+  if (result.notice !== undefined && !run.noticed) {
+    run.noticed = true;
+    run.log(result.notice);
+  }
+  if (result.kind === "ready") return undefined;
+  if (result.kind === "failed") {
+    run.log(result.reason);
+    return { kind: "done" };
+  }
+  run.sqlPoolResume = result.resumeState;
+  run.status({ phase: "waitingForLink", detail: result.reason });
+  yield* run.sleepUntil(run.secondsFromNow(run.settings.pollMinSeconds));
+  return { kind: "again" };
 }
 
 /** Records the trouble on the link (best effort) and waits: until the deferral ends, or a capped back-off. */
@@ -335,6 +373,9 @@ function guarded<T>(input: LinkActivityInput, work: () => Promise<T>): Promise<T
 }
 
 activity("linkWorker_claimPendingRequests", (i) => claimPendingRequests(getDependencies(), i.link, i.now));
+activity("linkWorker_checkSqlPool", (i) =>
+  guarded(i, () => checkSqlPool(getDependencies(), i.link, i.now, i.resumeState)),
+);
 activity("linkWorker_sendEdits", (i) => guarded(i, () => sendEdits(getDependencies(), i.link, i.now)));
 activity("linkWorker_startLink", (i) => guarded(i, () => startLink(getDependencies(), i.link, i.act)));
 activity("linkWorker_confirmApplied", (i) =>
@@ -344,7 +385,7 @@ activity("linkWorker_monitorTables", (i) =>
   guarded(i, () => monitorTables(getDependencies(), i.link, i.now)),
 );
 activity("linkWorker_completeRequests", (i) => completeRequests(getDependencies(), i.link, i.now));
-activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link, i.now));
+activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
 activity("linkWorker_recordHealth", async (i) => {
   await getDependencies().ledger.saveWorkerHealth(i.link, i.health);
   return null;

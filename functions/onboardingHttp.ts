@@ -16,11 +16,11 @@ export async function onboardingHttp(
   if (declared > MAX_BODY_BYTES) {
     return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
-  const { config, ledger } = getDependencies();
-  const result = await submitOnboarding(
+  const { config } = getDependencies();
+  const result = submitOnboarding(
     {
-      ledger,
       webhookSecrets: config.intake.webhookSecrets,
+      callbackAllowList: config.outcomes.callbackAllowList,
       routing: config.intake.routing,
       workspaces: config.synapse.workspaces.map((w) => w.name),
       newRequestId: randomUUID,

@@ -20,11 +20,16 @@ export async function onboardingQueue(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<void> {
-  const { ledger, settings } = getDependencies();
+  const { config, ledger, settings } = getDependencies();
   const messageId =
     typeof context.triggerMetadata?.id === "string" ? context.triggerMetadata.id : context.invocationId;
   const result = await handleQueueMessage(
-    { ledger, settings, scheduler: durableClientScheduler(client) },
+    {
+      ledger,
+      settings,
+      scheduler: durableClientScheduler(client),
+      workspaces: config.synapse.workspaces.map((w) => w.name),
+    },
     message,
     { messageId },
     new Date().toISOString(),
@@ -32,6 +37,10 @@ export async function onboardingQueue(
   if (result.kind === "poison") {
     context.error(`message ${messageId} moved to ${ONBOARDING_POISON_QUEUE}: ${result.reason}`);
     context.extraOutputs.set(poisonQueue, result.body);
+    return;
+  }
+  if (result.kind === "rejected") {
+    context.warn(`request ${result.requestId} recorded as Rejected: ${result.reason}`);
     return;
   }
   context.log(`request ${result.requestId} ${result.recorded}; link worker ${result.worker}`);

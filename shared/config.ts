@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { isLoopbackAddress, parseCallbackAllowList, type CallbackAllowList } from "./net/addressPolicy";
 import { routingRulesSchema, type LinkPattern, type Routing } from "./routing/routingRules";
 import type { WorkspaceEndpoint } from "./synapse/artifactsSynapseLinkClient";
+import { parseWorkspaceResourceId, type WorkspaceResourceId } from "./synapse/controlPlane";
 import { decodeSecret } from "./webhooks/standardWebhooks";
 
 /**
@@ -16,9 +18,22 @@ export interface AppConfig {
     staticToken?: string;
     apiVersion: "2022-12-01-preview" | "2023-04-18-preview";
   };
+  /** The management plane (docs/control-plane.md); absent when no workspace is named by a resource id. */
+  arm?: ArmConfig;
   worker: WorkerSettings;
   intake: IntakeConfig;
   outcomes: OutcomesConfig;
+}
+
+export interface ArmConfig {
+  /** `ARM_ENDPOINT`: https://management.azure.com, or the simulator on loopback. */
+  endpoint: string;
+  /** `SYNAPSE_WORKSPACE_RESOURCE_IDS`, by workspace name. */
+  workspaces: Map<string, WorkspaceResourceId>;
+  /** `SYNAPSE_SQL_POOLS`: the dedicated SQL pool a link writes to, when the workspace has several. */
+  sqlPools: { workspace: string; linkConnection: string; pool: string }[];
+  /** `GIT_MODE_ACKNOWLEDGED`: no warning for workspaces connected to git. */
+  gitModeAcknowledged: boolean;
 }
 
 export interface IntakeConfig {
@@ -35,6 +50,8 @@ export interface OutcomesConfig {
   eventGridTopicKey?: string;
   /** Reverse-DNS prefix of outgoing event types: `<prefix>.synapselink.table.replicating`. */
   eventTypePrefix: string;
+  /** `CALLBACK_ALLOWED_HOSTS`: internal receivers a callbackUrl may name (docs/events.md#where-callbacks-may-go). */
+  callbackAllowList: CallbackAllowList;
 }
 
 export type StorageConfig =
@@ -67,6 +84,12 @@ export interface WorkerSettings {
   batchQuietSeconds: number;
   /** The longest the worker gathers a burst of requests before it edits. */
   batchMaxWaitSeconds: number;
+  /** Check the link's dedicated SQL pool before editing (on when ARM is configured; docs/control-plane.md). */
+  checkSqlPools: boolean;
+  /** Resume a Paused target pool instead of waiting for someone to. */
+  autoResumeSqlPools: boolean;
+  /** How long pending tables wait for a pool that is not Online before they fail. */
+  sqlPoolDeadlineMinutes: number;
 }
 
 const boolean = z
@@ -108,7 +131,7 @@ const workspaces = z
         ctx.addIssue({ code: "custom", message: `"${url}" (workspace ${name}) is not an http(s) URL` });
         continue;
       }
-      if (result.some((w) => w.name === name)) {
+      if (result.some((w) => w.name.toLowerCase() === name.toLowerCase())) {
         ctx.addIssue({ code: "custom", message: `workspace ${name} is listed twice` });
         continue;
       }
@@ -137,6 +160,8 @@ const workerSchema = z.object({
   FAULT_BACKOFF_MAX_SECONDS: integer(30, 3600).default(600),
   BATCH_QUIET_SECONDS: integer(0, 300).default(5),
   BATCH_MAX_WAIT_SECONDS: integer(0, 600).default(60),
+  AUTO_RESUME_SQL_POOLS: boolean.default(false),
+  SQL_POOL_DEADLINE_MINUTES: integer(1, 7 * 24 * 60).default(120),
 });
 
 function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
@@ -158,6 +183,9 @@ function toWorkerSettings(e: z.infer<typeof workerSchema>): WorkerSettings {
     faultBackoffMaxSeconds: e.FAULT_BACKOFF_MAX_SECONDS,
     batchQuietSeconds: e.BATCH_QUIET_SECONDS,
     batchMaxWaitSeconds: e.BATCH_MAX_WAIT_SECONDS,
+    checkSqlPools: false,
+    autoResumeSqlPools: e.AUTO_RESUME_SQL_POOLS,
+    sqlPoolDeadlineMinutes: e.SQL_POOL_DEADLINE_MINUTES,
   };
 }
 
@@ -178,6 +206,13 @@ const environmentSchema = workerSchema.extend({
     .default("onboardingLedger"),
   SYNAPSE_WORKSPACES: workspaces,
   SYNAPSE_STATIC_TOKEN: z.string().min(1).optional(),
+  SYNAPSE_WORKSPACE_RESOURCE_IDS: z.string().trim().optional(),
+  SYNAPSE_SQL_POOLS: z.string().trim().optional(),
+  ARM_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .transform((u) => u.replace(/\/+$/, ""))
+    .optional(),
+  GIT_MODE_ACKNOWLEDGED: boolean.default(false),
   SYNAPSE_API_VERSION: z.enum(["2022-12-01-preview", "2023-04-18-preview"]).default("2023-04-18-preview"),
   WEBHOOK_SECRET: z.string().trim().optional(),
   ROUTING_RULES: z.string().trim().optional(),
@@ -185,6 +220,7 @@ const environmentSchema = workerSchema.extend({
   SCHEMA_EVENT_TYPE_PREFIX: z.string().trim().min(1).optional(),
   EVENTGRID_TOPIC_ENDPOINT: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
   EVENTGRID_TOPIC_KEY: z.string().min(1).optional(),
+  CALLBACK_ALLOWED_HOSTS: z.string().trim().optional(),
   OUTCOME_EVENT_TYPE_PREFIX: z
     .string()
     .regex(/^[a-z0-9]+(\.[a-z0-9-]+)*$/i, { message: "must be a reverse-DNS name such as com.contoso" })
@@ -198,9 +234,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** The parsed host, not its spelling: `127.evil.example` and `127.0.0.1.nip.io` are names, not loopback. */
 function isLoopback(endpoint: string): boolean {
   const host = new URL(endpoint).hostname;
-  return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+  return host === "localhost" || isLoopbackAddress(host);
 }
 
 function storageFrom(env: z.infer<typeof environmentSchema>, problems: string[]): StorageConfig | undefined {
@@ -248,15 +285,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
   const webhookSecrets = parseSecrets(e.WEBHOOK_SECRET, problems);
+  const callbacks = parseCallbackAllowList(e.CALLBACK_ALLOWED_HOSTS);
+  problems.push(...callbacks.problems.map((p) => `CALLBACK_ALLOWED_HOSTS: ${p}`));
   const routing: Routing = {
     rules: parseRoutingRules(e.ROUTING_RULES, problems),
     allowedLinks: parseAllowedLinks(e.ALLOWED_LINKS, problems),
   };
   routing.rules.forEach((rule, i) => {
-    if (!e.SYNAPSE_WORKSPACES.some((w) => w.name === rule.workspace)) {
+    if (!e.SYNAPSE_WORKSPACES.some((w) => w.name.toLowerCase() === rule.workspace.toLowerCase())) {
       problems.push(`ROUTING_RULES[${i}].workspace: "${rule.workspace}" is not listed in SYNAPSE_WORKSPACES`);
     }
   });
+  const arm = parseArm(e, problems);
+  if (arm && e.SYNAPSE_STATIC_TOKEN !== undefined && !isLoopback(arm.endpoint)) {
+    problems.push(
+      `SYNAPSE_STATIC_TOKEN: only allowed when ARM_ENDPOINT is on loopback (the simulator); ${arm.endpoint} authenticates with DefaultAzureCredential`,
+    );
+  }
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     storage,
@@ -266,7 +311,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(e.SYNAPSE_STATIC_TOKEN !== undefined ? { staticToken: e.SYNAPSE_STATIC_TOKEN } : {}),
       apiVersion: e.SYNAPSE_API_VERSION,
     },
-    worker: toWorkerSettings(e),
+    ...(arm ? { arm } : {}),
+    worker: { ...toWorkerSettings(e), checkSqlPools: arm !== undefined },
     intake: {
       webhookSecrets,
       routing,
@@ -276,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(e.EVENTGRID_TOPIC_ENDPOINT ? { eventGridTopicEndpoint: e.EVENTGRID_TOPIC_ENDPOINT } : {}),
       ...(e.EVENTGRID_TOPIC_KEY ? { eventGridTopicKey: e.EVENTGRID_TOPIC_KEY } : {}),
       eventTypePrefix: e.OUTCOME_EVENT_TYPE_PREFIX,
+      callbackAllowList: callbacks.allowList,
     },
   };
 }
@@ -329,4 +376,59 @@ function parseAllowedLinks(value: string | undefined, problems: string[]): LinkP
     links.push({ workspace: match[1], linkConnection: match[2] });
   }
   return links;
+}
+
+/**
+ * `SYNAPSE_WORKSPACE_RESOURCE_IDS` (comma-separated ARM ids of workspaces listed in
+ * SYNAPSE_WORKSPACES) and `SYNAPSE_SQL_POOLS` (`workspace/link=pool`, comma-separated).
+ * Without resource ids there is no ARM part, and the app works without it (docs/control-plane.md).
+ */
+function parseArm(e: z.infer<typeof environmentSchema>, problems: string[]): ArmConfig | undefined {
+  const workspaces = new Map<string, WorkspaceResourceId>();
+  for (const entry of (e.SYNAPSE_WORKSPACE_RESOURCE_IDS ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const id = parseWorkspaceResourceId(entry);
+    if (typeof id === "string") {
+      problems.push(`SYNAPSE_WORKSPACE_RESOURCE_IDS: ${id}`);
+      continue;
+    }
+    const listed = e.SYNAPSE_WORKSPACES.find((w) => w.name.toLowerCase() === id.workspace.toLowerCase());
+    if (!listed) {
+      problems.push(
+        `SYNAPSE_WORKSPACE_RESOURCE_IDS: workspace "${id.workspace}" is not listed in SYNAPSE_WORKSPACES`,
+      );
+      continue;
+    }
+    workspaces.set(listed.name, id);
+  }
+  const sqlPools: ArmConfig["sqlPools"] = [];
+  for (const entry of (e.SYNAPSE_SQL_POOLS ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const match = /^([^/\s=]+)\/([^/\s=]+)=([^/\s=]+)$/.exec(entry);
+    if (!match?.[1] || !match[2] || !match[3]) {
+      problems.push(`SYNAPSE_SQL_POOLS: "${entry}" must be workspace/linkConnection=sqlPool`);
+      continue;
+    }
+    if (!workspaces.has(match[1])) {
+      problems.push(
+        `SYNAPSE_SQL_POOLS: workspace "${match[1]}" has no resource id in SYNAPSE_WORKSPACE_RESOURCE_IDS`,
+      );
+      continue;
+    }
+    sqlPools.push({ workspace: match[1], linkConnection: match[2], pool: match[3] });
+  }
+  if (workspaces.size === 0) return undefined;
+  // The simulator serves ARM beside the link-connection API: when every workspace endpoint is
+  // loopback, the management endpoint defaults to the first of them.
+  const simulated = e.SYNAPSE_WORKSPACES.every((w) => isLoopback(w.endpoint));
+  const endpoint =
+    e.ARM_ENDPOINT ??
+    (simulated && e.SYNAPSE_WORKSPACES[0]
+      ? e.SYNAPSE_WORKSPACES[0].endpoint
+      : "https://management.azure.com");
+  return { endpoint, workspaces, sqlPools, gitModeAcknowledged: e.GIT_MODE_ACKNOWLEDGED };
 }

@@ -9,6 +9,8 @@ export interface RequestStatusBody {
   workspace: string;
   linkConnection: string;
   status: RequestView["status"];
+  /** Why a request was Rejected as a whole. */
+  error?: string;
   tables: { schema: string; name: string; status: RequestView["tables"][number]["status"]; error?: string }[];
   createdAt: string;
   updatedAt: string;
@@ -20,6 +22,7 @@ export function requestStatusBody(view: RequestView): RequestStatusBody {
     workspace: view.workspace,
     linkConnection: view.linkConnection,
     status: view.status,
+    ...(view.error ? { error: view.error } : {}),
     tables: view.tables.map((t) => ({
       schema: t.schema,
       name: t.name,

@@ -9,13 +9,24 @@ export interface LinkPolicy {
   workspaces: readonly string[];
 }
 
+/** The configured spelling of a workspace name: Synapse names are case-insensitive (`DEMO` is `demo`). */
+export function configuredWorkspace(
+  policy: Pick<LinkPolicy, "workspaces">,
+  name: string,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  return policy.workspaces.find((w) => w.toLowerCase() === wanted);
+}
+
 /** Refuses a link in a workspace that is not configured or that the routing does not allow. */
 export function refuseUnlessAllowed(
   policy: LinkPolicy,
   link: LinkRef,
   namedIn: "body" | "route",
 ): Extract<Refusal, { kind: "linkNotAllowed" }> | undefined {
-  if (policy.workspaces.includes(link.workspace) && isLinkAllowed(policy.routing, link)) return undefined;
+  if (configuredWorkspace(policy, link.workspace) !== undefined && isLinkAllowed(policy.routing, link)) {
+    return undefined;
+  }
   return { kind: "linkNotAllowed", link, namedIn };
 }
 

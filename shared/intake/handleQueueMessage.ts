@@ -1,34 +1,41 @@
 import type { WorkerSettings } from "../config";
-import type { IntakeLedger } from "../ledger/ledger";
+import type { IntakeLedger, OnboardingRequest } from "../ledger/ledger";
 import type { WorkerScheduler } from "../worker/ensureLinkWorker";
 import { acceptOnboardingRequest, type AcceptResult } from "./acceptOnboardingRequest";
+import { configuredWorkspace } from "./checkLink";
 import { fieldErrors } from "./onboardingRequestBody";
-import { queueMessageSchema, toOnboardingRequest } from "./queueMessage";
+import { queueMessageSchema, toOnboardingRequest, type QueueMessage } from "./queueMessage";
 
 export type QueueMessageResult =
   | ({ kind: "accepted"; requestId: string } & AcceptResult)
+  /** Recorded as Rejected: GET shows why; nothing reaches a worker. */
+  | { kind: "rejected"; requestId: string; reason: string }
   /** Never silently dropped: recorded in the ledger and copied to the poison queue by the trigger. */
   | { kind: "poison"; reason: string; body: string };
 
+export interface QueueMessageDeps {
+  ledger: IntakeLedger;
+  scheduler: WorkerScheduler;
+  settings: WorkerSettings;
+  /** The configured workspaces: a message naming another is recorded as Rejected, not retried. */
+  workspaces: readonly string[];
+}
+
 /**
  * `onboarding-requests` consumer: validates the message, records the request as Queued and makes
- * sure the link's worker sees it. A re-add (the end of a schema-change window) clears the table's
- * detached mark once the request is safely recorded.
+ * sure the link's worker sees it. Nothing the message says can make it throw: a message that is
+ * not valid is poisoned with a record (as Rejected under its requestId when it has a usable one),
+ * and one that is valid but cannot be served is recorded as Rejected. Only infrastructure errors
+ * throw, so that the host retries them. A re-add (the end of a schema-change window) clears the
+ * table's detached mark once the request is safely recorded.
  */
 export async function handleQueueMessage(
-  deps: { ledger: IntakeLedger; scheduler: WorkerScheduler; settings: WorkerSettings },
+  deps: QueueMessageDeps,
   raw: unknown,
   meta: { messageId: string },
   now: string,
 ): Promise<QueueMessageResult> {
-  let json = raw;
-  if (typeof raw === "string") {
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      json = undefined;
-    }
-  }
+  const json = typeof raw === "string" ? parseJson(raw) : raw;
   const body = typeof raw === "string" ? raw : raw === undefined ? "" : JSON.stringify(raw);
   const parsed = queueMessageSchema.safeParse(json);
   if (!parsed.success) {
@@ -39,12 +46,70 @@ export async function handleQueueMessage(
             .map((e) => `${e.pointer} ${e.detail}`)
             .join("; ")}`;
     await deps.ledger.recordRejectedMessage({ messageId: meta.messageId, reason, body }, now);
+    const shell = rejectedShell(json);
+    if (shell) await deps.ledger.recordRejectedRequest(shell, reason, now);
     return { kind: "poison", reason, body };
   }
   const request = toOnboardingRequest(parsed.data);
+  const refusal = await refuseToServe(deps, parsed.data, now);
+  if (refusal) {
+    await deps.ledger.recordRejectedRequest(request, refusal, now);
+    return { kind: "rejected", requestId: request.requestId, reason: refusal };
+  }
   const accepted = await acceptOnboardingRequest(deps, request, now);
   if (request.action === "reAdd") {
     for (const table of request.tables) await deps.ledger.setDetached(request, table.source, false, now);
   }
   return { kind: "accepted", requestId: request.requestId, ...accepted };
+}
+
+/** No unpaired surrogates (String.prototype.isWellFormed is newer than the compile target). */
+const wellFormed = (text: string) =>
+  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a valid message cannot be served: its workspace is not configured (the configuration
+ * changed after it was queued), or its Idempotency-Key / webhook-id was first used for a
+ * different body. The key is checked here rather than at intake (docs/api.md#idempotency).
+ */
+async function refuseToServe(deps: QueueMessageDeps, message: QueueMessage, now: string) {
+  if (configuredWorkspace(deps, message.workspace) === undefined) {
+    return `workspace ${message.workspace} is not configured (SYNAPSE_WORKSPACES: ${deps.workspaces.join(", ")})`;
+  }
+  if (message.v !== 2 || !message.dedupe) return undefined;
+  const { kind, key, fingerprint } = message.dedupe;
+  const seen = await deps.ledger.rememberOnce(kind, key, { requestId: message.requestId, fingerprint }, now);
+  if (seen.first || seen.existing.fingerprint === fingerprint) return undefined;
+  const name = kind === "idempotency" ? "Idempotency-Key" : "webhook-id";
+  return `${name} ${key} was first used for a different request (${seen.existing.requestId}); send a new key for a different body`;
+}
+
+/**
+ * Enough of an invalid message to record it under its requestId, so that the caller who was
+ * given that id finds the reason instead of a 404: the id must be usable as a key.
+ */
+function rejectedShell(json: unknown): OnboardingRequest | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const m = json as Record<string, unknown>;
+  const requestId = m.requestId;
+  if (typeof requestId !== "string" || requestId.length === 0 || requestId.length > 200) return undefined;
+  if (!wellFormed(requestId)) return undefined;
+  const text = (v: unknown) => (typeof v === "string" && wellFormed(v) ? v.slice(0, 200) : "");
+  return {
+    requestId,
+    action: "add",
+    workspace: text(m.workspace),
+    linkConnection: text(m.linkConnection),
+    tables: [],
+    origin: { kind: "http", id: requestId },
+    receivedAt: typeof m.receivedAt === "string" ? text(m.receivedAt) : "",
+  };
 }

@@ -2,6 +2,13 @@ import { z } from "zod";
 import { MAX_IDENTIFIER_LENGTH } from "../domain/tableName";
 import type { FieldError } from "./refusals";
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Any string that is text: an unpaired surrogate cannot be encoded into a ledger key or UTF-8. */
+export const textWithoutLoneSurrogates = z
+  .string({ error: "must be a string" })
+  .refine((v) => !LONE_SURROGATE.test(v), { message: "must not contain unpaired surrogates" });
+
 /** A SQL identifier as callers pass it: 1–128 characters, no control characters. */
 export const sqlIdentifier = z
   .string({ error: "must be a string" })
@@ -10,15 +17,14 @@ export const sqlIdentifier = z
   // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), { message: "must not contain control characters" })
   // An unpaired surrogate is not text: the ledger's URI-encoded keys (encodeURIComponent) throw on it.
-  .refine((v) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v), {
-    message: "must not contain unpaired surrogates",
-  });
+  .refine((v) => !LONE_SURROGATE.test(v), { message: "must not contain unpaired surrogates" });
 
 /** Workspace and link connection names as the app accepts them in requests and routes. */
 export const workspaceName = z
   .string({ error: "must be a string" })
-  .regex(/^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]?$/, {
-    message: "must be a Synapse workspace name (lower-case letters, digits, hyphens)",
+  // Synapse creates workspaces with lower-case names but matches them in any case, and so does the app.
+  .regex(/^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]?$/i, {
+    message: "must be a Synapse workspace name (letters, digits, hyphens)",
   });
 
 export const linkConnectionName = z

@@ -34,8 +34,10 @@ export type Refusal =
   | { kind: "requestNotFound"; requestId: string }
   | { kind: "tableNotLinked"; link: LinkRef; table: TableName }
   | { kind: "tableNotDetached"; link: LinkRef; table: TableName }
-  | { kind: "idempotencyKeyReused"; key: string; requestId: string }
-  | { kind: "webhookReplayed"; webhookId: string; requestId: string };
+  /** A signed detach/attach whose webhook-id was already used for another operation or table. */
+  | { kind: "webhookIdReused"; webhookId: string; requestId: string }
+  /** The request's queue message would not fit a Storage queue message. */
+  | { kind: "messageTooLarge"; bytes: number; limit: number; tables: number };
 
 export type RefusalKind = Refusal["kind"];
 

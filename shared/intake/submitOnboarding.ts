@@ -2,25 +2,31 @@ import { createHash } from "node:crypto";
 import { uuidV5 } from "../domain/linkTableId";
 import { APP_TARGET_DEFAULTS, resolveTarget } from "../domain/tableTarget";
 import type { LinkRef } from "../domain/linkRef";
-import type { DedupeKind, Ledger } from "../ledger/ledger";
+import { refuseCallbackUrl, type CallbackAllowList } from "../net/addressPolicy";
 import { targetDefaultsFor } from "../routing/routingRules";
-import { verify } from "../webhooks/standardWebhooks";
-import { refuseUnlessAllowed, type LinkPolicy } from "./checkLink";
+import { checkRequestSignature } from "../webhooks/standardWebhooks";
+import { configuredWorkspace, refuseUnlessAllowed, type LinkPolicy } from "./checkLink";
 import {
   fieldErrors,
   onboardingRequestBodySchema,
   type OnboardingRequestBody,
 } from "./onboardingRequestBody";
-import { queueMessageSchema, type QueueMessage } from "./queueMessage";
+import {
+  MAX_QUEUE_MESSAGE_JSON_BYTES,
+  queueMessageBytes,
+  type QueueMessage,
+  type QueueMessageV2,
+} from "./queueMessage";
 import { refused, type Refusal, type Refused } from "./refusals";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const IDEMPOTENCY_NAMESPACE = "0f1c9b6e-5d8a-4e3b-9c71-2a6d4f8e0b35";
 
 export interface SubmitDeps extends LinkPolicy {
-  ledger: Pick<Ledger, "rememberOnce">;
   webhookSecrets: readonly Buffer[];
   newRequestId: () => string;
+  /** `CALLBACK_ALLOWED_HOSTS`; without it no private or loopback callback target is accepted. */
+  callbackAllowList?: CallbackAllowList;
 }
 
 export interface SubmitInput {
@@ -44,8 +50,7 @@ type SubmitRefusal = Extract<
       | "invalidFields"
       | "workspaceRequired"
       | "linkNotAllowed"
-      | "idempotencyKeyReused"
-      | "webhookReplayed";
+      | "messageTooLarge";
   }
 >;
 
@@ -61,29 +66,6 @@ function refuseEnvelope(contentType: string | undefined, bytes: number): SubmitR
   }
   if (bytes > MAX_BODY_BYTES) return { kind: "bodyTooLarge", bytes, limit: MAX_BODY_BYTES };
   return undefined;
-}
-
-/** The Standard Webhooks signature over the raw bytes, when secrets are configured. */
-function checkSignature(
-  secrets: readonly Buffer[],
-  input: SubmitInput,
-  raw: Buffer,
-): { refusal: SubmitRefusal } | { webhookId: string | undefined } {
-  if (secrets.length === 0) return { webhookId: undefined };
-  const verdict = verify(
-    secrets,
-    {
-      id: input.header("webhook-id"),
-      timestamp: input.header("webhook-timestamp"),
-      signature: input.header("webhook-signature"),
-    },
-    raw,
-    Math.floor(input.now.getTime() / 1000),
-  );
-  if (!verdict.ok) {
-    return { refusal: { kind: "signatureInvalid", header: verdict.pointer, reason: verdict.reason } };
-  }
-  return { webhookId: verdict.id };
 }
 
 /** The body's JSON and fields, and the Idempotency-Key header, every invalid field listed at once. */
@@ -115,37 +97,37 @@ function resolveLink(
   deps: LinkPolicy,
   body: OnboardingRequestBody,
 ): { refusal: SubmitRefusal } | { link: LinkRef } {
-  const workspace = body.workspace ?? (deps.workspaces.length === 1 ? deps.workspaces[0] : undefined);
-  if (workspace === undefined) return { refusal: { kind: "workspaceRequired", configured: deps.workspaces } };
-  const link = { workspace, linkConnection: body.linkConnection };
+  const named = body.workspace ?? (deps.workspaces.length === 1 ? deps.workspaces[0] : undefined);
+  if (named === undefined) return { refusal: { kind: "workspaceRequired", configured: deps.workspaces } };
+  // The configured spelling of the workspace; the link keeps the caller's (the ledger keys ignore case).
+  const link = { workspace: configuredWorkspace(deps, named) ?? named, linkConnection: body.linkConnection };
   const refusal = refuseUnlessAllowed(deps, link, "body");
   return refusal ? { refusal } : { link };
 }
 
 /**
- * Same Idempotency-Key with another body, or a webhook-id seen before. Both keys are remembered
- * with the request id and the body's fingerprint.
+ * The request id: random, or derived from the Idempotency-Key (else the webhook-id) and the body's
+ * fingerprint, so that a retry with the same key and body gets the same id and records nothing
+ * twice, while the same key with another body gets another id, which the queue consumer records
+ * as Rejected (the key was first used for something else). Checking the key there keeps intake at
+ * one storage call; the price is that such a conflict shows on the request, not as a 409.
  */
-async function refuseDuplicate(
-  ledger: SubmitDeps["ledger"],
+function identify(
+  deps: Pick<SubmitDeps, "newRequestId">,
   keys: { idempotencyKey: string | undefined; webhookId: string | undefined },
-  request: { requestId: string; fingerprint: string; now: string },
-): Promise<SubmitRefusal | undefined> {
-  const { requestId, fingerprint, now } = request;
-  const remembered = async (kind: DedupeKind, key: string) =>
-    ledger.rememberOnce(kind, key, { requestId, fingerprint }, now);
-  if (keys.idempotencyKey !== undefined) {
-    const seen = await remembered("idempotency", keys.idempotencyKey);
-    if (!seen.first && seen.existing.fingerprint !== fingerprint) {
-      return { kind: "idempotencyKeyReused", key: keys.idempotencyKey, requestId: seen.existing.requestId };
-    }
-  }
-  if (keys.webhookId !== undefined) {
-    const seen = await remembered("webhook", keys.webhookId);
-    if (!seen.first)
-      return { kind: "webhookReplayed", webhookId: keys.webhookId, requestId: seen.existing.requestId };
-  }
-  return undefined;
+  fingerprint: string,
+): { requestId: string; dedupe?: NonNullable<QueueMessageV2["dedupe"]> } {
+  const dedupe =
+    keys.idempotencyKey !== undefined
+      ? { kind: "idempotency" as const, key: keys.idempotencyKey, fingerprint }
+      : keys.webhookId !== undefined
+        ? { kind: "webhook" as const, key: keys.webhookId, fingerprint }
+        : undefined;
+  if (!dedupe) return { requestId: deps.newRequestId() };
+  return {
+    requestId: uuidV5(`${dedupe.kind}\n${dedupe.key}\n${fingerprint}`, IDEMPOTENCY_NAMESPACE),
+    dedupe,
+  };
 }
 
 /**
@@ -153,16 +135,20 @@ async function refuseDuplicate(
  * then the signature over the raw bytes, and only then parse and validate. Nothing is queued for
  * a refused request: the caller enqueues `message` only for `accepted`.
  */
-export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Promise<SubmitResult> {
+export function submitOnboarding(deps: SubmitDeps, input: SubmitInput): SubmitResult {
   const raw = typeof input.body === "string" ? Buffer.from(input.body, "utf8") : input.body;
   const envelope = refuseEnvelope(input.contentType, raw.length);
   if (envelope) return refused(envelope);
-  const signature = checkSignature(deps.webhookSecrets, input, raw);
+  const signature = checkRequestSignature(deps.webhookSecrets, input.header, raw, input.now);
   if ("refusal" in signature) return refused(signature.refusal);
   const idempotencyKey = input.header("idempotency-key");
   const parsed = parseRequest(raw, idempotencyKey);
   if ("refusal" in parsed) return refused(parsed.refusal);
   const { body } = parsed;
+  const callbackProblem = refuseCallbackUrl(deps.callbackAllowList, body.callbackUrl);
+  if (callbackProblem) {
+    return refused({ kind: "invalidFields", errors: [{ pointer: "/callbackUrl", detail: callbackProblem }] });
+  }
   const resolved = resolveLink(deps, body);
   if ("refusal" in resolved) return refused(resolved.refusal);
   const { link } = resolved;
@@ -175,26 +161,32 @@ export async function submitOnboarding(deps: SubmitDeps, input: SubmitInput): Pr
   const fingerprint = createHash("sha256")
     .update(JSON.stringify({ link, tables, callbackUrl: body.callbackUrl ?? null }))
     .digest("hex");
-  // Same key, same body → same requestId: a retried enqueue records nothing twice downstream.
-  const requestId = idempotencyKey ? uuidV5(idempotencyKey, IDEMPOTENCY_NAMESPACE) : deps.newRequestId();
   const { webhookId } = signature;
-  const now = input.now.toISOString();
-  const duplicate = await refuseDuplicate(
-    deps.ledger,
-    { idempotencyKey, webhookId },
-    { requestId, fingerprint, now },
-  );
-  if (duplicate) return refused(duplicate);
-
-  const message = queueMessageSchema.parse({
-    v: 1,
+  const { requestId, dedupe } = identify(deps, { idempotencyKey, webhookId }, fingerprint);
+  const message: QueueMessageV2 = {
+    v: 2,
     requestId,
     action: "add",
     ...link,
-    tables,
+    defaults,
+    tables: body.tables.map((t) => ({
+      schema: t.schema,
+      name: t.name,
+      ...(t.target ? { target: t.target } : {}),
+    })),
     origin: { kind: "http", id: webhookId ?? idempotencyKey ?? requestId },
-    receivedAt: now,
+    receivedAt: input.now.toISOString(),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
-  });
+    ...(dedupe ? { dedupe } : {}),
+  };
+  const bytes = queueMessageBytes(message);
+  if (bytes > MAX_QUEUE_MESSAGE_JSON_BYTES) {
+    return refused({
+      kind: "messageTooLarge",
+      bytes,
+      limit: MAX_QUEUE_MESSAGE_JSON_BYTES,
+      tables: tables.length,
+    });
+  }
   return { kind: "accepted", requestId, statusUrl: `${input.origin}/api/onboarding/${requestId}`, message };
 }

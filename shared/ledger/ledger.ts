@@ -34,6 +34,8 @@ export interface RequestView extends LinkRef {
   requestId: string;
   action: Action;
   status: RequestStatus;
+  /** Why the request was Rejected as a whole (for example an Idempotency-Key used for another body). */
+  error?: string;
   tables: RequestTableView[];
   createdAt: string;
   updatedAt: string;
@@ -75,6 +77,12 @@ export interface WorkerHealth {
   retryAt?: string;
   /** Consecutive polls that ended in a fault. */
   consecutiveFaults: number;
+  /** What the worker waits for before it edits, e.g. "waiting for SQL pool dw (Paused)". */
+  waitingFor?: string;
+  /** Since when it waits: the SQL pool deadline counts from here. */
+  waitingSince?: string;
+  /** A standing warning about the link's workspace (connected to git: docs/control-plane.md#git-mode). */
+  warning?: string;
   updatedAt: string;
 }
 
@@ -124,6 +132,15 @@ export interface IntakeLedger {
   recordRejectedMessage(message: RejectedMessage, now: string): Promise<void>;
   /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
+  /**
+   * Records a request that will never reach a worker as Rejected, with the reason on it and on
+   * each of its tables, so `GET /api/onboarding/{id}` can show why. Idempotent on requestId.
+   */
+  recordRejectedRequest(
+    request: OnboardingRequest,
+    reason: string,
+    now: string,
+  ): Promise<"created" | "exists">;
   getRequest(requestId: string): Promise<RequestView | undefined>;
   /**
    * Whether this caller should nudge the link's running worker: true for the first caller since
@@ -150,7 +167,18 @@ export interface WorkerLedger {
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
   /** Sets a request's status for tables that left it without reaching the link row (superseded). */
   setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void>;
-  completeRequest(link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void>;
+  /**
+   * Writes the request's final status together with its tables' final statuses (one partition, so
+   * one transaction per 100 rows, the status last), then takes it off the link's open list. Safe to
+   * repeat: a crash after the first write is finished by the next poll.
+   */
+  completeRequest(
+    link: LinkRef,
+    requestId: string,
+    status: RequestStatus,
+    tables: readonly RequestTableView[],
+    now: string,
+  ): Promise<void>;
   getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
   /** Removes the link from the open list unless a request was recorded since `etag` was read. */
   closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;
@@ -175,5 +203,39 @@ export interface OpenLinkIndex {
   listOpenLinks(): Promise<OpenLink[]>;
 }
 
+/** One entry of the request index: enough to list a request without reading its partition. */
+export interface RequestIndexEntry extends LinkRef {
+  requestId: string;
+  origin: RequestOrigin["kind"];
+  createdAt: string;
+}
+
+/** A link the app has recorded a request for (kept after its work is done, unlike the open list). */
+export interface TrackedLink extends LinkRef {
+  lastRequestAt: string;
+}
+
+/** One page of an index, and where the next one starts (an opaque cursor; absent on the last page). */
+export interface IndexPage<T> {
+  items: T[];
+  after?: string;
+}
+
+/**
+ * What the dashboard reads: indexes written by `recordRequest`, so listing costs one partition
+ * range per page, never a scan of the table.
+ */
+export interface DashboardIndex {
+  /** Requests newest first, all links or one link's, created at or after `since`. */
+  listRequestIndex(query: {
+    link?: LinkRef;
+    since?: string;
+    after?: string;
+    limit: number;
+  }): Promise<IndexPage<RequestIndexEntry>>;
+  /** Links with at least one recorded request, in key order. */
+  listTrackedLinks(query: { after?: string; limit: number }): Promise<IndexPage<TrackedLink>>;
+}
+
 /** The whole ledger (Azure Table storage in production): one adapter plays every role. */
-export interface Ledger extends IntakeLedger, WorkerLedger, BreakerStore, OpenLinkIndex {}
+export interface Ledger extends IntakeLedger, WorkerLedger, BreakerStore, OpenLinkIndex, DashboardIndex {}

@@ -6,7 +6,7 @@ import {
   type TableEntityResult,
   type TransactionAction,
 } from "@azure/data-tables";
-import type { LinkRef } from "../domain/linkRef";
+import { canonicalLink, type LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
 import type { TableTarget } from "../domain/tableTarget";
 import { parseAction, type Action, type RequestStatus, type TableStatus } from "../domain/tableStatus";
@@ -22,6 +22,9 @@ import type {
   RememberedKey,
   RequestTableView,
   RequestView,
+  IndexPage,
+  RequestIndexEntry,
+  TrackedLink,
 } from "./ledger";
 
 /*
@@ -31,22 +34,50 @@ import type {
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link (claimed flag)
  *                                      RowKey t_<table>        the table's record in the link
  *                                      RowKey worker           the worker's health (last fault, retry time)
+ *                                      RowKey q_<time>_<requestId> the link's request index, newest first (dashboard)
  *   PartitionKey openLinks             RowKey link_<ws>_<link> a link with unfinished work (reconcile's worklist)
+ *   PartitionKey requestIndex          RowKey q_<time>_<requestId> every request, newest first (dashboard)
+ *                                      RowKey l_<link partition> a link with a recorded request (dashboard)
  *   PartitionKey breakers              RowKey <workspace>      the workspace's circuit breaker
  * Keys are URI-encoded: table keys forbid / \ # ? and control characters, SQL identifiers do not.
  */
 const REQUEST_ROW = "request";
 const enc = encodeURIComponent;
-const requestPartition = (requestId: string) => `req_${enc(requestId)}`;
-const linkPartition = (link: LinkRef) => `link_${enc(link.workspace)}_${enc(link.linkConnection)}`;
-const tableRow = (table: TableName) => `t_${enc(tableKey(table))}`;
-const openRequestRow = (requestId: string) => `r_${enc(requestId)}`;
-const detachedRow = (table: TableName) => `d_${enc(tableKey(table))}`;
+/**
+ * Table keys hold at most 1 KiB (512 UTF-16 characters), while two 128-character SQL identifiers
+ * URI-encode to far more (a CJK character takes 9). A key that would not fit is stored under the
+ * hash of what it encodes; the names themselves are kept in properties. "sha256:" never comes out
+ * of encodeURIComponent (":" becomes %3A), so the two forms cannot collide, and keys that fit keep
+ * the readable form rows were written with before.
+ */
+const MAX_KEY_CHARS = 500;
+function fittingKey(prefix: string, value: string): string {
+  const encoded = `${prefix}${enc(value)}`;
+  if (encoded.length <= MAX_KEY_CHARS) return encoded;
+  return `${prefix}sha256:${createHash("sha256").update(value).digest("hex")}`;
+}
+const requestPartition = (requestId: string) => fittingKey("req_", requestId);
+/** Workspace and link names are case-insensitive in Synapse: one partition per link, whatever the spelling. */
+const linkPartition = (link: LinkRef) => {
+  const { workspace, linkConnection } = canonicalLink(link);
+  return `link_${enc(workspace)}_${enc(linkConnection)}`;
+};
+const tableRow = (table: TableName) => fittingKey("t_", tableKey(table));
+const openRequestRow = (requestId: string) => fittingKey("r_", requestId);
+const detachedRow = (table: TableName) => fittingKey("d_", tableKey(table));
 const dedupePartition = (kind: DedupeKind) => `dedupe_${kind}`;
 const REJECTED_PARTITION = "rejectedMessages";
 const OPEN_LINKS_PARTITION = "openLinks";
 const BREAKERS_PARTITION = "breakers";
+const breakerRow = (workspace: string) => enc(workspace.toLowerCase());
 const WORKER_ROW = "worker";
+const REQUEST_INDEX_PARTITION = "requestIndex";
+/** Row keys sort ascending; counting down from the largest 13-digit millisecond time lists newest first. */
+const LAST_MS = 9_999_999_999_999;
+const countdown = (ms: number) => `q_${String(LAST_MS - ms).padStart(13, "0")}`;
+const requestIndexRow = (createdAt: string, requestId: string) =>
+  fittingKey(`${countdown(Date.parse(createdAt))}_`, requestId);
+const trackedLinkRow = (link: LinkRef) => `l_${linkPartition(link)}`;
 
 /** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
 const MAX_TEXT = 30_000;
@@ -64,6 +95,8 @@ interface RequestEntity extends TableEntity {
   originId: string;
   receivedAt: string;
   callbackUrl?: string;
+  /** Why a request was Rejected as a whole (it never reached a worker). */
+  error?: string;
   createdAt: string;
   updatedAt: string;
   tableCount: number;
@@ -108,6 +141,20 @@ interface OpenLinkEntity extends TableEntity {
   nudgedAt?: string;
 }
 
+interface RequestIndexEntity extends TableEntity {
+  requestId: string;
+  workspace: string;
+  linkConnection: string;
+  originKind: string;
+  createdAt: string;
+}
+
+interface TrackedLinkEntity extends TableEntity {
+  workspace: string;
+  linkConnection: string;
+  lastRequestAt: string;
+}
+
 /** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
 const PARTITION_CONCURRENCY = 8;
 
@@ -120,6 +167,37 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * Creates rows of one partition, the last one last, in transactions of up to 100: a request of up
+ * to 99 tables is one round trip. A transaction is all or nothing, so one that fails because a row
+ * exists was written whole by an earlier attempt (a retry, a redelivery, a crash after it) and is
+ * skipped: rows are never overwritten, and a table the worker has moved on never goes back to
+ * Pending. Whether the last row was created here tells a new request from a repeated one.
+ */
+async function createAllOrFind(client: TableClient, creates: TransactionAction[]): Promise<boolean> {
+  // Cut so that the first chunk is the short one: up to 100 rows then always travel together.
+  const first = creates.length % 100 || 100;
+  let createdLast = false;
+  for (let start = 0, end = first; start < creates.length; start = end, end += 100) {
+    createdLast = false;
+    try {
+      await client.submitTransaction(creates.slice(start, end));
+      createdLast = true;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+    }
+  }
+  return createdLast;
+}
+
+/** Like submitInChunks, but the last 100 operations travel together (the head row with its tables). */
+async function submitEndingTogether(client: TableClient, actions: TransactionAction[]): Promise<void> {
+  const first = actions.length % 100 || 100;
+  for (let start = 0, end = first; start < actions.length; start = end, end += 100) {
+    await client.submitTransaction(actions.slice(start, end));
+  }
 }
 
 /** Runs table transactions in chunks: one partition, at most 100 operations each. */
@@ -182,11 +260,7 @@ export class TableStorageLedger implements Ledger {
   ): Promise<{ first: true } | { first: false; existing: RememberedKey }> {
     await this.ensureTable();
     const partitionKey = dedupePartition(kind);
-    // Table keys are at most 1 KiB (512 UTF-16 characters): a long key is stored under its hash.
-    // "sha256:" cannot come out of encodeURIComponent (":" becomes %3A), so the two forms never collide.
-    const encoded = enc(key);
-    const rowKey =
-      encoded.length <= 500 ? encoded : `sha256:${createHash("sha256").update(key).digest("hex")}`;
+    const rowKey = fittingKey("", key);
     try {
       await this.client.createEntity({ partitionKey, rowKey, ...value, createdAt: now });
       return { first: true };
@@ -202,7 +276,7 @@ export class TableStorageLedger implements Ledger {
     await this.client.upsertEntity(
       {
         partitionKey: REJECTED_PARTITION,
-        rowKey: enc(message.messageId),
+        rowKey: fittingKey("", message.messageId),
         reason: clip(message.reason) ?? "",
         body: clip(message.body) ?? "",
         rejectedAt: now,
@@ -288,6 +362,9 @@ export class TableStorageLedger implements Ledger {
       ...(row.fault ? { fault: row.fault } : {}),
       ...(row.faultAt ? { faultAt: row.faultAt } : {}),
       ...(row.retryAt ? { retryAt: row.retryAt } : {}),
+      ...(row.waitingFor ? { waitingFor: row.waitingFor } : {}),
+      ...(row.waitingSince ? { waitingSince: row.waitingSince } : {}),
+      ...(row.warning ? { warning: row.warning } : {}),
     };
   }
 
@@ -302,6 +379,9 @@ export class TableStorageLedger implements Ledger {
         ...(health.fault ? { fault: clip(health.fault) } : {}),
         ...(health.faultAt ? { faultAt: health.faultAt } : {}),
         ...(health.retryAt ? { retryAt: health.retryAt } : {}),
+        ...(health.waitingFor ? { waitingFor: clip(health.waitingFor) } : {}),
+        ...(health.waitingSince ? { waitingSince: health.waitingSince } : {}),
+        ...(health.warning ? { warning: clip(health.warning) } : {}),
       },
       "Replace",
     );
@@ -310,7 +390,7 @@ export class TableStorageLedger implements Ledger {
   async getBreaker(workspace: string): Promise<{ state: BreakerState; etag?: string }> {
     await this.ensureTable();
     const row = await this.client
-      .getEntity<BreakerState & TableEntity>(BREAKERS_PARTITION, enc(workspace))
+      .getEntity<BreakerState & TableEntity>(BREAKERS_PARTITION, breakerRow(workspace))
       .catch(orUndefinedOn404);
     if (!row) return { state: { failures: 0 } };
     return {
@@ -326,7 +406,7 @@ export class TableStorageLedger implements Ledger {
 
   async saveBreaker(workspace: string, state: BreakerState, etag?: string): Promise<boolean> {
     await this.ensureTable();
-    const entity = { partitionKey: BREAKERS_PARTITION, rowKey: enc(workspace), ...state };
+    const entity = { partitionKey: BREAKERS_PARTITION, rowKey: breakerRow(workspace), ...state };
     try {
       if (etag) await this.client.updateEntity(entity, "Replace", { etag });
       else await this.client.upsertEntity(entity, "Replace");
@@ -389,7 +469,7 @@ export class TableStorageLedger implements Ledger {
       updatedAt: now,
       tableCount: request.tables.length,
     };
-    const tableActions: TransactionAction[] = request.tables.map((t, position): TransactionAction => {
+    const tableActions = request.tables.map((t, position): TransactionAction => {
       const row: RequestTableEntity = {
         partitionKey,
         rowKey: tableRow(t.source),
@@ -399,24 +479,16 @@ export class TableStorageLedger implements Ledger {
         target: JSON.stringify(t.target),
         status: "Pending",
       };
-      return ["upsert", row, "Replace"];
+      return ["create", row];
     });
-    // Table rows first, the request row last: a reader never sees a request without its tables.
-    await submitInChunks(this.client, tableActions);
-    let created = true;
-    try {
-      await this.client.createEntity(entity);
-    } catch (error) {
-      if (!isStatus(error, 409)) throw error;
-      created = false;
-    }
+    const created = await createAllOrFind(this.client, [...tableActions, ["create", entity]]);
     // A redelivery of a request that is still Queued redoes the writes after the request row: a
     // crash between them must not leave a request that no worker will ever see.
-    if (
-      !created &&
-      (await this.client.getEntity<RequestEntity>(partitionKey, REQUEST_ROW)).status !== "Queued"
-    ) {
-      return "exists";
+    let createdAt = now;
+    if (!created) {
+      const head = await this.client.getEntity<RequestEntity>(partitionKey, REQUEST_ROW);
+      if (head.status !== "Queued") return "exists";
+      createdAt = head.createdAt;
     }
     const marker: OpenRequestEntity = {
       partitionKey: linkPartition(request),
@@ -425,9 +497,105 @@ export class TableStorageLedger implements Ledger {
       claimed: false,
       queuedAt: now,
     };
-    await this.client.upsertEntity(marker, "Replace");
+    await this.writeIndexes(request, createdAt, ["upsert", marker, "Replace"]);
     await this.markLinkOpen(request, now);
     return created ? "created" : "exists";
+  }
+
+  async recordRejectedRequest(
+    request: OnboardingRequest,
+    reason: string,
+    now: string,
+  ): Promise<"created" | "exists"> {
+    await this.ensureTable();
+    const partitionKey = requestPartition(request.requestId);
+    const error = clip(reason) ?? "";
+    const head: RequestEntity = {
+      partitionKey,
+      rowKey: REQUEST_ROW,
+      requestId: request.requestId,
+      workspace: request.workspace,
+      linkConnection: request.linkConnection,
+      action: request.action,
+      status: "Rejected",
+      error,
+      originKind: request.origin.kind,
+      originId: request.origin.id,
+      receivedAt: request.receivedAt,
+      createdAt: now,
+      updatedAt: now,
+      tableCount: request.tables.length,
+    };
+    const tableRows = request.tables.map((t, position): TransactionAction => [
+      "create",
+      {
+        partitionKey,
+        rowKey: tableRow(t.source),
+        schema: t.source.schema,
+        name: t.source.name,
+        position,
+        target: JSON.stringify(t.target),
+        status: "Rejected",
+        error,
+      } satisfies RequestTableEntity,
+    ]);
+    // Duplicate names would collide in one transaction: the first of each is enough to show.
+    const unique = [...new Map(tableRows.map((a) => [(a[1] as TableEntity).rowKey, a])).values()];
+    const created = await createAllOrFind(this.client, [...unique, ["create", head]]);
+    // A message too broken to name its link is listed globally only.
+    if (created)
+      await this.writeIndexes(
+        request,
+        now,
+        undefined,
+        request.workspace !== "" && request.linkConnection !== "",
+      );
+    return created ? "created" : "exists";
+  }
+
+  /**
+   * The dashboard's indexes (docs/dashboard.md): the link's row rides in one transaction with
+   * `linkRow` (the open-request marker), the global row and the tracked-link row in one more, both at once.
+   */
+  private async writeIndexes(
+    request: OnboardingRequest,
+    createdAt: string,
+    linkRow?: TransactionAction,
+    linkKnown = true,
+  ): Promise<void> {
+    const indexFields = {
+      requestId: request.requestId,
+      workspace: request.workspace,
+      linkConnection: request.linkConnection,
+      originKind: request.origin.kind,
+      createdAt,
+    };
+    const indexRow = requestIndexRow(createdAt, request.requestId);
+    const global: TransactionAction[] = [
+      ["upsert", { partitionKey: REQUEST_INDEX_PARTITION, rowKey: indexRow, ...indexFields }, "Replace"],
+    ];
+    if (!linkKnown) {
+      await this.client.submitTransaction(global);
+      return;
+    }
+    global.push([
+      "upsert",
+      {
+        partitionKey: REQUEST_INDEX_PARTITION,
+        rowKey: trackedLinkRow(request),
+        workspace: request.workspace,
+        linkConnection: request.linkConnection,
+        lastRequestAt: createdAt,
+      },
+      "Replace",
+    ]);
+    await Promise.all([
+      this.client.submitTransaction([
+        ...(linkRow ? [linkRow] : []),
+        ["upsert", { partitionKey: linkPartition(request), rowKey: indexRow, ...indexFields }, "Replace"],
+      ]),
+      this.client.submitTransaction(global),
+    ]);
   }
 
   /** Written after the request: a worker that read the row before this sees its etag change. */
@@ -472,6 +640,7 @@ export class TableStorageLedger implements Ledger {
         status: t.status,
         ...(t.error ? { error: t.error } : {}),
       })),
+      ...(head.error ? { error: head.error } : {}),
       createdAt: head.createdAt,
       updatedAt: head.updatedAt,
       ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),
@@ -640,16 +809,93 @@ export class TableStorageLedger implements Ledger {
     );
   }
 
-  async completeRequest(link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void> {
+  async completeRequest(
+    link: LinkRef,
+    requestId: string,
+    status: RequestStatus,
+    tables: readonly RequestTableView[],
+    now: string,
+  ): Promise<void> {
     await this.ensureTable();
-    await this.client.updateEntity(
-      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, status, updatedAt: now },
+    const partitionKey = requestPartition(requestId);
+    const tableUpdates = tables.map((t): TransactionAction => [
+      "update",
+      { partitionKey, rowKey: tableRow(t), status: t.status, error: clip(t.error) ?? "" },
       "Merge",
-    );
+    ]);
+    await submitEndingTogether(this.client, [
+      ...tableUpdates,
+      ["update", { partitionKey, rowKey: REQUEST_ROW, status, updatedAt: now }, "Merge"],
+    ]);
     try {
       await this.client.deleteEntity(linkPartition(link), openRequestRow(requestId));
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
+  }
+
+  async listRequestIndex(query: {
+    link?: LinkRef;
+    since?: string;
+    after?: string;
+    limit: number;
+  }): Promise<IndexPage<RequestIndexEntry>> {
+    const partition = query.link ? linkPartition(query.link) : REQUEST_INDEX_PARTITION;
+    // created at or after `since` ⇔ countdown at or below since's; the next countdown is the bound.
+    const upper = query.since === undefined ? "q`" : countdown(Date.parse(query.since) - 1);
+    const rows = await this.indexRange<RequestIndexEntity>(partition, { from: "q_", ...query, below: upper });
+    return {
+      items: rows.items.map((r) => ({
+        requestId: r.requestId,
+        workspace: r.workspace,
+        linkConnection: r.linkConnection,
+        origin: r.originKind === "event" ? "event" : "http",
+        createdAt: r.createdAt,
+      })),
+      ...(rows.after ? { after: rows.after } : {}),
+    };
+  }
+
+  async listTrackedLinks(query: { after?: string; limit: number }): Promise<IndexPage<TrackedLink>> {
+    const rows = await this.indexRange<TrackedLinkEntity>(REQUEST_INDEX_PARTITION, {
+      from: "l_",
+      ...query,
+      below: "l`",
+    });
+    return {
+      items: rows.items.map((r) => ({
+        workspace: r.workspace,
+        linkConnection: r.linkConnection,
+        lastRequestAt: r.lastRequestAt,
+      })),
+      ...(rows.after ? { after: rows.after } : {}),
+    };
+  }
+
+  /**
+   * Up to `limit` rows of one partition with row keys from `from` (or after `after`, the cursor of
+   * the previous page) and below `below`; `after` is the last row key returned when more follow.
+   */
+  private async indexRange<T extends TableEntity>(
+    partition: string,
+    range: { from: string; after?: string; below: string; limit: number },
+  ): Promise<{ items: TableEntityResult<T>[]; after?: string }> {
+    await this.ensureTable();
+    const { after, below, limit } = range;
+    const filter =
+      after === undefined
+        ? odata`PartitionKey eq ${partition} and RowKey ge ${range.from} and RowKey lt ${below}`
+        : odata`PartitionKey eq ${partition} and RowKey gt ${after} and RowKey lt ${below}`;
+    const items: TableEntityResult<T>[] = [];
+    const pages = this.client
+      .listEntities<T>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: limit + 1 });
+    for await (const page of pages) {
+      items.push(...page);
+      if (items.length > limit) break;
+    }
+    if (items.length <= limit) return { items };
+    const kept = items.slice(0, limit);
+    return { items: kept, after: kept[kept.length - 1]?.rowKey ?? after ?? range.from };
   }
 }

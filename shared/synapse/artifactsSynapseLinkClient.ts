@@ -5,10 +5,10 @@ import {
   isRestError,
   type PipelinePolicy,
 } from "@azure/core-rest-pipeline";
-import {
+import type {
   ArtifactsClient,
-  type ArtifactsClientOptionalParams,
-  type LinkTableRequest,
+  ArtifactsClientOptionalParams,
+  LinkTableRequest,
 } from "@azure/synapse-artifacts";
 import type { LinkRef } from "../domain/linkRef";
 import {
@@ -260,6 +260,15 @@ function toRequest(edit: LinkTableEdit): LinkTableRequest {
   };
 }
 
+/**
+ * The SDK (about 80 ms of a cold start) is loaded on the first call, not when the module is: the
+ * HTTP intake imports the composition root but never calls Synapse (docs/performance.md).
+ */
+function loadArtifactsSdk(): typeof import("@azure/synapse-artifacts") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deferred load; import() would make every call async
+  return require("@azure/synapse-artifacts") as typeof import("@azure/synapse-artifacts");
+}
+
 /** {@link SynapseLinkClient} on the official `@azure/synapse-artifacts` client, one per workspace. */
 export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
   private readonly clients = new Map<string, ArtifactsClient>();
@@ -278,16 +287,22 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
       operation,
       target: typeof link === "string" ? link : `${link.workspace}/${link.linkConnection}`,
       workspace,
-      endpoint: this.options.workspaces.find((w) => w.name === workspace)?.endpoint,
+      endpoint: this.configured(workspace)?.endpoint,
       auth: this.options.auth.kind,
       maxCallWaitMs: this.maxCallWaitMs,
     };
   }
 
+  /** Workspace names are case-insensitive in Synapse, and so here. */
+  private configured(workspace: string): WorkspaceEndpoint | undefined {
+    const wanted = workspace.toLowerCase();
+    return this.options.workspaces.find((w) => w.name.toLowerCase() === wanted);
+  }
+
   private client(workspace: string): ArtifactsClient {
     const cached = this.clients.get(workspace);
     if (cached) return cached;
-    const configured = this.options.workspaces.find((w) => w.name === workspace);
+    const configured = this.configured(workspace);
     if (!configured) {
       throw new SynapseRequestError(
         `Workspace "${workspace}" is not configured (SYNAPSE_WORKSPACES)`,
@@ -305,7 +320,7 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
             getToken: () => Promise.reject(new Error("static-token client has no credential")),
           };
     const extra = this.options.clientOptions ?? {};
-    const client = new ArtifactsClient(credential, configured.endpoint, {
+    const client = new (loadArtifactsSdk().ArtifactsClient)(credential, configured.endpoint, {
       ...extra,
       retryOptions: extra.retryOptions ?? RETRY_OPTIONS,
       allowInsecureConnection: auth.kind === "staticToken" || extra.allowInsecureConnection === true,

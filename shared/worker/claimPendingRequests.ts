@@ -1,6 +1,6 @@
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
-import { isTerminal } from "../domain/tableStatus";
+import { isTerminal, type Action } from "../domain/tableStatus";
 import type { LinkTableRecord, OnboardingRequest, RequestedTable } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -22,8 +22,17 @@ export type TableClaim =
   | { kind: "replace"; record: LinkTableRecord; superseded: string[] };
 
 /**
- * The claim decision for one table: join the record when it is the same operation (in flight or
- * still pending), otherwise start a new Pending record that replaces it. An add of a table removed
+ * A request joins work in flight that ends where it wants the table: the same operation, or an
+ * add while the table is being re-added (remediation, the end of a schema-change window). Joining
+ * keeps the remediation count, and every request waiting on the record ends with its outcome.
+ */
+function joins(inFlight: Action, requested: Action): boolean {
+  return inFlight === requested || (requested === "add" && inFlight === "reAdd");
+}
+
+/**
+ * The claim decision for one table: join the record when the work in flight (or still pending)
+ * ends where the request wants the table, otherwise start a new Pending record that replaces it. An add of a table removed
  * a moment ago waits out READD_COOLDOWN_SECONDS from the removal: the service is still cleaning up.
  */
 export function claimTable(
@@ -34,7 +43,7 @@ export function claimTable(
   reAddCooldownSeconds: number,
 ): TableClaim {
   if (existing?.requestIds.includes(request.requestId)) return { kind: "unchanged" };
-  if (existing && existing.action === request.action && !isTerminal(existing.status)) {
+  if (existing && joins(existing.action, request.action) && !isTerminal(existing.status)) {
     const requestIds = [...existing.requestIds, request.requestId];
     // A pending record has not been sent yet: the newest request's target wins.
     const target = existing.status === "Pending" ? table.target : existing.target;

@@ -36,7 +36,17 @@ import {
 
 // The stand-in first, then the modules: the HTTP API plus the queue trigger and the link worker,
 // so a request can travel all the way to Replicating and the GET endpoints show real data.
-const registry = loadFunctions(...HTTP_FUNCTION_MODULES, "onboardingQueue", "linkWorker");
+// The dashboard's read routes too; the page itself (dashboard) serves HTML and is tested in
+// test/unit/functions/dashboard.test.ts and test/e2e/dashboard.e2e.test.ts.
+const DASHBOARD_PAGE = "dashboard";
+const registry = loadFunctions(
+  ...HTTP_FUNCTION_MODULES,
+  "onboardingList",
+  "linksList",
+  DASHBOARD_PAGE,
+  "onboardingQueue",
+  "linkWorker",
+);
 const contract = OpenApiContract.load();
 
 const SIM_TOKEN = "http-contract-token";
@@ -162,8 +172,10 @@ describe("openapi.json describes the registered functions", () => {
     const documented = Object.entries(contract.doc.paths).flatMap(([path, operations]) =>
       Object.entries(operations).map(([method, operation]) => ({ path, method, operation })),
     );
-    const httpFunctions = [...registry.values()].filter((f) =>
-      Object.values(f.metadata.bindings).some((b) => b.type === "httpTrigger"),
+    const httpFunctions = [...registry.values()].filter(
+      (f) =>
+        f.metadata.name !== DASHBOARD_PAGE &&
+        Object.values(f.metadata.bindings).some((b) => b.type === "httpTrigger"),
     );
     expect(documented.map((d) => d.operation.operationId).sort()).toEqual(
       httpFunctions.map((f) => f.metadata.name).sort(),
@@ -493,29 +505,44 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
     expect(result.status).toBe(403);
   });
 
-  it("409: an Idempotency-Key reused with another body (same body → same requestId)", async () => {
+  it("202: an Idempotency-Key repeated with the same body gets the same requestId; with another body, a request recorded as Rejected", async () => {
     const headers = { ...JSON_HEADERS, "idempotency-key": `contract-${Date.now()}` };
-    const first = expectConforms(
-      ONBOARDING,
-      "post",
-      await postOnboarding({ linkConnection: "demo-link", tables: [{ schema: "a", name: "b" }] }, headers),
-    );
-    const same = expectConforms(
-      ONBOARDING,
-      "post",
-      await postOnboarding({ linkConnection: "demo-link", tables: [{ schema: "a", name: "b" }] }, headers),
-    );
-    expect((same.json as { requestId: string }).requestId).toBe(
-      (first.json as { requestId: string }).requestId,
-    );
+    const body = { linkConnection: "demo-link", tables: [{ schema: "a", name: "b" }] };
+    const first = expectConforms(ONBOARDING, "post", await postOnboarding(body, headers));
+    const same = expectConforms(ONBOARDING, "post", await postOnboarding(body, headers));
+    const firstId = (first.json as { requestId: string }).requestId;
+    expect((same.json as { requestId: string }).requestId).toBe(firstId);
     const other = expectConforms(
       ONBOARDING,
       "post",
-      await postOnboarding({ linkConnection: "demo-link", tables: [{ schema: "a", name: "c" }] }, headers),
+      await postOnboarding({ ...body, tables: [{ schema: "a", name: "c" }] }, headers),
     );
-    expect(other.status).toBe(409);
-    expect(other.json).toMatchObject({ requestId: (first.json as { requestId: string }).requestId });
-    expect(other.queueOutputs).toEqual({});
+    expect(other.status).toBe(202);
+    const otherId = (other.json as { requestId: string }).requestId;
+    expect(otherId).not.toBe(firstId);
+
+    await deliver(first.queueOutputs[ONBOARDING_QUEUE]);
+    await deliver(other.queueOutputs[ONBOARDING_QUEUE]);
+    const rejected = expectConforms(REQUEST, "get", await getRequest(otherId));
+    expect(rejected.json).toMatchObject({
+      status: "Rejected",
+      error: expect.stringContaining(`first used for a different request (${firstId})`),
+    });
+  });
+
+  it("413: more tables than one queue message can carry", async () => {
+    const tables = Array.from({ length: 400 }, (_, i) => ({
+      schema: "dbo",
+      name: `T${i}_${"n".repeat(120)}`,
+    }));
+    const result = expectConforms(
+      ONBOARDING,
+      "post",
+      await postOnboarding({ linkConnection: "demo-link", tables }),
+    );
+    expect(result.status).toBe(413);
+    expect(result.json).toMatchObject({ type: "urn:synapse-link-autopilot:problem:request-too-large" });
+    expect(result.queueOutputs).toEqual({});
   });
 
   it("413: a body over 256 KiB, declared or not", async () => {
@@ -552,7 +579,7 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
       restore();
     });
 
-    it("401: no signature; 202 then 409: a signed delivery and its replay", async () => {
+    it("401: no signature; 202 twice with one requestId: a signed delivery and its replay", async () => {
       const body = JSON.stringify({
         linkConnection: "demo-link",
         tables: [{ schema: "dbo", name: "Products" }],
@@ -564,8 +591,13 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
       const first = expectConforms(ONBOARDING, "post", await postOnboarding(body, headers));
       expect(first.status).toBe(202);
       const replay = expectConforms(ONBOARDING, "post", await postOnboarding(body, headers));
-      expect(replay.status).toBe(409);
+      expect(replay.status).toBe(202);
       expect(replay.json).toMatchObject({ requestId: (first.json as { requestId: string }).requestId });
+    });
+
+    it("401: detach and attach without a signature", async () => {
+      expect((await windowCall("detach", "demo", "other-link", "dbo.Legacy")).status).toBe(401);
+      expect((await windowCall("attach", "demo", "other-link", "dbo.Legacy")).status).toBe(401);
     });
   });
 });
@@ -609,6 +641,59 @@ describe("POST /api/links/{workspace}/{linkConnection}/tables/{table}/detach|att
 
   it("404: attach to a link that does not exist", async () => {
     expect((await windowCall("attach", "demo", "no-such-link", "dbo.Legacy")).status).toBe(404);
+  });
+});
+
+describe("GET /api/onboarding (list), GET /api/links", () => {
+  const list = (query: string) =>
+    invokeHttp(registry, "onboardingList", { method: "GET", path: `${ONBOARDING}${query}` });
+  const links = (query: string) =>
+    invokeHttp(registry, "linksList", {
+      method: "GET",
+      path: `/api/links${query}`,
+      durableClient: durable.durableClientData,
+    });
+
+  it("200: lists the requests recorded above, newest first, with a token between pages", async () => {
+    const first = expectConforms(ONBOARDING, "get", await list("?limit=1&link=demo/demo-link"));
+    expect(first.status).toBe(200);
+    const body = first.json as {
+      requests: { requestId: string; createdAt: string }[];
+      continuationToken?: string;
+    };
+    expect(body.requests).toHaveLength(1);
+    expect(body.continuationToken).toBeDefined();
+    const next = expectConforms(
+      ONBOARDING,
+      "get",
+      await list(
+        `?limit=1&link=demo/demo-link&continuationToken=${encodeURIComponent(body.continuationToken!)}`,
+      ),
+    );
+    const older = (next.json as typeof body).requests[0];
+    expect(older && older.createdAt <= body.requests[0]!.createdAt).toBe(true);
+    expect(older?.requestId).not.toBe(body.requests[0]?.requestId);
+    const filtered = expectConforms(ONBOARDING, "get", await list("?status=Succeeded,PartiallySucceeded"));
+    expect((filtered.json as typeof body).requests.length).toBeGreaterThan(0);
+  });
+
+  it("400: a query parameter that is not valid", async () => {
+    const result = expectConforms(ONBOARDING, "get", await list("?status=Done&since=yesterday"));
+    expect(result.status).toBe(400);
+    expect((result.json as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+      "status",
+      "since",
+    ]);
+  });
+
+  it("200: lists demo-link with its service status and tables by status; 400: a token it did not give", async () => {
+    const result = expectConforms("/api/links", "get", await links(""));
+    expect(result.status).toBe(200);
+    const demo = (
+      result.json as { links: { linkConnection: string; linkStatus: string; tables: object }[] }
+    ).links.find((l) => l.linkConnection === "demo-link");
+    expect(demo).toMatchObject({ linkStatus: "Running", tables: { Replicating: expect.any(Number) } });
+    expect(expectConforms("/api/links", "get", await links("?continuationToken=nope")).status).toBe(400);
   });
 });
 

@@ -71,7 +71,13 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
     expect(await ledger.listOpenRequestIds(link)).toEqual(["r3"]);
     expect((await ledger.getRequest("r3"))?.status).toBe("InProgress");
-    await ledger.completeRequest(link, "r3", "Succeeded", NOW);
+    await ledger.completeRequest(
+      link,
+      "r3",
+      "Succeeded",
+      [{ schema: "dbo", name: "A", status: "Replicating" }],
+      NOW,
+    );
     expect(await ledger.listOpenRequestIds(link)).toEqual([]);
     expect((await ledger.getRequest("r3"))?.status).toBe("Succeeded");
   });
@@ -214,5 +220,109 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await ledger.takeNudge(link, NOW)).toBe(false);
     await ledger.clearNudge(link);
     expect(await ledger.takeNudge(link, NOW)).toBe(true);
+  });
+
+  describe("accepted means done (issue 9)", () => {
+    const replicating = (name: string, requestIds: string[]): LinkTableRecord => ({
+      source: { schema: "dbo", name },
+      target: resolveTarget({ schema: "dbo", name }, undefined),
+      action: "add",
+      status: "Replicating",
+      requestIds,
+      attempts: 0,
+      enabledOnceRetries: 0,
+      updatedAt: NOW,
+    });
+
+    it("leaves a request's tables as the worker left them when the same request is recorded again", async () => {
+      const ledger = newLedger();
+      await ledger.recordRequest(request("k1", ["dbo.Products"]), NOW);
+      await ledger.markClaimed(link, "k1", NOW);
+      await ledger.saveLinkTables(link, [replicating("Products", ["k1"])]);
+      await ledger.completeRequest(
+        link,
+        "k1",
+        "Succeeded",
+        [{ schema: "dbo", name: "Products", status: "Replicating" }],
+        NOW,
+      );
+
+      expect(await ledger.recordRequest(request("k1", ["dbo.Products"]), NOW)).toBe("exists");
+      const view = await ledger.getRequest("k1");
+      expect(view?.status).toBe("Succeeded");
+      expect(view?.tables.map((t) => t.status)).toEqual(["Replicating"]);
+    });
+
+    it("records a request of 150 tables whole, and a repeat rewrites none of them", async () => {
+      const ledger = newLedger();
+      const names = Array.from({ length: 150 }, (_, i) => `dbo.T${i}`);
+      expect(await ledger.recordRequest(request("big", names), NOW)).toBe("created");
+      await ledger.markClaimed(link, "big", NOW);
+      await ledger.saveLinkTables(link, [replicating("T0", ["big"]), replicating("T149", ["big"])]);
+      expect(await ledger.recordRequest(request("big", names), NOW)).toBe("exists");
+      const view = await ledger.getRequest("big");
+      expect(view?.tables).toHaveLength(150);
+      expect(view?.tables[0]?.status).toBe("Replicating");
+      expect(view?.tables[149]?.status).toBe("Replicating");
+      expect(view?.tables[1]?.status).toBe("Pending");
+    });
+
+    it("records tables whose URI-encoded names are longer than a table key (128 CJK characters each)", async () => {
+      const ledger = newLedger();
+      const schema = "架".repeat(128);
+      const name = "表".repeat(128);
+      expect(await ledger.recordRequest(request("cjk", [`${schema}.${name}`]), NOW)).toBe("created");
+      await ledger.setDetached(link, { schema, name }, true, NOW);
+      expect(await ledger.isDetached(link, { schema, name })).toBe(true);
+      const view = await ledger.getRequest("cjk");
+      expect(view?.tables).toEqual([{ schema, name, status: "Pending" }]);
+      await ledger.saveLinkTables(link, [{ ...replicating(name, ["cjk"]), source: { schema, name } }]);
+      expect((await ledger.getRequest("cjk"))?.tables[0]?.status).toBe("Replicating");
+    });
+
+    it("treats DEMO-LINK in workspace DEMO and demo-link in demo as one link", async () => {
+      const ledger = newLedger();
+      await ledger.recordRequest({ ...request("lower", ["dbo.A"]) }, NOW);
+      await ledger.recordRequest(
+        { ...request("upper", ["dbo.B"]), workspace: "DEMO", linkConnection: "DEMO-LINK" },
+        NOW,
+      );
+      expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId).sort()).toEqual([
+        "lower",
+        "upper",
+      ]);
+      expect(await ledger.listOpenLinks()).toHaveLength(1);
+      await ledger.setDetached(
+        { workspace: "Demo", linkConnection: "Demo-Link" },
+        { schema: "dbo", name: "A" },
+        true,
+        NOW,
+      );
+      expect(await ledger.isDetached(link, { schema: "dbo", name: "A" })).toBe(true);
+    });
+
+    it("writes a completed request's table statuses together with its status", async () => {
+      const ledger = newLedger();
+      await ledger.recordRequest(request("c1", ["dbo.A", "dbo.B"]), NOW);
+      await ledger.markClaimed(link, "c1", NOW);
+      // The link's records moved on but their mirror into the request was lost (a crash in between).
+      await ledger.completeRequest(
+        link,
+        "c1",
+        "PartiallySucceeded",
+        [
+          { schema: "dbo", name: "A", status: "Replicating" },
+          { schema: "dbo", name: "B", status: "Failed", error: "boom" },
+        ],
+        NOW,
+      );
+      const view = await ledger.getRequest("c1");
+      expect(view?.status).toBe("PartiallySucceeded");
+      expect(view?.tables).toEqual([
+        { schema: "dbo", name: "A", status: "Replicating" },
+        { schema: "dbo", name: "B", status: "Failed", error: "boom" },
+      ]);
+      expect(await ledger.listOpenRequestIds(link)).toEqual([]);
+    });
   });
 });

@@ -14,9 +14,13 @@ import type {
   OnboardingRequest,
   RequestTableView,
   RequestView,
+  IndexPage,
+  RequestIndexEntry,
+  TrackedLink,
 } from "../../shared/ledger/ledger";
 
-const linkKey = (link: LinkRef) => `${link.workspace}/${link.linkConnection}`;
+/** Case-insensitive, as the Table storage adapter's link partitions are. */
+const linkKey = (link: LinkRef) => `${link.workspace.toLowerCase()}/${link.linkConnection.toLowerCase()}`;
 const clone = <T>(value: T): T => structuredClone(value);
 
 /** A small fake of the Ledger port for use-case unit tests (the Table storage adapter has its own integration test). */
@@ -114,6 +118,31 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(this.detached.has(`${linkKey(link)}|${tableKey(table)}`));
   }
 
+  recordRejectedRequest(
+    request: OnboardingRequest,
+    reason: string,
+    now: string,
+  ): Promise<"created" | "exists"> {
+    if (this.requests.has(request.requestId)) return Promise.resolve("exists");
+    this.requests.set(request.requestId, {
+      request: clone(request),
+      claimed: true,
+      open: false,
+      view: {
+        requestId: request.requestId,
+        workspace: request.workspace,
+        linkConnection: request.linkConnection,
+        action: request.action,
+        status: "Rejected",
+        error: reason,
+        tables: request.tables.map((t) => ({ ...t.source, status: "Rejected", error: reason })),
+        createdAt: now,
+        updatedAt: now,
+      },
+    });
+    return Promise.resolve("created");
+  }
+
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
     if (this.requests.has(request.requestId)) return Promise.resolve("exists");
     this.openLinks.set(linkKey(request), {
@@ -208,14 +237,73 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve();
   }
 
-  completeRequest(_link: LinkRef, requestId: string, status: RequestStatus, now: string): Promise<void> {
+  completeRequest(
+    _link: LinkRef,
+    requestId: string,
+    status: RequestStatus,
+    tables: readonly RequestTableView[],
+    now: string,
+  ): Promise<void> {
     const entry = this.requests.get(requestId);
     if (entry) {
       entry.open = false;
       entry.view.status = status;
+      entry.view.tables = entry.view.tables.map(
+        (t) => clone(tables.find((f) => tableKey(f) === tableKey(t))) ?? t,
+      );
       entry.view.updatedAt = now;
     }
     return Promise.resolve();
+  }
+
+  /** Newest first; the cursor is `<createdAt>|<requestId>` of the last entry, compared the same way. */
+  listRequestIndex(query: {
+    link?: LinkRef;
+    since?: string;
+    after?: string;
+    limit: number;
+  }): Promise<IndexPage<RequestIndexEntry>> {
+    const cursor = (e: RequestIndexEntry) => `${e.createdAt}|${e.requestId}`;
+    const entries = [...this.requests.values()]
+      .map(({ request, view }): RequestIndexEntry => ({
+        requestId: request.requestId,
+        workspace: request.workspace,
+        linkConnection: request.linkConnection,
+        origin: request.origin.kind,
+        createdAt: view.createdAt,
+      }))
+      .filter((e) => !query.link || linkKey(e) === linkKey(query.link))
+      .filter((e) => query.since === undefined || e.createdAt >= query.since)
+      .filter((e) => query.after === undefined || cursor(e) < query.after)
+      .sort((a, b) => cursor(b).localeCompare(cursor(a)));
+    const items = entries.slice(0, query.limit);
+    const last = items[items.length - 1];
+    return Promise.resolve({
+      items,
+      ...(entries.length > query.limit && last ? { after: cursor(last) } : {}),
+    });
+  }
+
+  listTrackedLinks(query: { after?: string; limit: number }): Promise<IndexPage<TrackedLink>> {
+    const latest = new Map<string, TrackedLink>();
+    for (const { request, view } of this.requests.values()) {
+      const known = latest.get(linkKey(request));
+      if (!known || known.lastRequestAt < view.createdAt)
+        latest.set(linkKey(request), {
+          workspace: request.workspace,
+          linkConnection: request.linkConnection,
+          lastRequestAt: view.createdAt,
+        });
+    }
+    const links = [...latest.entries()]
+      .filter(([key]) => query.after === undefined || key > query.after)
+      .sort(([a], [b]) => a.localeCompare(b));
+    const page = links.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return Promise.resolve({
+      items: page.map(([, link]) => link),
+      ...(links.length > query.limit && last ? { after: last[0] } : {}),
+    });
   }
 
   record(link: LinkRef, qualified: string): LinkTableRecord | undefined {

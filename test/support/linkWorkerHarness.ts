@@ -4,6 +4,9 @@ import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurit
 import {
   demoSeed,
   startSynapseSim,
+  type ArmSeed,
+  type ArmSimHandle,
+  type ArmTimings,
   type SimProfile,
   type SimSeed,
   type SimTimings,
@@ -52,6 +55,17 @@ export interface HarnessExtras {
   profile?: SimProfile;
   /** Replay-driver options on top of the harness's (carry-over on, payloads over 64 KB fail the instance). */
   driver?: Partial<Omit<ReplayDriverOptions, "registry">>;
+  /**
+   * Turns the control plane on: the simulator's ARM workspace (default demoArmSeed(): workspace
+   * `demo`, pools `demopool` Online and `pausedpool` Paused) is named by its resource id, ARM_ENDPOINT
+   * is the simulator, and `sqlPools` is SYNAPSE_SQL_POOLS.
+   */
+  controlPlane?: {
+    arm?: ArmSeed;
+    armTimings?: Partial<ArmTimings>;
+    sqlPools?: string;
+    gitModeAcknowledged?: boolean;
+  };
 }
 
 /** The worker's whole real stack: Azurite ledger, simulator over HTTP, real SDK, real orchestrator via the replay driver. */
@@ -60,7 +74,7 @@ export class LinkWorkerHarness {
 
   private constructor(
     readonly driver: ReplayDriver,
-    readonly sim: SynapseSim,
+    readonly sim: SynapseSim & { arm: ArmSimHandle },
     readonly workspace: string,
     readonly ledgerTable: TableClient,
   ) {}
@@ -81,18 +95,36 @@ export class LinkWorkerHarness {
       clock: () => driver.now,
       ...(options.timings ? { timings: options.timings } : {}),
       ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.controlPlane?.arm ? { arm: options.controlPlane.arm } : {}),
+      ...(options.controlPlane?.armTimings ? { armTimings: options.controlPlane.armTimings } : {}),
     });
+    const control = options.controlPlane;
     const ledgerTableName = `ledger${process.pid}x${++tableCounter}`;
     const config = loadConfig({
       AzureWebJobsStorage: storageConnectionString,
       LEDGER_TABLE_NAME: ledgerTableName,
       SYNAPSE_WORKSPACES: `${workspace}=${sim.url}`,
       SYNAPSE_STATIC_TOKEN: SIM_TOKEN,
+      ...(control
+        ? {
+            SYNAPSE_WORKSPACE_RESOURCE_IDS: sim.arm.workspaceResourceId,
+            ARM_ENDPOINT: sim.url,
+            ...(control.sqlPools ? { SYNAPSE_SQL_POOLS: control.sqlPools } : {}),
+            ...(control.gitModeAcknowledged ? { GIT_MODE_ACKNOWLEDGED: "true" } : {}),
+          }
+        : {}),
     });
     // The SDKs' own retries keep their shape but wait milliseconds: faults are measured on the virtual clock.
     useDependencies(
       createDependencies(
-        { ...config, worker: { ...DEFAULT_WORKER_SETTINGS, ...options.settings } },
+        {
+          ...config,
+          worker: {
+            ...DEFAULT_WORKER_SETTINGS,
+            checkSqlPools: config.worker.checkSqlPools,
+            ...options.settings,
+          },
+        },
         { sdkRetry: { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 100 } },
       ),
     );
@@ -136,9 +168,9 @@ export class LinkWorkerHarness {
   /** Records a request (as the queue handler will) and starts or nudges the link's worker. */
   async submit(
     tables: string[],
-    options: { action?: Action; linkConnection?: string } = {},
+    options: { action?: Action; linkConnection?: string; requestId?: string } = {},
   ): Promise<string> {
-    const requestId = `req-${++this.requestCounter}`;
+    const requestId = options.requestId ?? `req-${++this.requestCounter}`;
     const link = this.link(options.linkConnection);
     const deps = getDependencies();
     await acceptOnboardingRequest(

@@ -41,6 +41,85 @@ describe("loadConfig", () => {
       faultBackoffMaxSeconds: 600,
       batchQuietSeconds: 5,
       batchMaxWaitSeconds: 60,
+      checkSqlPools: false,
+      autoResumeSqlPools: false,
+      sqlPoolDeadlineMinutes: 120,
+    });
+    expect(config.arm).toBeUndefined();
+  });
+
+  describe("the management plane (ARM)", () => {
+    const workspaceId =
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-1/providers/Microsoft.Synapse/workspaces/contoso-synapse";
+
+    it("turns the SQL pool checks on for a workspace named by its resource id", () => {
+      const config = loadConfig({
+        ...base,
+        SYNAPSE_WORKSPACE_RESOURCE_IDS: workspaceId,
+        SYNAPSE_SQL_POOLS: "contoso-synapse/sales-link=dw01",
+        AUTO_RESUME_SQL_POOLS: "true",
+        SQL_POOL_DEADLINE_MINUTES: "30",
+      });
+      expect(config.arm).toEqual({
+        endpoint: "https://management.azure.com",
+        workspaces: new Map([
+          [
+            "contoso-synapse",
+            {
+              subscriptionId: "00000000-0000-0000-0000-000000000000",
+              resourceGroup: "rg-1",
+              workspace: "contoso-synapse",
+            },
+          ],
+        ]),
+        sqlPools: [{ workspace: "contoso-synapse", linkConnection: "sales-link", pool: "dw01" }],
+        gitModeAcknowledged: false,
+      });
+      expect(config.worker).toMatchObject({
+        checkSqlPools: true,
+        autoResumeSqlPools: true,
+        sqlPoolDeadlineMinutes: 30,
+      });
+    });
+
+    it("names the setting of a bad resource id, an unlisted workspace and a bad pool entry", () => {
+      const problems = problemsOf({
+        ...base,
+        SYNAPSE_WORKSPACE_RESOURCE_IDS: [
+          "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Synapse/workspaces/contoso-synapse",
+          "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Sql/servers/x",
+          workspaceId.replace("contoso-synapse", "elsewhere"),
+        ].join(","),
+        SYNAPSE_SQL_POOLS: "contoso-synapse/sales-link",
+      }).join("\n");
+      expect(problems).toMatch(/SYNAPSE_WORKSPACE_RESOURCE_IDS: .*not-a-guid.*not a GUID/);
+      expect(problems).toMatch(
+        /SYNAPSE_WORKSPACE_RESOURCE_IDS: .*Microsoft\.Sql.* is not a workspace resource id/,
+      );
+      expect(problems).toMatch(
+        /SYNAPSE_WORKSPACE_RESOURCE_IDS: workspace "elsewhere" is not listed in SYNAPSE_WORKSPACES/,
+      );
+      expect(problems).toMatch(
+        /SYNAPSE_SQL_POOLS: "contoso-synapse\/sales-link" must be workspace\/linkConnection=sqlPool/,
+      );
+    });
+
+    it("allows the static token only when ARM_ENDPOINT is on loopback", () => {
+      const simulator = {
+        ...base,
+        SYNAPSE_WORKSPACES: "contoso-synapse=http://127.0.0.1:7072",
+        SYNAPSE_STATIC_TOKEN: "t",
+        SYNAPSE_WORKSPACE_RESOURCE_IDS: workspaceId,
+      };
+      expect(problemsOf({ ...simulator, ARM_ENDPOINT: "http://127.0.0.1:7072" })).toEqual([]);
+      // Unset, it is the simulator's: the workspace endpoint on loopback.
+      expect(loadConfig(simulator).arm?.endpoint).toBe("http://127.0.0.1:7072");
+      expect(problemsOf({ ...simulator, ARM_ENDPOINT: "https://management.azure.com" }).join("\n")).toMatch(
+        /SYNAPSE_STATIC_TOKEN: only allowed when ARM_ENDPOINT is on loopback/,
+      );
+      expect(problemsOf({ ...base, ARM_ENDPOINT: "ftp://x" }).join("\n")).toMatch(
+        /ARM_ENDPOINT: must be an http\(s\) URL/,
+      );
     });
   });
 
@@ -78,6 +157,41 @@ describe("loadConfig", () => {
     });
     expect(config.synapse.staticToken).toBe("t");
     expect(config.synapse.workspaces[0]?.endpoint).toBe("http://127.0.0.1:7072");
+  });
+
+  it.each([
+    "https://127.evil.example",
+    "https://127.0.0.1.nip.io",
+    "https://localhost.evil.example",
+    "http://[::2]:7072",
+  ])("rejects a static token for %s, whose host only looks like loopback", (endpoint) => {
+    expect(
+      problemsOf({ ...base, SYNAPSE_WORKSPACES: `demo=${endpoint}`, SYNAPSE_STATIC_TOKEN: "t" }).join("\n"),
+    ).toMatch(/SYNAPSE_STATIC_TOKEN: only allowed .*demo/);
+  });
+
+  it.each(["http://localhost:7072", "http://127.1.2.3:7072", "http://[::1]:7072", "http://2130706433:7072"])(
+    "accepts a static token for the loopback endpoint %s",
+    (endpoint) => {
+      expect(
+        loadConfig({ ...base, SYNAPSE_WORKSPACES: `demo=${endpoint}`, SYNAPSE_STATIC_TOKEN: "t" }).synapse
+          .staticToken,
+      ).toBe("t");
+    },
+  );
+
+  it("parses CALLBACK_ALLOWED_HOSTS into names, domains and networks; none by default", () => {
+    expect(loadConfig(base).outcomes.callbackAllowList).toEqual({ hosts: [], domains: [], networks: [] });
+    expect(
+      loadConfig({ ...base, CALLBACK_ALLOWED_HOSTS: "hooks.corp, *.internal.corp 10.20.0.0/16" }).outcomes
+        .callbackAllowList,
+    ).toEqual({ hosts: ["hooks.corp"], domains: ["internal.corp"], networks: ["10.20.0.0/16"] });
+  });
+
+  it("names CALLBACK_ALLOWED_HOSTS and the bad entry", () => {
+    expect(problemsOf({ ...base, CALLBACK_ALLOWED_HOSTS: "hooks.corp,10.0.0.0/40" })).toEqual([
+      expect.stringMatching(/^CALLBACK_ALLOWED_HOSTS: "10\.0\.0\.0\/40" is not a host name/),
+    ]);
   });
 
   it("rejects an invalid workspace name and a duplicate", () => {

@@ -22,4 +22,10 @@ describe("linkWorkerInstanceId", () => {
       linkWorkerInstanceId({ workspace: "w", linkConnection: "a#b" }),
     );
   });
+
+  it("gives one worker to one link whatever the spelling, as Synapse compares names without case", () => {
+    expect(linkWorkerInstanceId({ workspace: "DEMO", linkConnection: "DEMO-LINK" })).toBe(
+      linkWorkerInstanceId({ workspace: "demo", linkConnection: "demo-link" }),
+    );
+  });
 });

@@ -67,7 +67,7 @@ const cases: [Refusal, number, string, Record<string, unknown>][] = [
     400,
     "invalid-request",
     {
-      detail: "Invalid route parameter(s): workspace",
+      detail: "Invalid parameter(s): workspace",
       errors: [{ pointer: "workspace", detail: "invalid" }],
     },
   ],
@@ -125,16 +125,14 @@ const cases: [Refusal, number, string, Record<string, unknown>][] = [
     { detail: "dbo.Orders is not detached from demo-link; add tables with POST /api/onboarding" },
   ],
   [
-    { kind: "idempotencyKeyReused", key: "k-1", requestId: "r-1" },
-    409,
-    "idempotency-key-reused",
-    { detail: "Idempotency-Key k-1 was used for a different request (r-1)", requestId: "r-1" },
-  ],
-  [
-    { kind: "webhookReplayed", webhookId: "msg_1", requestId: "r-1" },
-    409,
-    "webhook-replayed",
-    { detail: "webhook-id msg_1 was already accepted (request r-1)", requestId: "r-1" },
+    { kind: "messageTooLarge", bytes: 100_000, limit: 49_152, tables: 300 },
+    413,
+    "request-too-large",
+    {
+      detail:
+        "These 300 tables make a queue message of 100000 bytes; one request can carry at most 49152 bytes " +
+        "(a 64 KiB Storage queue message, base64-encoded). Split the tables into about 4 requests",
+    },
   ],
 ];
 

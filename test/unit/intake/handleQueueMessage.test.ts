@@ -32,7 +32,12 @@ const message = {
 
 /** handleQueueMessage at NOW with the default worker settings. */
 function handle(ledger: InMemoryLedger, s: WorkerScheduler, body: unknown, messageId = "m1") {
-  return handleQueueMessage({ ledger, scheduler: s, settings: defaultSettings }, body, { messageId }, NOW);
+  return handleQueueMessage(
+    { ledger, scheduler: s, settings: defaultSettings, workspaces: ["demo"] },
+    body,
+    { messageId },
+    NOW,
+  );
 }
 
 describe("handleQueueMessage", () => {
@@ -101,5 +106,94 @@ describe("handleQueueMessage", () => {
     await ledger.setDetached(link, { schema: "dbo", name: "Orders" }, true);
     await handle(ledger, scheduler().s, { ...message, action: "reAdd" }, "m4");
     expect(await ledger.isDetached(link, { schema: "dbo", name: "Orders" })).toBe(false);
+  });
+
+  describe("never retried, never left behind (issue 9)", () => {
+    const v2 = (
+      requestId: string,
+      tables: { schema: string; name: string }[],
+      key?: string,
+      fingerprint = "f1",
+    ) => ({
+      v: 2,
+      requestId,
+      action: "add",
+      workspace: "demo",
+      linkConnection: "demo-link",
+      defaults: { distribution: "RoundRobin" },
+      tables,
+      origin: { kind: "http", id: requestId },
+      receivedAt: NOW,
+      ...(key ? { dedupe: { kind: "idempotency", key, fingerprint } } : {}),
+    });
+
+    it("records the same Idempotency-Key with another body as Rejected, naming the first request", async () => {
+      const ledger = new InMemoryLedger();
+      const { s, calls } = scheduler();
+      expect(await handle(ledger, s, v2("first", [{ schema: "dbo", name: "A" }], "k-1", "f1"))).toMatchObject(
+        {
+          kind: "accepted",
+        },
+      );
+      expect(await handle(ledger, s, v2("first", [{ schema: "dbo", name: "A" }], "k-1", "f1"))).toMatchObject(
+        {
+          kind: "accepted",
+          recorded: "exists",
+        },
+      );
+      const before = calls.length;
+      const other = await handle(ledger, s, v2("second", [{ schema: "dbo", name: "B" }], "k-1", "f2"));
+      expect(other).toMatchObject({
+        kind: "rejected",
+        reason: expect.stringMatching(/Idempotency-Key k-1.*first/),
+      });
+      expect(await ledger.getRequest("second")).toMatchObject({
+        status: "Rejected",
+        error: expect.stringMatching(/first used for a different request \(first\)/),
+        tables: [{ name: "B", status: "Rejected" }],
+      });
+      expect(calls).toHaveLength(before);
+    });
+
+    it("records a message for a workspace that is not configured as Rejected instead of starting a worker", async () => {
+      const ledger = new InMemoryLedger();
+      const { s, calls } = scheduler();
+      const result = await handle(ledger, s, {
+        ...v2("w1", [{ schema: "dbo", name: "A" }]),
+        workspace: "elsewhere",
+      });
+      expect(result).toMatchObject({
+        kind: "rejected",
+        reason: expect.stringMatching(/elsewhere is not configured/),
+      });
+      expect((await ledger.getRequest("w1"))?.status).toBe("Rejected");
+      expect(calls).toEqual([]);
+    });
+
+    it("poisons a message naming one table twice in different case, with a record GET can show", async () => {
+      const ledger = new InMemoryLedger();
+      const twice = v2("dup", [
+        { schema: "dbo", name: "Orders" },
+        { schema: "DBO", name: "ORDERS" },
+      ]);
+      const result = await handle(ledger, scheduler().s, twice, "m9");
+      expect(result).toMatchObject({ kind: "poison", reason: expect.stringMatching(/twice/) });
+      expect(await ledger.getRequest("dup")).toMatchObject({
+        status: "Rejected",
+        error: expect.stringMatching(/twice/),
+      });
+    });
+
+    it("poisons a message whose requestId has an unpaired surrogate, without throwing", async () => {
+      const ledger = new InMemoryLedger();
+      const result = await handle(
+        ledger,
+        scheduler().s,
+        v2("bad\ud800id", [{ schema: "dbo", name: "A" }]),
+        "m10",
+      );
+      expect(result).toMatchObject({ kind: "poison", reason: expect.stringMatching(/requestId/) });
+      expect(ledger.rejected).toHaveLength(1);
+    });
   });
 });

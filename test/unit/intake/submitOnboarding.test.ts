@@ -1,7 +1,6 @@
 import { decodeSecret, sign } from "../../../shared/webhooks/standardWebhooks";
+import { toOnboardingRequest } from "../../../shared/intake/queueMessage";
 import { submitOnboarding, type SubmitDeps, type SubmitInput } from "../../../shared/intake/submitOnboarding";
-import { InMemoryLedger } from "../../support/inMemoryLedger";
-import { tableEntry } from "../../support/onboardingTables";
 
 const secret = decodeSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0);
 const now = new Date("2026-01-05T08:00:00Z");
@@ -9,7 +8,6 @@ let counter = 0;
 
 function deps(overrides: Partial<SubmitDeps> = {}): SubmitDeps {
   return {
-    ledger: new InMemoryLedger(),
     webhookSecrets: [],
     routing: { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "*" }] },
     workspaces: ["demo"],
@@ -37,24 +35,30 @@ function input(
 const valid = { linkConnection: "demo-link", tables: [{ schema: "dbo", name: "Orders" }] };
 
 describe("submitOnboarding", () => {
-  it("accepts a valid request, filling workspace and target defaults (no structure unless asked)", async () => {
-    const result = await submitOnboarding(deps(), input(valid));
+  it("accepts a valid request, filling workspace and target defaults (no structure unless asked)", () => {
+    const result = submitOnboarding(deps(), input(valid));
     expect(result.kind).toBe("accepted");
     if (result.kind !== "accepted") return;
     expect(result.statusUrl).toBe(`https://app.example/api/onboarding/${result.requestId}`);
     expect(result.message).toMatchObject({
-      v: 1,
+      v: 2,
       action: "add",
       workspace: "demo",
       linkConnection: "demo-link",
-      tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
+      defaults: { distribution: "RoundRobin" },
+      tables: [{ schema: "dbo", name: "Orders" }],
       origin: { kind: "http" },
     });
-    expect(result.message.tables[0]?.target).not.toHaveProperty("structure");
+    expect(toOnboardingRequest(result.message).tables).toEqual([
+      {
+        source: { schema: "dbo", name: "Orders" },
+        target: { schema: "dbo", name: "Orders", distribution: "RoundRobin" },
+      },
+    ]);
   });
 
-  it("lists every invalid field as a JSON pointer", async () => {
-    const result = await submitOnboarding(
+  it("lists every invalid field as a JSON pointer", () => {
+    const result = submitOnboarding(
       deps(),
       input({
         linkConnection: 5,
@@ -75,8 +79,8 @@ describe("submitOnboarding", () => {
     ]);
   });
 
-  it("refuses duplicate tables, even differing only in case", async () => {
-    const result = await submitOnboarding(
+  it("refuses duplicate tables, even differing only in case", () => {
+    const result = submitOnboarding(
       deps(),
       input({
         linkConnection: "demo-link",
@@ -89,23 +93,20 @@ describe("submitOnboarding", () => {
     expect(result).toMatchObject({ kind: "refused", refusal: { errors: [{ pointer: "/tables/1" }] } });
   });
 
-  it("refuses a non-JSON content type and an oversized body", async () => {
-    expect(await submitOnboarding(deps(), input(valid, {}, "text/plain"))).toMatchObject({
+  it("refuses a non-JSON content type and an oversized body", () => {
+    expect(submitOnboarding(deps(), input(valid, {}, "text/plain"))).toMatchObject({
       refusal: { kind: "unsupportedMediaType", contentType: "text/plain" },
     });
     const big = { ...valid, callbackUrl: `https://x.example/${"a".repeat(300_000)}` };
-    expect(await submitOnboarding(deps(), input(big))).toMatchObject({
+    expect(submitOnboarding(deps(), input(big))).toMatchObject({
       refusal: { kind: "bodyTooLarge", limit: 256 * 1024 },
     });
   });
 
-  it("refuses a link the configuration does not allow", async () => {
-    const result = await submitOnboarding(
-      deps(),
-      input({ ...valid, workspace: "demo", linkConnection: "x" }),
-    );
+  it("refuses a link the configuration does not allow", () => {
+    const result = submitOnboarding(deps(), input({ ...valid, workspace: "demo", linkConnection: "x" }));
     expect(result).toMatchObject({ kind: "accepted" });
-    const refused = await submitOnboarding(
+    const refused = submitOnboarding(
       deps({ routing: { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "demo-link" }] } }),
       input({ ...valid, linkConnection: "other-link" }),
     );
@@ -114,35 +115,35 @@ describe("submitOnboarding", () => {
     });
   });
 
-  it("requires the workspace when several are configured", async () => {
-    const result = await submitOnboarding(deps({ workspaces: ["demo", "prod"] }), input(valid));
+  it("requires the workspace when several are configured", () => {
+    const result = submitOnboarding(deps({ workspaces: ["demo", "prod"] }), input(valid));
     expect(result).toMatchObject({ refusal: { kind: "workspaceRequired", configured: ["demo", "prod"] } });
   });
 
-  it("gives the same requestId for the same Idempotency-Key and body, and refuses another body", async () => {
+  it("gives the same requestId for the same Idempotency-Key and body, and another one for another body", () => {
     const d = deps();
-    const first = await submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
-    const again = await submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
-    expect(
-      first.kind === "accepted" && again.kind === "accepted" && first.requestId === again.requestId,
-    ).toBe(true);
-    const other = await submitOnboarding(
+    const first = submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
+    const again = submitOnboarding(d, input(valid, { "Idempotency-Key": "k-1" }));
+    const other = submitOnboarding(
       d,
       input({ ...valid, tables: [{ schema: "dbo", name: "B" }] }, { "Idempotency-Key": "k-1" }),
     );
-    expect(other).toMatchObject({
-      refusal: {
-        kind: "idempotencyKeyReused",
-        key: "k-1",
-        requestId: first.kind === "accepted" ? first.requestId : "",
-      },
-    });
+    if (first.kind !== "accepted" || again.kind !== "accepted" || other.kind !== "accepted") {
+      throw new Error("expected all three accepted");
+    }
+    expect(again.requestId).toBe(first.requestId);
+    expect(other.requestId).not.toBe(first.requestId);
+    // The queue consumer checks the key: the message carries it with the body's fingerprint.
+    expect(first.message).toMatchObject({ v: 2, dedupe: { kind: "idempotency", key: "k-1" } });
+    expect(other.message.v === 2 && other.message.dedupe?.fingerprint).not.toBe(
+      first.message.v === 2 && first.message.dedupe?.fingerprint,
+    );
   });
 
-  it("checks the signature before parsing and refuses a replayed webhook-id", async () => {
+  it("checks the signature before parsing, and gives a replayed webhook-id the same requestId", () => {
     const d = deps({ webhookSecrets: [secret] });
     const ts = Math.floor(now.getTime() / 1000);
-    expect(await submitOnboarding(d, input("{not json"))).toMatchObject({
+    expect(submitOnboarding(d, input("{not json"))).toMatchObject({
       refusal: { kind: "signatureInvalid", header: "webhook-id" },
     });
     const body = JSON.stringify(valid);
@@ -151,9 +152,30 @@ describe("submitOnboarding", () => {
       "webhook-timestamp": String(ts),
       "webhook-signature": sign(secret, "msg_9", ts, body),
     };
-    expect((await submitOnboarding(d, input(body, signed))).kind).toBe("accepted");
-    expect(await submitOnboarding(d, input(body, signed))).toMatchObject({
-      refusal: { kind: "webhookReplayed", webhookId: "msg_9" },
+    const first = submitOnboarding(d, input(body, signed));
+    const replay = submitOnboarding(d, input(body, signed));
+    expect(first).toMatchObject({ kind: "accepted", message: { dedupe: { kind: "webhook", key: "msg_9" } } });
+    expect(
+      replay.kind === "accepted" && first.kind === "accepted" && replay.requestId === first.requestId,
+    ).toBe(true);
+  });
+
+  it("refuses tables that would not fit one queue message, with 413's figures, before anything is queued", () => {
+    const long = "x".repeat(128);
+    const tables = Array.from({ length: 200 }, (_, i) => ({
+      schema: long,
+      name: `${long.slice(0, 120)}${i}`,
+    }));
+    const result = submitOnboarding(deps(), input({ linkConnection: "demo-link", tables }));
+    expect(result).toMatchObject({
+      kind: "refused",
+      refusal: { kind: "messageTooLarge", limit: 49_152, tables: 200 },
     });
+  });
+
+  it("fits 500 short-named tables in one queue message", () => {
+    const tables = Array.from({ length: 500 }, (_, i) => ({ schema: "dbo", name: `Table_${i}` }));
+    const result = submitOnboarding(deps(), input({ linkConnection: "demo-link", tables }));
+    expect(result.kind).toBe("accepted");
   });
 });

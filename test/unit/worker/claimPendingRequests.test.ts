@@ -4,6 +4,7 @@ import {
   claimTable,
   type TableClaim,
 } from "../../../shared/worker/claimPendingRequests";
+import { completeRequests } from "../../../shared/worker/completeRequests";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
 
 describe("claimPendingRequests", () => {
@@ -57,6 +58,30 @@ describe("claimPendingRequests", () => {
       status: "Failed",
       error: expect.stringMatching(/Superseded by request r2/),
     });
+  });
+
+  it("lets an add for a table under remediation join it, keeping the attempts, and both requests end with its outcome", async () => {
+    const { ledger, deps } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    // The add failed and the worker is re-adding it (remove, then add again).
+    const failed = ledger.record(link, "dbo.A")!;
+    await ledger.saveLinkTables(link, [{ ...failed, action: "reAdd", status: "Removing", attempts: 1 }]);
+
+    await ledger.recordRequest(request("r2", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      action: "reAdd",
+      status: "Removing",
+      attempts: 1,
+      requestIds: ["r1", "r2"],
+    });
+    expect((await ledger.getRequest("r1"))?.tables[0]?.status).not.toBe("Failed");
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, status: "Replicating" }]);
+    await completeRequests(deps, link, NOW);
+    expect((await ledger.getRequest("r1"))?.status).toBe("Succeeded");
+    expect((await ledger.getRequest("r2"))?.status).toBe("Succeeded");
   });
 
   it("claims nothing twice when re-run after a crash", async () => {

@@ -11,46 +11,25 @@ describe("closeIfIdle", () => {
     const record = ledger.record(link, "dbo.A")!;
     await ledger.saveLinkTables(link, [{ ...record, status: "Replicating" }]);
     await completeRequests(deps, link, NOW);
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: true });
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: true });
     expect(await ledger.listOpenLinks()).toEqual([]);
   });
 
   it("keeps the worker going while a request is queued", async () => {
     const { deps, ledger } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "queued" });
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: false, reason: "queued" });
     expect(await ledger.listOpenLinks()).toHaveLength(1);
   });
 
-  it("repairs a request left behind by a crash between the link's record and its mirror, instead of idling forever", async () => {
+  it("stays open while a claimed request is not closed yet", async () => {
     const { deps, ledger } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
     await claimPendingRequests(deps, link, NOW);
-    // The link's record reached Replicating; the crash lost the mirror into r1.
     const tables = ledger.links.get("demo/demo-link")!;
     tables.set("dbo.a", { ...tables.get("dbo.a")!, status: "Replicating" });
-
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "repaired" });
-    expect((await ledger.getRequest("r1"))?.tables).toEqual([
-      { schema: "dbo", name: "A", status: "Replicating" },
-    ]);
-    await completeRequests(deps, link, NOW);
-    expect((await ledger.getRequest("r1"))?.status).toBe("Succeeded");
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: true });
-  });
-
-  it("fails a table of a request left behind whose record now belongs to a later request only", async () => {
-    const { deps, ledger } = makeDeps();
-    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
-    await claimPendingRequests(deps, link, NOW);
-    const tables = ledger.links.get("demo/demo-link")!;
-    tables.set("dbo.a", { ...tables.get("dbo.a")!, requestIds: ["r9"], status: "Removed" });
-
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "repaired" });
-    expect((await ledger.getRequest("r1"))?.tables[0]).toMatchObject({
-      status: "Failed",
-      error: expect.stringMatching(/Superseded/),
-    });
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: false, reason: "busy" });
+    expect(await ledger.listOpenLinks()).toHaveLength(1);
   });
 
   it("keeps the link open when a request was recorded after the worker read the entry", async () => {
@@ -68,7 +47,7 @@ describe("closeIfIdle", () => {
     };
     ledger.requests.get("r1")!.claimed = true;
     ledger.requests.get("r1")!.open = false;
-    expect(await closeIfIdle(deps, link, NOW)).toEqual({ idle: false, reason: "queued" });
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: false, reason: "queued" });
     expect(await ledger.listOpenLinks()).toHaveLength(1);
   });
 });
@@ -90,5 +69,39 @@ describe("completeRequests", () => {
 
     expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 1 });
     expect(read).toEqual(["r1"]);
+  });
+
+  it("closes a request whose tables' mirror was lost in a crash, from the link's records, tables and status together", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A", "dbo.B"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    // The link's records reached their final statuses; the crash lost the mirror into r1.
+    const tables = ledger.links.get("demo/demo-link")!;
+    tables.set("dbo.a", { ...tables.get("dbo.a")!, status: "Replicating" });
+    tables.set("dbo.b", { ...tables.get("dbo.b")!, status: "Failed", error: "boom" });
+
+    expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 0 });
+    expect(await ledger.getRequest("r1")).toMatchObject({
+      status: "PartiallySucceeded",
+      tables: [
+        { schema: "dbo", name: "A", status: "Replicating" },
+        { schema: "dbo", name: "B", status: "Failed", error: "boom" },
+      ],
+    });
+    expect(await closeIfIdle(deps, link)).toEqual({ idle: true });
+  });
+
+  it("fails a table whose record now belongs to a later request only, when that write was lost", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const tables = ledger.links.get("demo/demo-link")!;
+    tables.set("dbo.a", { ...tables.get("dbo.a")!, requestIds: ["r9"], status: "Removed" });
+
+    await completeRequests(deps, link, NOW);
+    expect(await ledger.getRequest("r1")).toMatchObject({
+      status: "Failed",
+      tables: [{ status: "Failed", error: expect.stringMatching(/Superseded/) }],
+    });
   });
 });

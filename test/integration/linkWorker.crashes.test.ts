@@ -1,0 +1,125 @@
+/**
+ * Accepted means done (issue 9): the host is killed at random points while a stream of requests
+ * is recorded and worked on, some of them retried by their caller with the same Idempotency-Key
+ * (so the same requestId). A kill happens right after a storage write lands and before the next
+ * one: the write is kept, the rest of the invocation is lost, and the invocation runs again, as
+ * the Functions host does for a queue message (redelivery) and the Durable extension for an
+ * activity (re-dispatch). Every request must end, none may show a table status that contradicts
+ * it, none may be lost, and no table may be added twice.
+ */
+import type { TableClient } from "@azure/data-tables";
+import { demoSeed } from "../../dev/synapse-sim";
+import { requestStatusOf, isTerminal } from "../../shared/domain/tableStatus";
+import { getDependencies, useDependencies } from "../../shared/dependencies";
+import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
+
+const start = useLinkWorkerHarness();
+const TABLES = Array.from({ length: 24 }, (_, i) => `dbo.T${i}`);
+
+const WRITES = new Set(["submitTransaction", "upsertEntity", "updateEntity", "createEntity", "deleteEntity"]);
+
+class HostKilled extends Error {
+  constructor(operation: string) {
+    super(`host killed right after ${operation}`);
+  }
+}
+
+/** A small seeded generator, so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/** The ledger's table client, killing the host after a write with the given probability while armed. */
+function killingClient(client: TableClient, chance: () => boolean, kills: { count: number }): TableClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function" || !WRITES.has(String(property))) return value;
+      return async (...args: unknown[]) => {
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (chance()) {
+          kills.count++;
+          throw new HostKilled(String(property));
+        }
+        return result;
+      };
+    },
+  });
+}
+
+/** Redelivers like the queue: a killed invocation runs again until it completes. */
+async function untilDone<T>(attempt: () => Promise<T>, redeliveries: { count: number }): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof HostKilled)) throw error;
+      redeliveries.count++;
+    }
+  }
+}
+
+async function settle(h: LinkWorkerHarness): Promise<void> {
+  // Reconcile is the timer that restarts a worker whose instance ended with work left.
+  for (let round = 0; round < 5; round++) {
+    await h.driver.run();
+    await h.reconcile();
+  }
+  await h.driver.run();
+}
+
+describe("link worker: killed at random points", () => {
+  it("ends every request with statuses that agree, loses none and adds no table twice, through 20+ kills", async () => {
+    const seed = demoSeed();
+    seed.sourceTables.push(...TABLES.map((t) => ({ schema: "dbo", name: t.slice(4), primaryKey: ["Id"] })));
+    const h = await start(seed);
+    const next = random(20261130);
+    const kills = { count: 0 };
+    const redeliveries = { count: 0 };
+    let armed = true;
+    const deps = getDependencies();
+    const client = (deps.ledger as unknown as { client: TableClient }).client;
+    useDependencies({
+      ...deps,
+      ledger: new TableStorageLedger(killingClient(client, () => armed && next() < 0.08, kills)),
+    });
+
+    const tables = TABLES;
+    const ids: string[] = [];
+    for (let i = 0; i < tables.length; i += 2) {
+      const pair = tables.slice(i, i + 2);
+      const id = await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
+      ids.push(id);
+      // Every third caller retries with its Idempotency-Key: the same requestId again.
+      if (i % 3 === 0) await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
+      if (i % 6 === 4) await h.driver.run({ maxVirtualMs: 30_000 });
+    }
+    await settle(h);
+    armed = false;
+    await settle(h);
+
+    const views = await Promise.all(ids.map((id) => getDependencies().ledger.getRequest(id)));
+    const lost = ids.filter((_, i) => views[i] === undefined);
+    const unfinished = views.filter((v) => v && !isTerminal(v.tables[0]?.status ?? "Pending"));
+    const contradicting = views.filter(
+      (v) => v && (v.status !== requestStatusOf(v.tables.map((t) => t.status)) || v.status === "InProgress"),
+    );
+    const addedTwice = Object.entries(h.addsPerTable()).filter(([, adds]) => adds > 1);
+    console.log(
+      `crash test: ${kills.count} host kills, ${redeliveries.count} redeliveries of a killed intake, ` +
+        `${ids.length} requests (${Math.ceil(ids.length / 2)} retried with their key): ` +
+        `${views.filter((v) => v?.status === "Succeeded").length} Succeeded, ${lost.length} lost, ` +
+        `${unfinished.length} unfinished, ${contradicting.length} contradicting, ${addedTwice.length} tables added twice`,
+    );
+    expect(kills.count).toBeGreaterThanOrEqual(20);
+    expect(lost).toEqual([]);
+    expect(contradicting.map((v) => v?.requestId)).toEqual([]);
+    expect(views.map((v) => v?.status)).toEqual(ids.map(() => "Succeeded"));
+    expect(addedTwice).toEqual([]);
+  });
+});
