@@ -94,6 +94,13 @@ async function main(): Promise<void> {
     const editsPerLink = links.map((l) => harness.sim.callsTo("LinkConnection_EditTables", l).length);
     const okEditsPerLink = links.map((l) => harness.editCalls(l).length);
     const other = calls.length - edits - polls;
+    if (process.env.BENCH_TRACE) {
+      // Diagnostics: the first link's Synapse calls on the virtual clock.
+      for (const c of calls.filter((x) => x.linkConnection === links[0] || !x.linkConnection))
+        console.log(
+          `  +${fmt((c.at - START) / 1000)} s ${shortOperation(c.operationId)} ${c.linkConnection ?? ""}`,
+        );
+    }
 
     console.log("");
     console.log(

@@ -1,6 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { TableClient } from "@azure/data-tables";
-import { DefaultAzureCredential } from "@azure/identity";
 import { loadConfig, type AppConfig } from "./config";
 import { scopedLogger } from "./logger";
 import type { Ledger } from "./ledger/ledger";
@@ -9,6 +8,14 @@ import { createOutcomePublisher } from "./outcomes/createOutcomePublisher";
 import type { OutcomePublisher } from "./outcomes/outcomePublisher";
 import { ArtifactsSynapseLinkClient } from "./synapse/artifactsSynapseLinkClient";
 import type { SynapseLinkClient } from "./synapse/synapseLinkClient";
+import {
+  lazyControlPlane,
+  withDevEndpointsFromArm,
+  withGitModeWarnings,
+  type ControlPlane,
+} from "./synapse/controlPlane";
+import { observedOutcomePublisher } from "./telemetry/observedOutcomePublisher";
+import { openTelemetryPipelineMetrics } from "./telemetry/pipelineMetrics";
 import type { WorkerDeps } from "./worker/workerDeps";
 
 /** The app's adapters, built once per process from the configuration (composition root). */
@@ -16,6 +23,8 @@ export interface Dependencies extends WorkerDeps {
   config: AppConfig;
   /** One adapter in every role: intake, workers, breakers, reconcile. */
   ledger: Ledger;
+  /** The workspace and its SQL pools through ARM; absent when no workspace has a resource id. */
+  controlPlane?: ControlPlane;
 }
 
 /** Test speed only: shorter SDK retry delays against local stand-ins; production passes none. */
@@ -28,6 +37,10 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
   // One credential for storage and Synapse; built only when something authenticates with Entra ID.
   let credential: TokenCredential | undefined;
   const azureCredential = (): TokenCredential => {
+    // Loaded here, not at the top: @azure/identity (with MSAL, ~110 ms of a cold start) is needed only
+    // when something authenticates with Entra ID (docs/performance.md).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deferred load
+    const { DefaultAzureCredential } = require("@azure/identity") as typeof import("@azure/identity");
     credential ??= new DefaultAzureCredential(
       config.storage.kind === "identity" && config.storage.clientId
         ? { managedIdentityClientId: config.storage.clientId }
@@ -45,20 +58,48 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
         })
       : new TableClient(config.storage.tableServiceUri, config.ledgerTableName, azureCredential(), retry);
   const ledger: Ledger = new TableStorageLedger(tableClient);
+  // Copies: with ARM, a workspace's endpoint is replaced by its dev endpoint from ARM on first use.
+  const endpoints = config.synapse.workspaces.map((w) => ({ ...w }));
   const synapse: SynapseLinkClient = new ArtifactsSynapseLinkClient({
-    workspaces: config.synapse.workspaces,
+    workspaces: endpoints,
     auth: config.synapse.staticToken
       ? { kind: "staticToken", token: config.synapse.staticToken }
       : { kind: "credential", credential: azureCredential() },
     apiVersion: config.synapse.apiVersion,
     ...(options.sdkRetry ? { clientOptions: retry } : {}),
   });
-  const outcomes: OutcomePublisher = createOutcomePublisher(config, azureCredential, scopedLogger);
+  // Metrics and one structured line per final outcome (docs/observability.md); no-ops without telemetry.
+  const outcomes: OutcomePublisher = observedOutcomePublisher(
+    createOutcomePublisher(config, azureCredential, scopedLogger),
+    { metrics: openTelemetryPipelineMetrics(), ledger, logger: scopedLogger, now: () => new Date() },
+  );
+  const arm = config.arm;
+  const controlPlane = arm
+    ? lazyControlPlane(arm.workspaces, async () => {
+        const { ArmSynapseControlPlane } = await import("./synapse/armSynapseControlPlane");
+        return new ArmSynapseControlPlane({
+          workspaces: arm.workspaces,
+          endpoint: arm.endpoint,
+          auth: config.synapse.staticToken
+            ? { kind: "staticToken", token: config.synapse.staticToken }
+            : { kind: "credential", credential: azureCredential() },
+          ...(options.sdkRetry ? { retryOptions: options.sdkRetry } : {}),
+        });
+      })
+    : undefined;
   return {
     config,
     ledger,
-    synapse,
-    outcomes,
+    synapse: controlPlane
+      ? withDevEndpointsFromArm(synapse, endpoints, controlPlane, (m) => {
+          scopedLogger.warn(m);
+        })
+      : synapse,
+    outcomes:
+      controlPlane && arm?.gitModeAcknowledged === false
+        ? withGitModeWarnings(outcomes, controlPlane)
+        : outcomes,
+    ...(controlPlane ? { controlPlane } : {}),
     settings: config.worker,
     workspaces: config.synapse.workspaces.map((w) => w.name),
   };

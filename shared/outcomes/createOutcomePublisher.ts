@@ -7,7 +7,7 @@ import type { RequestView } from "../ledger/ledger";
 import { consoleLogger, type Logger } from "../logger";
 import { CallbackNotifier, type CallbackNotifierOptions } from "./callbackNotifier";
 import { EventGridOutcomePublisher } from "./eventGridOutcomePublisher";
-import type { OutcomePublisher, TableOutcome } from "./outcomePublisher";
+import type { OutcomePublisher, SettledTable, TableOutcome } from "./outcomePublisher";
 
 /**
  * Tests only: knobs that point the publishers at local http servers and shorten their waits.
@@ -33,15 +33,29 @@ export function createOutcomePublisher(
   testOptions: OutcomePublisherTestOptions = {},
 ): OutcomePublisher {
   const { eventGridTopicEndpoint, eventGridTopicKey, eventTypePrefix } = config.outcomes;
+  // Built on first publish: the HTTP intake builds this publisher too but never publishes.
+  let eventGridPublisher: EventGridOutcomePublisher | undefined;
+  const eventGridClient = (endpoint: string) =>
+    (eventGridPublisher ??= new EventGridOutcomePublisher({
+      endpoint,
+      ...(eventGridTopicKey ? { key: eventGridTopicKey } : { credential }),
+      eventTypePrefix,
+      ...(testOptions.eventGridClientOptions ? { clientOptions: testOptions.eventGridClientOptions } : {}),
+    }));
   const eventGrid = eventGridTopicEndpoint
-    ? new EventGridOutcomePublisher({
-        endpoint: eventGridTopicEndpoint,
-        ...(eventGridTopicKey ? { key: eventGridTopicKey } : { credential }),
-        eventTypePrefix,
-        ...(testOptions.eventGridClientOptions ? { clientOptions: testOptions.eventGridClientOptions } : {}),
-      })
+    ? {
+        tableReplicating: (o: TableOutcome) => eventGridClient(eventGridTopicEndpoint).tableReplicating(o),
+        tableFailed: (o: TableOutcome) => eventGridClient(eventGridTopicEndpoint).tableFailed(o),
+        tablesSettled: (o: readonly SettledTable[]) =>
+          eventGridClient(eventGridTopicEndpoint).tablesSettled(o),
+        requestCompleted: (r: RequestView) => eventGridClient(eventGridTopicEndpoint).requestCompleted(r),
+      }
     : undefined;
-  const callbacks = new CallbackNotifier({ ...testOptions.callback, secrets: config.intake.webhookSecrets });
+  const callbacks = new CallbackNotifier({
+    allowList: config.outcomes.callbackAllowList,
+    ...testOptions.callback,
+    secrets: config.intake.webhookSecrets,
+  });
 
   const publish = async (what: string, send: () => Promise<void>): Promise<void> => {
     try {
@@ -60,6 +74,12 @@ export function createOutcomePublisher(
     },
     async tableFailed(outcome) {
       if (eventGrid) await publish(table("table.failed", outcome), () => eventGrid.tableFailed(outcome));
+    },
+    async tablesSettled(outcomes) {
+      const [first] = outcomes;
+      if (!eventGrid || !first) return;
+      const what = `${outcomes.length} table outcome(s) for ${first.workspace}/${first.linkConnection}`;
+      await publish(what, () => eventGrid.tablesSettled(outcomes));
     },
     async requestCompleted(request: RequestView) {
       await Promise.all([

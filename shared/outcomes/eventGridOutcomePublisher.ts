@@ -1,8 +1,8 @@
 import { AzureKeyCredential, type TokenCredential } from "@azure/core-auth";
-import { EventGridPublisherClient, type EventGridPublisherClientOptions } from "@azure/eventgrid";
+import type { EventGridPublisherClient, EventGridPublisherClientOptions } from "@azure/eventgrid";
 import type { RequestView } from "../ledger/ledger";
 import { requestCompletedEvent, tableOutcomeEvent, type OutcomeEvent } from "./outcomeEvents";
-import type { OutcomePublisher, TableOutcome } from "./outcomePublisher";
+import type { OutcomePublisher, SettledTable, TableOutcome } from "./outcomePublisher";
 
 export interface EventGridOutcomePublisherOptions {
   /** The topic endpoint, e.g. `https://<topic>.<region>-1.eventgrid.azure.net/api/events`. */
@@ -34,7 +34,10 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
     if (options.key) credential = new AzureKeyCredential(options.key);
     else if (options.credential) credential = options.credential();
     else throw new Error("EventGridOutcomePublisher needs a topic key or a token credential");
-    this.client = new EventGridPublisherClient(
+    // The SDK loads with the first publisher, not with the module: only workers publish outcomes.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deferred load (docs/performance.md)
+    const sdk = require("@azure/eventgrid") as typeof import("@azure/eventgrid");
+    this.client = new sdk.EventGridPublisherClient(
       options.endpoint,
       "CloudEvent",
       credential,
@@ -51,6 +54,14 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
     return this.send(tableOutcomeEvent(this.prefix, "tableFailed", outcome));
   }
 
+  /** One poll's outcomes: one request per batch of at most ~1 MB (chunked only beyond that). */
+  async tablesSettled(outcomes: readonly SettledTable[]): Promise<void> {
+    const events = outcomes.map(({ status, ...outcome }) =>
+      tableOutcomeEvent(this.prefix, status === "Replicating" ? "tableReplicating" : "tableFailed", outcome),
+    );
+    for (const batch of eventBatches(events)) await this.client.send(batch);
+  }
+
   requestCompleted(request: RequestView): Promise<void> {
     return this.send(requestCompletedEvent(this.prefix, request));
   }
@@ -58,4 +69,31 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
   private async send(event: OutcomeEvent<unknown>): Promise<void> {
     await this.client.send([event]);
   }
+}
+
+/**
+ * A topic takes an array of events of at most 1 MB in total (413 beyond it; docs/events.md). The
+ * budget leaves room for the envelope fields the SDK adds to each event (specversion, time,
+ * datacontenttype) and for the error text of a failed table, which the ledger clips at 30,000
+ * characters.
+ */
+const BATCH_BYTES = 900_000;
+const ENVELOPE_BYTES = 200;
+
+export function eventBatches<T>(events: readonly OutcomeEvent<T>[]): OutcomeEvent<T>[][] {
+  const batches: OutcomeEvent<T>[][] = [];
+  let current: OutcomeEvent<T>[] = [];
+  let bytes = 2;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event)) + ENVELOPE_BYTES;
+    if (current.length > 0 && bytes + size > BATCH_BYTES) {
+      batches.push(current);
+      current = [];
+      bytes = 2;
+    }
+    current.push(event);
+    bytes += size + 1;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }

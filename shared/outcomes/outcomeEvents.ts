@@ -31,6 +31,8 @@ export interface TableOutcomeData {
   error?: string;
   /** The requests that asked for the table. */
   requestIds: string[];
+  /** Standing warnings about the workspace, e.g. connected to git (docs/control-plane.md#git-mode). */
+  warnings?: string[];
 }
 
 /**
@@ -73,7 +75,7 @@ export function completedRequestData(request: RequestView): CompletedRequestData
 export function tableOutcomeEvent(
   prefix: string,
   kind: "tableReplicating" | "tableFailed",
-  outcome: TableOutcome,
+  outcome: TableOutcome & { warnings?: readonly string[] },
 ): OutcomeEvent<TableOutcomeData> {
   const type = eventType(prefix, kind);
   const status = kind === "tableReplicating" ? "Replicating" : "Failed";
@@ -98,6 +100,7 @@ export function tableOutcomeEvent(
       status,
       ...(kind === "tableFailed" ? { error: outcome.error ?? "" } : {}),
       requestIds,
+      ...(outcome.warnings?.length ? { warnings: [...outcome.warnings] } : {}),
     },
   };
 }

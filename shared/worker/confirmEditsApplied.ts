@@ -28,15 +28,16 @@ export async function confirmEditsApplied(
   if (inFlight.length === 0) return { applied: true, outstanding: 0 };
 
   const detailed = await synapse.getDetailedStatus(link);
-  const applying = detailed.isApplyingChanges === true;
+  // Still applying: nothing in `linktables` could confirm the edit yet, so it is not read.
+  if (detailed.isApplyingChanges === true) return { applied: false, outstanding: inFlight.length };
   const linked = new Set((await synapse.listLinkTables(link)).map((t) => tableKey(t.source)));
   const changed: LinkTableRecord[] = [];
   let outstanding = 0;
   for (const record of inFlight) {
     const present = linked.has(tableKey(record.source));
     if (record.status === "Adding") {
-      if (!present || applying) outstanding++;
-    } else if (present || applying) {
+      if (!present) outstanding++;
+    } else if (present) {
       outstanding++;
     } else if (record.action === "reAdd") {
       const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);

@@ -1,7 +1,8 @@
-import { describeLink, type LinkRef } from "../domain/linkRef";
+import { describeLink, linkWorkerInstanceId, type LinkRef } from "../domain/linkRef";
 import { normaliseLinkTableId } from "../domain/linkTableId";
 import type { TableStatus } from "../domain/tableStatus";
 import type { LinkTableRecord } from "../ledger/ledger";
+import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue, nextEditAt } from "./batchPlan";
 import { findOwnerElsewhere } from "./tableOwners";
@@ -24,6 +25,34 @@ export interface MonitorSummary {
 
 const WATCHED: ReadonlySet<TableStatus> = new Set(["Adding", "Waiting", "Snapshotting", "Suspended"]);
 
+/** The last status poll of each link, per Synapse client (so per process): when, and what it changed. */
+const lastPolls = new WeakMap<SynapseLinkClient, Map<string, { at: number; changed: number }>>();
+
+/**
+ * A poll within POLL_MIN_SECONDS of the previous one, with no watched table written since, would
+ * only read the same statuses again: it happens when nudges wake the worker for requests it has
+ * already claimed (each wakes it once). It is answered from the ledger, reporting what the poll it
+ * stands in for changed so the poll interval evolves as before. In-process only: another instance,
+ * or a restart, simply polls.
+ */
+function recentPoll(
+  synapse: SynapseLinkClient,
+  link: LinkRef,
+  watched: readonly LinkTableRecord[],
+  now: number,
+  pollMinSeconds: number,
+): { changed: number } | undefined {
+  const last = lastPolls.get(synapse)?.get(linkWorkerInstanceId(link));
+  if (!last || now < last.at || now - last.at >= pollMinSeconds * 1000) return undefined;
+  return watched.every((r) => Date.parse(r.updatedAt) <= last.at) ? last : undefined;
+}
+
+function rememberPoll(synapse: SynapseLinkClient, link: LinkRef, at: number, changed: number): void {
+  let byLink = lastPolls.get(synapse);
+  if (!byLink) lastPolls.set(synapse, (byLink = new Map<string, { at: number; changed: number }>()));
+  byLink.set(linkWorkerInstanceId(link), { at, changed });
+}
+
 /**
  * One monitoring poll: reads every page of `querytablestatus`, decides each watched table's next
  * state (`nextTableState`), saves what changed and reports tables that reached a final status.
@@ -36,6 +65,8 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
   const changed: LinkTableRecord[] = [];
 
   if (watched.length > 0) {
+    const recent = recentPoll(synapse, link, watched, Date.parse(now), settings.pollMinSeconds);
+    if (recent) return summarise(records, recent.changed, now);
     const states = new Map<string, LinkTableState>();
     for (const state of await synapse.queryTableStatus(link)) {
       // Whichever field the service echoes the app's id in (docs/real-service.md, question 1).
@@ -52,7 +83,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
       const state = stateOf(record);
       const owner =
         failureOf(state)?.kind === "enabledElsewhere"
-          ? await findOwnerElsewhere(deps, link, record.source)
+          ? await findOwnerElsewhere(deps, link, record.source, now)
           : undefined;
       const next = nextTableState(record, state, {
         now,
@@ -66,11 +97,23 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
       }
     }
     await ledger.saveLinkTables(link, changed);
-    for (const record of changed) {
-      const outcome = { ...link, table: record.source, requestIds: record.requestIds };
-      if (record.status === "Replicating") await outcomes.tableReplicating(outcome);
-      if (record.status === "Failed") await outcomes.tableFailed({ ...outcome, error: record.error ?? "" });
-    }
+    rememberPoll(synapse, link, Date.parse(now), changed.length);
+    // Saved first, then reported: one Event Grid batch for the whole poll.
+    const settled = changed.flatMap((record): SettledTable[] =>
+      record.status === "Replicating" || record.status === "Failed"
+        ? [
+            {
+              ...link,
+              table: record.source,
+              requestIds: record.requestIds,
+              status: record.status,
+              remediationAttempts: record.attempts,
+              ...(record.status === "Failed" ? { error: record.error ?? "" } : {}),
+            },
+          ]
+        : [],
+    );
+    await publishTableOutcomes(outcomes, settled);
   }
   return summarise(records, changed.length, now);
 }

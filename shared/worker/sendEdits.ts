@@ -5,7 +5,11 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { classifyTableFailure } from "../synapse/tableFailure";
 import { isDue, nextEditAt, planBatch } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
-import { SynapseRequestError, type LinkTableEdit } from "../synapse/synapseLinkClient";
+import {
+  SynapseRequestError,
+  type LinkDetailedStatus,
+  type LinkTableEdit,
+} from "../synapse/synapseLinkClient";
 import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -38,18 +42,23 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     );
     return { kind: "refused", reason };
   };
-  if (!(await synapse.getLinkConnection(link)))
-    return refuse(`Link connection ${describeLink(link)} does not exist`);
-  const readiness = linkReadiness(link, await synapse.getDetailedStatus(link), settings);
+  // detailedstatus answers 404 for a link that does not exist: no separate `get` is needed.
+  const detailed = await detailedStatusOrMissing(synapse, link);
+  if (!detailed) return refuse(`Link connection ${describeLink(link)} does not exist`);
+  const readiness = linkReadiness(link, detailed, settings);
   if (readiness.kind === "refuse") return refuse(readiness.reason);
   if (readiness.kind === "wait") return readiness;
 
   const linked = new Map((await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t]));
+  // Other links' tables: one listing of the workspace serves every worker of the process for a
+  // poll interval (tableOwners.ts); the service's "enabled once" refusal is the backstop.
   const owners = await tablesInOtherLinks(
     deps,
     link.workspace,
     link.linkConnection,
     addsToLookUp(due, linked),
+    now,
+    settings.pollMinSeconds,
   );
   const plan = planBatch({ link, pending, linked, owners, now, settings });
   await ledger.saveLinkTables(link, plan.settled);
@@ -63,6 +72,18 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     deferred: plan.deferred,
     ...(plan.nextEditAt ? { nextEditAt: plan.nextEditAt } : {}),
   };
+}
+
+async function detailedStatusOrMissing(
+  synapse: WorkerDeps["synapse"],
+  link: LinkRef,
+): Promise<LinkDetailedStatus | undefined> {
+  try {
+    return await synapse.getDetailedStatus(link);
+  } catch (error) {
+    if (error instanceof SynapseRequestError && error.statusCode === 404) return undefined;
+    throw error;
+  }
 }
 
 function nothingToSend(pending: readonly LinkTableRecord[], now: string): SendResult {
@@ -165,7 +186,7 @@ async function afterRefusal(
   if (failure.kind === "permanent") return fail(`${error.message} (${failure.fix})`);
   if (failure.kind !== "enabledElsewhere" || record.action === "remove") return fail(error.message);
 
-  const owner = await findOwnerElsewhere(deps, link, record.source);
+  const owner = await findOwnerElsewhere(deps, link, record.source, now);
   if (owner) {
     return {
       ...record,
