@@ -1,5 +1,8 @@
 // Public API of the Synapse link-connection simulator: startSynapseSim(), demoSeed() and the profiles.
 import { serve } from "../http";
+import type { ArmSimHandle } from "./arm";
+import { armSpec } from "./arm/armSpec";
+import { ArmState, DEFAULT_ARM_TIMINGS, demoArmSeed, type ArmSeed, type ArmTimings } from "./arm/armState";
 import { parseSeed } from "./controlSchemas";
 import { FaultInjector } from "./faults";
 import { DEFAULT_TIMINGS, LinkState } from "./linkState";
@@ -12,6 +15,7 @@ import { SpecValidator } from "./specValidator";
 
 export type * from "./publicTypes";
 export { demoSeed } from "./seed";
+export * from "./arm";
 export { artifactsClientOverHttp } from "./sdkOverHttp";
 export {
   DEFAULT_SIM_PROFILE,
@@ -35,7 +39,16 @@ function compiledSpec(): { validator: SpecValidator; operations: SpecOperation[]
   return compiled;
 }
 
-export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<SynapseSim> {
+/** The management plane's options (kept beside SynapseSimOptions so the link-connection contract stays as it is). */
+export interface ArmSimOptions {
+  /** The workspace and SQL pools ARM serves; default demoArmSeed(). */
+  arm?: ArmSeed;
+  armTimings?: Partial<ArmTimings>;
+}
+
+export async function startSynapseSim(
+  options: SynapseSimOptions & ArmSimOptions = {},
+): Promise<SynapseSim & { arm: ArmSimHandle }> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new Error(`pageSize must be a positive integer, got ${pageSize}`);
@@ -47,8 +60,18 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
   state.load(initialSeed);
   const calls: SimCall[] = [];
 
+  let selfUrl = "http://127.0.0.1";
+  const armSeed = options.arm ?? demoArmSeed();
+  const arm = new ArmState(
+    () => clock.now(),
+    { ...DEFAULT_ARM_TIMINGS, ...options.armTimings },
+    () => selfUrl,
+  );
+  arm.load(armSeed);
+
   const reset = (seed?: SimSeed): void => {
     state.load(parseSeed(structuredClone(seed ?? initialSeed)));
+    arm.load(armSeed);
     calls.length = 0;
     faults.clear();
   };
@@ -65,12 +88,25 @@ export async function startSynapseSim(options: SynapseSimOptions = {}): Promise<
       validator,
       operations,
       pageSize,
+      arm: { state: arm, spec: armSpec() },
       ...(options.token === undefined ? {} : { token: options.token }),
     }),
     { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },
   );
 
+  selfUrl = server.origin;
+
   return {
+    arm: {
+      workspaceResourceId: arm.workspaceId,
+      setPoolStatus: (pool, status) => {
+        arm.setStatus(pool, status);
+      },
+      poolStatus: (pool) => {
+        const properties = arm.pool(pool).properties as { status: string };
+        return properties.status;
+      },
+    },
     url: server.origin,
     port: server.port,
     profile,

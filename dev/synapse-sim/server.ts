@@ -4,6 +4,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BodyTooLargeError, parseJsonBody, readBody, sendEmpty, sendJson } from "../http";
+import { ARM_CONTROL_PREFIX, ARM_PATH_PREFIX, handleArm, handleArmControl } from "./arm/armServer";
+import type { ArmSpec } from "./arm/armSpec";
+import type { ArmState } from "./arm/armState";
 import { errorBody, SimHttpError, type CloudError, type ErrorShape } from "./cloudError";
 import { CONTROL_PREFIX, handleControl, type ControlDeps } from "./controlEndpoint";
 import type { FaultAction } from "./faults";
@@ -18,6 +21,8 @@ export interface ServerDeps extends ControlDeps {
   token?: string;
   /** ListByWorkspace page size. */
   pageSize: number;
+  /** The management plane (workspace, SQL pools) served under /subscriptions/ (arm/armServer.ts). */
+  arm?: { state: ArmState; spec: ArmSpec };
 }
 
 interface Reply {
@@ -58,6 +63,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   const url = new URL(req.url ?? "/", "http://sim.invalid");
   const rawBody = await readBody(req);
 
+  if (deps.arm && url.pathname.toLowerCase().startsWith(ARM_PATH_PREFIX)) {
+    const { state: arm, spec } = deps.arm;
+    const { faults, clock, calls, token } = deps;
+    await handleArm(req, res, method, url, { arm, spec, faults, clock, calls, ...(token ? { token } : {}) });
+    return;
+  }
   if (url.pathname.startsWith(CONTROL_PREFIX)) {
     let body: unknown;
     try {
@@ -69,7 +80,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
       });
       return;
     }
-    send(res, handleControl(method, url.pathname, body, deps));
+    send(
+      res,
+      deps.arm && url.pathname.startsWith(ARM_CONTROL_PREFIX)
+        ? handleArmControl(method, url.pathname, body, deps.arm.state)
+        : handleControl(method, url.pathname, body, deps),
+    );
     return;
   }
 

@@ -2,6 +2,7 @@ import { linkWorkerInstanceId, type LinkRef } from "../domain/linkRef";
 import type { TableStatus } from "../domain/tableStatus";
 import type { BreakerState, Ledger, WorkerHealth } from "../ledger/ledger";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { whatToDo } from "../dashboard/advice";
 import { describeBreaker } from "../worker/circuitBreaker";
 import { ACTIVE_STATUSES, type WorkerRuntimeStatus, type WorkerScheduler } from "../worker/ensureLinkWorker";
 import { refuseRouteLink, type LinkPolicy } from "./checkLink";
@@ -11,6 +12,8 @@ export interface LinkStatusBody extends LinkRef {
   linkStatus: string;
   /** Why the service could not be asked; the ledger's view is still shown. */
   serviceError?: string;
+  /** Standing warnings, e.g. the workspace is connected to git (docs/control-plane.md#git-mode). */
+  warnings?: string[];
   worker: {
     running: boolean;
     instanceId: string;
@@ -19,6 +22,9 @@ export interface LinkStatusBody extends LinkRef {
     faultAt?: string;
     retryAt?: string;
     consecutiveFaults: number;
+    /** What the worker waits for before it edits, e.g. "waiting for SQL pool dw (Paused)". */
+    waiting?: string;
+    waitingSince?: string;
   };
   breaker: {
     state: "closed" | "open" | "halfOpen";
@@ -26,7 +32,19 @@ export interface LinkStatusBody extends LinkRef {
     openUntil?: string;
     lastError?: string;
   };
-  tables: { schema: string; name: string; status: TableStatus; error?: string; requestId?: string }[];
+  tables: {
+    schema: string;
+    name: string;
+    status: TableStatus;
+    error?: string;
+    requestId?: string;
+    /** When the table last changed status (or was last saved), when its current add was sent, remediations used. */
+    updatedAt: string;
+    editedAt?: string;
+    attempts: number;
+    /** One line on what an operator can do (Failed, Rejected, Suspended tables). */
+    whatToDo?: string;
+  }[];
 }
 
 export type LinkStatusResult =
@@ -68,6 +86,8 @@ function workerView(
     ...(health?.faultAt ? { faultAt: health.faultAt } : {}),
     ...(health?.retryAt ? { retryAt: health.retryAt } : {}),
     consecutiveFaults: health?.consecutiveFaults ?? 0,
+    ...(health?.waitingFor ? { waiting: health.waitingFor } : {}),
+    ...(health?.waitingSince ? { waitingSince: health.waitingSince } : {}),
   };
 }
 
@@ -78,6 +98,11 @@ function breakerView(state: BreakerState, now: string): LinkStatusBody["breaker"
     ...(state.openUntil ? { openUntil: state.openUntil } : {}),
     ...(state.lastError ? { lastError: state.lastError } : {}),
   };
+}
+
+function withAdvice(r: { status: TableStatus; error?: string }): { whatToDo?: string } {
+  const advice = whatToDo(r.status, r.error);
+  return advice ? { whatToDo: advice } : {};
 }
 
 /** `GET /api/links/{workspace}/{linkConnection}`: the service's view, the worker's, and every table the app tracks. */
@@ -104,6 +129,8 @@ export async function getLinkStatus(
   const body: LinkStatusBody = {
     ...link,
     ...service,
+    // The worker records the warning on each preflight (shared/worker/checkSqlPool.ts).
+    ...(health?.warning ? { warnings: [health.warning] } : {}),
     worker: workerView(instanceId, runtime, health),
     breaker: breakerView(breaker.state, now),
     tables: records.map((r) => ({
@@ -112,6 +139,10 @@ export async function getLinkStatus(
       status: r.status,
       ...(r.error ? { error: r.error } : {}),
       ...(r.requestIds.length > 0 ? { requestId: r.requestIds[r.requestIds.length - 1] } : {}),
+      updatedAt: r.updatedAt,
+      ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+      attempts: r.attempts,
+      ...withAdvice(r),
     })),
   };
   return { kind: "ok", body };

@@ -1,0 +1,237 @@
+import type { TokenCredential } from "@azure/core-auth";
+import {
+  bearerTokenAuthenticationPolicyName,
+  isRestError,
+  type PipelinePolicy,
+} from "@azure/core-rest-pipeline";
+import { SynapseManagementClient, type SynapseManagementClientOptionalParams } from "@azure/arm-synapse";
+import { formatServiceError, parseServiceErrorBody, retryAfterMs, type ServiceError } from "./serviceErrors";
+import {
+  DEFAULT_THROTTLE_RETRY_SECONDS,
+  MAX_CALL_WAIT_MS,
+  ThrottleBudgetExceeded,
+  throttleBudgetPolicy,
+  withCallBudget,
+} from "./throttleBudget";
+import { SynapseRequestError, SynapseThrottledError } from "./synapseLinkClient";
+import {
+  normalizeEndpoint,
+  type ControlPlane,
+  type ResumeProgress,
+  type SqlPoolResource,
+  type WorkspaceResource,
+  type WorkspaceResourceId,
+} from "./controlPlane";
+
+export interface ArmControlPlaneOptions {
+  /** The workspaces named by resource id, by workspace name (as in SYNAPSE_WORKSPACES). */
+  workspaces: ReadonlyMap<string, WorkspaceResourceId>;
+  /** `https://management.azure.com`, or the simulator's loopback URL. */
+  endpoint: string;
+  auth: { kind: "credential"; credential: TokenCredential } | { kind: "staticToken"; token: string };
+  /** Test speed only: the SDK's retry delays (production keeps the defaults below). */
+  retryOptions?: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  /** How long a cached workspace resource is trusted. */
+  workspaceCacheMs?: number;
+  /** The clock of the workspace cache. */
+  clock?: () => number;
+}
+
+/** Three retries of 5xx and network errors at about 1, 2 and 4 s, as the link-connection adapter does. */
+const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs: 8_000 } as const;
+const WORKSPACE_CACHE_MS = 5 * 60_000;
+
+/** Bearer auth for the loopback simulator: the SDK's bearer policy refuses non-https URLs by design. */
+function staticTokenPolicy(token: string): PipelinePolicy {
+  return {
+    name: "armStaticToken",
+    sendRequest(request, next) {
+      request.headers.set("Authorization", `Bearer ${token}`);
+      return next(request);
+    },
+  };
+}
+
+/** {@link ControlPlane} on the official `@azure/arm-synapse` SynapseManagementClient (api-version 2021-06-01). */
+export class ArmSynapseControlPlane implements ControlPlane {
+  private readonly clients = new Map<string, SynapseManagementClient>();
+  private readonly workspaceCache = new Map<string, { at: number; value: Promise<WorkspaceResource> }>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: ArmControlPlaneOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  manages(workspace: string): boolean {
+    return this.options.workspaces.has(workspace);
+  }
+
+  getWorkspace(workspace: string): Promise<WorkspaceResource> {
+    const cached = this.workspaceCache.get(workspace);
+    const maxAge = this.options.workspaceCacheMs ?? WORKSPACE_CACHE_MS;
+    if (cached && this.clock() - cached.at < maxAge) return cached.value;
+    const value = this.call("getWorkspace", workspace, async (client, id) => {
+      const ws = await client.workspaces.get(id.resourceGroup, id.workspace);
+      const dev = ws.connectivityEndpoints?.dev;
+      const git = ws.workspaceRepositoryConfiguration;
+      return {
+        name: ws.name ?? id.workspace,
+        ...(dev ? { devEndpoint: normalizeEndpoint(dev) } : {}),
+        ...(git
+          ? {
+              git: {
+                ...(git.type ? { type: git.type } : {}),
+                ...(git.repositoryName ? { repositoryName: git.repositoryName } : {}),
+                ...(git.collaborationBranch ? { collaborationBranch: git.collaborationBranch } : {}),
+              },
+            }
+          : {}),
+      };
+    });
+    // A failed read is not cached: the next caller asks again.
+    value.catch(() => this.workspaceCache.delete(workspace));
+    this.workspaceCache.set(workspace, { at: this.clock(), value });
+    return value;
+  }
+
+  getSqlPool(workspace: string, pool: string): Promise<SqlPoolResource> {
+    return this.call(`getSqlPool ${pool}`, workspace, async (client, id) => {
+      const found = await client.sqlPools.get(id.resourceGroup, id.workspace, pool);
+      return { name: found.name ?? pool, status: found.status ?? "" };
+    });
+  }
+
+  listSqlPools(workspace: string): Promise<SqlPoolResource[]> {
+    return this.call("listSqlPools", workspace, async (client, id) => {
+      const pools: SqlPoolResource[] = [];
+      for await (const p of client.sqlPools.listByWorkspace(id.resourceGroup, id.workspace)) {
+        if (p.name) pools.push({ name: p.name, status: p.status ?? "" });
+      }
+      return pools;
+    });
+  }
+
+  beginResume(workspace: string, pool: string): Promise<ResumeProgress> {
+    return this.call(`resume ${pool}`, workspace, async (client, id) => {
+      const poller = await client.sqlPools.beginResume(id.resourceGroup, id.workspace, pool);
+      // core-lro 2's engine sends the initial POST on its first poll, not on creation.
+      await poller.poll();
+      return progress(poller);
+    });
+  }
+
+  pollResume(workspace: string, pool: string, state: string): Promise<ResumeProgress> {
+    return this.call(`poll resume ${pool}`, workspace, async (client, id) => {
+      const poller = await client.sqlPools.beginResume(id.resourceGroup, id.workspace, pool, {
+        resumeFrom: state,
+      });
+      await poller.poll();
+      return progress(poller);
+    });
+  }
+
+  private client(workspace: string): { client: SynapseManagementClient; id: WorkspaceResourceId } {
+    const id = this.options.workspaces.get(workspace);
+    if (!id) {
+      throw new SynapseRequestError(
+        `Workspace "${workspace}" has no resource id (SYNAPSE_WORKSPACE_RESOURCE_IDS)`,
+        undefined,
+        "WorkspaceNotConfigured",
+        "resolveWorkspace",
+      );
+    }
+    const cached = this.clients.get(id.subscriptionId);
+    if (cached) return { client: cached, id };
+    const { auth, endpoint } = this.options;
+    const credential: TokenCredential =
+      auth.kind === "credential"
+        ? auth.credential
+        : { getToken: () => Promise.reject(new Error("static-token client has no credential")) };
+    const clientOptions: SynapseManagementClientOptionalParams = {
+      endpoint,
+      $host: endpoint,
+      retryOptions: this.options.retryOptions ?? RETRY_OPTIONS,
+      allowInsecureConnection: auth.kind === "staticToken",
+    };
+    const client = new SynapseManagementClient(credential, id.subscriptionId, clientOptions);
+    // After the retry policy, so a long Retry-After ends the call instead of holding the activity.
+    client.pipeline.addPolicy(throttleBudgetPolicy(MAX_CALL_WAIT_MS), { afterPhase: "Retry" });
+    if (auth.kind === "staticToken") {
+      client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
+      client.pipeline.addPolicy(staticTokenPolicy(auth.token), { phase: "Sign" });
+    }
+    this.clients.set(id.subscriptionId, client);
+    return { client, id };
+  }
+
+  private async call<T>(
+    operation: string,
+    workspace: string,
+    run: (client: SynapseManagementClient, id: WorkspaceResourceId) => Promise<T>,
+  ): Promise<T> {
+    try {
+      const { client, id } = this.client(workspace);
+      return await withCallBudget(() => run(client, id));
+    } catch (error) {
+      throw describeArmError(operation, workspace, error);
+    }
+  }
+}
+
+function progress(poller: { isDone(): boolean; toString(): string }): ResumeProgress {
+  return poller.isDone() ? { done: true } : { done: false, state: poller.toString() };
+}
+
+function describeArmError(operation: string, workspace: string, error: unknown): SynapseRequestError {
+  if (error instanceof SynapseRequestError) return error;
+  const where = `ARM ${operation} on workspace ${workspace}`;
+  if (error instanceof ThrottleBudgetExceeded) {
+    return throttledError(where, error.statusCode, error.retryAfterSeconds, error.service);
+  }
+  if (isRestError(error)) {
+    const service: ServiceError = parseServiceErrorBody(error.response?.bodyAsText ?? undefined);
+    const status = error.statusCode;
+    if (status === 429 || status === 503) {
+      const waitMs = error.response ? retryAfterMs(status, error.response.headers) : undefined;
+      return throttledError(
+        where,
+        status,
+        waitMs !== undefined ? Math.ceil(waitMs / 1000) : DEFAULT_THROTTLE_RETRY_SECONDS,
+        service,
+      );
+    }
+    const said = formatServiceError(service) ?? error.message;
+    const advice =
+      status === 403
+        ? ": the app's identity needs Reader on the workspace (and the custom SQL pool resume role to resume pools)"
+        : status === 401
+          ? ": check the app's identity (or SYNAPSE_STATIC_TOKEN against the simulator) and ARM_ENDPOINT"
+          : "";
+    return new SynapseRequestError(
+      `${where} failed (HTTP ${status ?? "no response"})${advice}. Service said: ${said}`,
+      status,
+      service.code ?? error.code,
+      operation,
+      service.message,
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SynapseRequestError(`${where} failed: ${message}`, undefined, undefined, operation);
+}
+
+function throttledError(
+  where: string,
+  status: number,
+  retryAfterSeconds: number,
+  service: ServiceError,
+): SynapseThrottledError {
+  const said = formatServiceError(service);
+  return new SynapseThrottledError(
+    `${where} was throttled (HTTP ${status}): retry in ${retryAfterSeconds} s${said ? `. Service said: ${said}` : ""}`,
+    status,
+    service.code,
+    where,
+    retryAfterSeconds,
+    service.message,
+  );
+}

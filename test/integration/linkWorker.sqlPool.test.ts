@@ -1,0 +1,223 @@
+// The SQL pool preflight (docs/control-plane.md) through the real orchestrator on the replay driver, the real
+// @azure/arm-synapse client and the simulator's ARM endpoints, on the virtual clock.
+import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
+import { getDependencies } from "../../shared/dependencies";
+import { getLinkStatus } from "../../shared/intake/linkStatus";
+import type { TableOutcome } from "../../shared/outcomes/outcomePublisher";
+import { tableOutcomeEvent } from "../../shared/outcomes/outcomeEvents";
+import { withGitModeWarnings } from "../../shared/synapse/controlPlane";
+import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
+
+const start = useLinkWorkerHarness();
+
+function customDetail(h: LinkWorkerHarness): string | undefined {
+  const status = h.driver.getStatus(linkWorkerInstanceId(h.link()))?.customStatus as {
+    detail?: string;
+  } | null;
+  return status?.detail;
+}
+
+async function linkStatusBody(h: LinkWorkerHarness) {
+  const deps = getDependencies();
+  const result = await getLinkStatus(
+    {
+      ledger: deps.ledger,
+      synapse: deps.synapse,
+      scheduler: h.scheduler,
+      routing: { rules: [], allowedLinks: [{ workspace: h.workspace, linkConnection: "*" }] },
+      workspaces: deps.config.synapse.workspaces.map((w) => w.name),
+    },
+    h.link(),
+    new Date(h.driver.now).toISOString(),
+  );
+  if (result.kind !== "ok") throw new Error(`link status refused: ${JSON.stringify(result)}`);
+  return result.body;
+}
+
+describe("link worker: the target SQL pool", () => {
+  it("pool Online: the edit proceeds after one pool read", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=demopool" },
+    });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.editCalls()).toHaveLength(1);
+    expect(h.sim.callsTo("SqlPools_Get").map((c) => c.status)).toEqual([200]);
+    expect(h.sim.callsTo("SqlPools_Resume")).toHaveLength(0);
+  });
+
+  it("no ARM configured: the worker makes no management call and works as before", async () => {
+    const h = await start();
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.calls.filter((c) => c.path.startsWith("/subscriptions/"))).toEqual([]);
+    expect(h.activityCalls().linkWorker_checkSqlPool).toBeUndefined();
+  });
+
+  it("pool Paused: the tables wait, the status says why, and resuming the pool lets them finish", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=pausedpool" },
+    });
+    const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
+    await h.driver.run({ until: () => h.sim.callsTo("SqlPools_Get").length >= 3 });
+
+    const reason = "waiting for SQL pool pausedpool (Paused); resume it, or set AUTO_RESUME_SQL_POOLS=true";
+    expect(h.editCalls()).toHaveLength(0);
+    expect(h.tableStatuses(await h.request(id))).toEqual({
+      "dbo.Customers": "Pending",
+      "dbo.Orders": "Pending",
+    });
+    expect(customDetail(h)).toBe(reason);
+    const body = await linkStatusBody(h);
+    expect(body.worker.waiting).toBe(reason);
+
+    // An operator resumes the pool, as the portal would: through the simulator's control endpoint.
+    const res = await fetch(`${h.sim.url}/_sim/arm/sqlPools/pausedpool`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "resume" }),
+    });
+    expect(res.status).toBe(200);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.editCalls()).toHaveLength(1);
+    expect((await linkStatusBody(h)).worker.waiting).toBeUndefined();
+  });
+
+  it("AUTO_RESUME_SQL_POOLS=true: the app resumes the pool with one resume call and the tables finish", async () => {
+    const h = await start(undefined, { autoResumeSqlPools: true }, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=pausedpool", armTimings: { poolTransitionMs: 5 * 60_000 } },
+    });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Resume").map((c) => c.status)).toEqual([202]);
+    // The worker polled the operation (202 while it ran, then 200) instead of blocking an activity on it.
+    const polls = h.sim.callsTo("SqlPoolOperationResults_GetLocationHeaderResult").map((c) => c.status);
+    expect(polls.at(-1)).toBe(200);
+    expect(polls.filter((s) => s === 202).length).toBeGreaterThan(0);
+    expect(h.sim.arm.poolStatus("pausedpool")).toBe("Online");
+    // No edit went out before the pool was Online.
+    const onlineAt = h.sim.callsTo("SqlPoolOperationResults_GetLocationHeaderResult").at(-1)?.at ?? 0;
+    expect(h.editCalls().every((c) => c.at >= onlineAt)).toBe(true);
+  });
+
+  it("a pool that stays Paused past SQL_POOL_DEADLINE_MINUTES fails the pending tables with the reason", async () => {
+    const h = await start(undefined, { sqlPoolDeadlineMinutes: 10 }, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=pausedpool" },
+    });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    const view = await h.request(id);
+    expect(view.status).toBe("Failed");
+    expect(view.tables[0]?.error).toMatch(
+      /^SQL pool pausedpool stayed unavailable \(Paused\) for 10 minutes \(SQL_POOL_DEADLINE_MINUTES\)/,
+    );
+    expect(h.editCalls()).toHaveLength(0);
+    const waited = h.sim.callsTo("SqlPools_Get");
+    expect((waited.at(-1)?.at ?? 0) - (waited[0]?.at ?? 0)).toBeGreaterThanOrEqual(10 * 60_000);
+  });
+
+  it("rides out ARM 503s and a 429 with Retry-After on the pool read", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=demopool" },
+    });
+    h.sim.addFault({ kind: "status", status: 503, times: 2, operations: ["SqlPools_Get"] });
+    h.sim.addFault({
+      kind: "status",
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+      operations: ["SqlPools_Get"],
+    });
+    h.sim.addFault({ kind: "status", status: 500, times: 1, operations: ["Workspaces_Get"] });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Get").map((c) => c.status)).toEqual([503, 503, 429, 200]);
+    expect(h.sim.callsTo("Workspaces_Get").map((c) => c.status)).toEqual([500, 200]);
+  });
+
+  it("finds the pool without SYNAPSE_SQL_POOLS when the workspace has only one", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: {
+        arm: {
+          subscriptionId: "00000000-0000-0000-0000-000000000000",
+          resourceGroup: "demo-rg",
+          workspace: "demo",
+          sqlPools: [{ name: "onlypool", status: "Paused" }],
+        },
+      },
+    });
+    await h.submit(["dbo.Customers"]);
+    await h.driver.run({
+      until: () =>
+        h.sim.callsTo("SqlPools_Get").length >= 1 && h.driver.isIdle(linkWorkerInstanceId(h.link())),
+    });
+    expect(customDetail(h)).toMatch(/^waiting for SQL pool onlypool \(Paused\)/);
+    expect(h.sim.callsTo("SqlPools_ListByWorkspace").length).toBeGreaterThan(0);
+  });
+
+  it("a workspace connected to git: the warning is in the link status and in the outcome events", async () => {
+    const gitWorkspace = {
+      subscriptionId: "00000000-0000-0000-0000-000000000000",
+      resourceGroup: "demo-rg",
+      workspace: "demo",
+      git: { type: "WorkspaceGitHubConfiguration", repositoryName: "analytics", collaborationBranch: "main" },
+      sqlPools: [{ name: "demopool" }],
+    };
+    const h = await start(undefined, {}, undefined, { controlPlane: { arm: gitWorkspace } });
+    const deps = getDependencies();
+    const published: TableOutcome[] = [];
+    const recorder = {
+      tableReplicating: (o: TableOutcome) => Promise.resolve(void published.push(o)),
+      tableFailed: (o: TableOutcome) => Promise.resolve(void published.push(o)),
+      requestCompleted: () => Promise.resolve(),
+    };
+    if (!deps.controlPlane) throw new Error("the harness did not turn the control plane on");
+    // The same wrapping the composition root applies, over a recorder instead of Event Grid.
+    deps.outcomes = withGitModeWarnings(recorder, deps.controlPlane);
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    const expected =
+      "Workspace demo is connected to git (repository analytics, branch main): link-connection edits made through the API " +
+      "are not written to git, so publish from git only after re-syncing the link connection in Synapse Studio " +
+      "(set GIT_MODE_ACKNOWLEDGED=true to silence this warning).";
+    expect((await linkStatusBody(h)).warnings).toEqual([expected]);
+    expect(published).toHaveLength(1);
+    const event = tableOutcomeEvent("com.contoso", "tableReplicating", published[0]!);
+    expect(event.data.warnings).toEqual([expected]);
+  });
+
+  it("GIT_MODE_ACKNOWLEDGED=true: no warning in the link status", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: {
+        gitModeAcknowledged: true,
+        arm: {
+          subscriptionId: "00000000-0000-0000-0000-000000000000",
+          resourceGroup: "demo-rg",
+          workspace: "demo",
+          git: {
+            type: "WorkspaceVSTSConfiguration",
+            repositoryName: "analytics",
+            collaborationBranch: "main",
+          },
+          sqlPools: [{ name: "demopool" }],
+        },
+      },
+    });
+    await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+    expect((await linkStatusBody(h)).warnings).toBeUndefined();
+  });
+});
