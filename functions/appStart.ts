@@ -1,8 +1,16 @@
+// First: telemetry must hook the Azure SDKs before they load (docs/observability.md).
+import "../shared/telemetry/start";
 import { app } from "@azure/functions";
 import { getDependencies } from "../shared/dependencies";
+import { scopedLogger } from "../shared/logger";
+import { registerHealthGauges } from "../shared/telemetry/healthGauges";
+import { registerTelemetryHooks } from "./invocationLogger";
+
+registerTelemetryHooks();
 
 // Parse the configuration when the worker starts, so a bad setting fails the app with a message
 // that names it instead of failing the first request.
 app.hook.appStart(() => {
-  getDependencies();
+  const { ledger, workspaces } = getDependencies();
+  registerHealthGauges({ ledger, workspaces, logger: scopedLogger, now: () => new Date() });
 });

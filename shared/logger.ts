@@ -1,4 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { currentLogFields, type LogFields } from "./telemetry/logFields";
+
+export type { LogFields };
 
 /**
  * Where a use case reports what it cannot return (a failed best-effort side effect, say). The
@@ -6,20 +9,27 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * are correlated to the invocation; anything built once per process falls back to the console.
  */
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  /** `fields` add to the invocation's correlation fields (docs/observability.md "Structured logs"). */
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
 }
 
+/** Outside an invocation the fields in scope (and the line's own) follow the text as JSON. */
+const withFields = (message: string, fields?: LogFields): string[] => {
+  const all = { ...currentLogFields(), ...fields };
+  return Object.keys(all).length === 0 ? [message] : [message, JSON.stringify(all)];
+};
+
 export const consoleLogger: Logger = {
-  info: (message) => {
-    console.info(message);
+  info: (message, fields) => {
+    console.info(...withFields(message, fields));
   },
-  warn: (message) => {
-    console.warn(message);
+  warn: (message, fields) => {
+    console.warn(...withFields(message, fields));
   },
-  error: (message) => {
-    console.error(message);
+  error: (message, fields) => {
+    console.error(...withFields(message, fields));
   },
 };
 
@@ -35,13 +45,13 @@ export function runWithLogger<T>(logger: Logger, work: () => Promise<T>): Promis
  * invocation in progress, or to the console outside one.
  */
 export const scopedLogger: Logger = {
-  info: (message) => {
-    (current.getStore() ?? consoleLogger).info(message);
+  info: (message, fields) => {
+    (current.getStore() ?? consoleLogger).info(message, fields);
   },
-  warn: (message) => {
-    (current.getStore() ?? consoleLogger).warn(message);
+  warn: (message, fields) => {
+    (current.getStore() ?? consoleLogger).warn(message, fields);
   },
-  error: (message) => {
-    (current.getStore() ?? consoleLogger).error(message);
+  error: (message, fields) => {
+    (current.getStore() ?? consoleLogger).error(message, fields);
   },
 };

@@ -1,0 +1,122 @@
+import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
+import { consoleLogger } from "../../shared/logger";
+import { errorCodeOf, remediationAttemptsIn } from "../../shared/telemetry/errorCode";
+import {
+  addLogFields,
+  currentLogFields,
+  logFieldsFromInput,
+  withLogFields,
+} from "../../shared/telemetry/logFields";
+
+const link = { workspace: "contoso-ws", linkConnection: "sales-link" };
+const instanceId = linkWorkerInstanceId(link);
+
+describe("logFieldsFromInput", () => {
+  it.each([
+    [
+      "a link-worker activity input",
+      { link, now: "2026-01-01T00:00:00Z" },
+      undefined,
+      { ...link, instanceId },
+    ],
+    [
+      "the orchestration trigger",
+      { instanceId: "custom-id", input: { link, settings: {} } },
+      undefined,
+      { ...link, instanceId: "custom-id" },
+    ],
+    [
+      "a one-table queue message",
+      { requestId: "r1", ...link, tables: [{ schema: "dbo", name: "Orders" }] },
+      undefined,
+      { requestId: "r1", ...link, instanceId, table: "dbo.Orders" },
+    ],
+    [
+      "a two-table queue message (no single table)",
+      {
+        requestId: "r2",
+        ...link,
+        tables: [
+          { schema: "dbo", name: "A" },
+          { schema: "dbo", name: "B" },
+        ],
+      },
+      undefined,
+      { requestId: "r2", ...link, instanceId },
+    ],
+    [
+      "a schema-change event",
+      { id: "e1", data: { server: "s", database: "d", schema: "sales", table: "Invoices" } },
+      undefined,
+      { table: "sales.Invoices" },
+    ],
+    ["a status route", undefined, { requestId: "r3" }, { requestId: "r3" }],
+    [
+      "a table route",
+      undefined,
+      { ...link, table: "dbo.Orders" },
+      { ...link, instanceId, table: "dbo.Orders" },
+    ],
+    ["something unknown", "plain text", undefined, {}],
+    ["a workspace without a link", { workspace: "contoso-ws" }, undefined, {}],
+  ])("reads %s", (_name, input, params, expected) => {
+    expect(logFieldsFromInput(input, params)).toEqual(expected);
+  });
+});
+
+describe("log field scope", () => {
+  it("keeps concurrent invocations apart and lets a later line learn the request id", async () => {
+    const seen: Record<string, unknown>[] = [];
+    await Promise.all([
+      withLogFields({ workspace: "a", linkConnection: "l" }, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        addLogFields({ requestId: "r-a" });
+        seen.push({ ...currentLogFields() });
+      }),
+      withLogFields({ workspace: "b" }, () => {
+        seen.push({ ...currentLogFields() });
+        return Promise.resolve();
+      }),
+    ]);
+    expect(seen).toEqual([{ workspace: "b" }, { workspace: "a", linkConnection: "l", requestId: "r-a" }]);
+    expect(currentLogFields()).toEqual({});
+  });
+
+  it("prints the fields in scope after the text on the console outside an invocation", () => {
+    const info = jest.spyOn(console, "info").mockImplementation(() => undefined);
+    try {
+      withLogFields({ requestId: "r9" }, () => {
+        consoleLogger.info("hello", { table: "dbo.T" });
+      });
+      expect(info).toHaveBeenCalledWith("hello", JSON.stringify({ requestId: "r9", table: "dbo.T" }));
+    } finally {
+      info.mockRestore();
+    }
+  });
+});
+
+describe("errorCodeOf", () => {
+  it.each([
+    [
+      "dbo.T did not reach Replicating within 1440 minutes (last status Snapshotting; TABLE_DEADLINE_MINUTES)",
+      "Deadline",
+    ],
+    [
+      "dbo.T is already in link connection ws/other; a table can belong to one link connection only",
+      "InAnotherLink",
+    ],
+    ["Link connection ws/l already holds 5000 tables; the limit is 5000 (MAX_TABLES_PER_LINK)", "TableLimit"],
+    ["Table dbo.AuditLog has no primary key; add one", "NoPrimaryKey"],
+    ["The target table is not empty and the link uses FailOnNonEmptyTable", "NonEmptyTarget"],
+    ["Msg 22739: change feed cannot be enabled (after 2 remove-and-re-add attempts)", "Sql22739"],
+    ["SourceTableInAnotherLinkConnection: conflict", "SourceTableInAnotherLinkConnection"],
+    ["something went wrong", "Other"],
+  ])("classifies %j as %s", (error, code) => {
+    expect(errorCodeOf(error)).toBe(code);
+  });
+
+  it("reads the remediation attempts a failure reports", () => {
+    expect(remediationAttemptsIn("boom (after 2 remove-and-re-add attempts)")).toBe(2);
+    expect(remediationAttemptsIn("boom")).toBeUndefined();
+  });
+});
