@@ -148,6 +148,7 @@ async function main(): Promise<void> {
 function printBanner(url: string): void {
   console.log(`
 Synapse Link Autopilot is running (dev host; Ctrl-C stops everything).
+  Dashboard:       ${url}/api/dashboard
   API:             ${url}/api/onboarding
   Event Grid:      ${url}/runtime/webhooks/eventgrid?functionName=schemaChanged
   Durable status:  ${url}/runtime/webhooks/durabletask/instances
