@@ -14,7 +14,10 @@ const TERMINAL = new Set(["Succeeded", "PartiallySucceeded", "Failed", "Rejected
 const EVENT_SOURCE = "/sql/servers/demo-sql/databases/demo";
 const simUrl = (process.env.DEMO_SIM_URL ?? "http://127.0.0.1:7072").replace(/\/+$/, "");
 const simToken = process.env.SYNAPSE_STATIC_TOKEN ?? "local-simulator-token";
-/** The link whose target pool is Paused (SYNAPSE_SQL_POOLS in local.settings.json maps it to pausedpool). */
+/**
+ * The link whose target pool is Paused: its target linked service `pausedpool` names that pool (the
+ * simulator's demo seed), and SYNAPSE_SQL_POOLS in local.settings.json names it explicitly too.
+ */
 const PAUSED_POOL_LINK = "reporting-link";
 
 interface Tracked {

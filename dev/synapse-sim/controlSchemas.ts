@@ -50,6 +50,13 @@ const faultSchema = {
   ],
 };
 
+const linkedServiceReference = {
+  type: "object",
+  required: ["referenceName"],
+  additionalProperties: false,
+  properties: { referenceName: { type: "string", minLength: 1 }, parameters: { type: "object" } },
+};
+
 const seedSchema = {
   type: "object",
   required: ["links", "sourceTables"],
@@ -76,7 +83,17 @@ const seedSchema = {
               properties: { schema: identifier, name: identifier, id: identifier },
             },
           },
+          targetLinkedService: linkedServiceReference,
         },
+      },
+    },
+    linkedServices: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "properties"],
+        additionalProperties: false,
+        properties: { name: { type: "string", minLength: 1 }, properties: { type: "object" } },
       },
     },
     sourceTables: {

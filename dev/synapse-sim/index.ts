@@ -5,6 +5,7 @@ import { armSpec } from "./arm/armSpec";
 import { ArmState, DEFAULT_ARM_TIMINGS, demoArmSeed, type ArmSeed, type ArmTimings } from "./arm/armState";
 import { parseSeed } from "./controlSchemas";
 import { FaultInjector } from "./faults";
+import { linkedServiceSpec } from "./linkedServiceSpec";
 import { DEFAULT_TIMINGS, LinkState } from "./linkState";
 import type { SimCall, SimSeed, SynapseSim, SynapseSimOptions } from "./publicTypes";
 import { createRequestHandler } from "./server";
@@ -14,7 +15,7 @@ import { loadSpecDocument, shortOperationName, specOperations, type SpecOperatio
 import { SpecValidator } from "./specValidator";
 
 export type * from "./publicTypes";
-export { demoSeed } from "./seed";
+export { dedicatedPoolLinkedService, demoSeed, workspaceDefaultSqlServer } from "./seed";
 export * from "./arm";
 export { artifactsClientOverHttp } from "./sdkOverHttp";
 export {
@@ -39,6 +40,23 @@ function compiledSpec(): { validator: SpecValidator; operations: SpecOperation[]
   return compiled;
 }
 
+/**
+ * A seeded linked service must be one the real API could return: its resource validates against the vendored
+ * spec's subtype for its type (spec/artifacts/), so the app is never tested against a shape the service cannot send.
+ */
+function checkLinkedServices(seed: SimSeed): SimSeed {
+  const spec = linkedServiceSpec();
+  for (const service of seed.linkedServices ?? []) {
+    const issues = spec.validateResource({ name: service.name, properties: service.properties });
+    if (issues.length > 0) {
+      throw new Error(
+        `seed: linked service ${service.name} does not match the spec: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      );
+    }
+  }
+  return seed;
+}
+
 /** The management plane's options (kept beside SynapseSimOptions so the link-connection contract stays as it is). */
 export interface ArmSimOptions {
   /** The workspace and SQL pools ARM serves; default demoArmSeed(). */
@@ -53,7 +71,7 @@ export async function startSynapseSim(
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new Error(`pageSize must be a positive integer, got ${pageSize}`);
   const profile = resolveSimProfile(options.profile);
-  const initialSeed = parseSeed(structuredClone(options.seed ?? EMPTY_SEED));
+  const initialSeed = checkLinkedServices(parseSeed(structuredClone(options.seed ?? EMPTY_SEED)));
   const clock = new SimClock(options.clock, options.timeScale ?? 1);
   const faults = new FaultInjector();
   const state = new LinkState(() => clock.now(), { ...DEFAULT_TIMINGS, ...options.timings }, faults, profile);
@@ -70,7 +88,7 @@ export async function startSynapseSim(
   arm.load(armSeed);
 
   const reset = (seed?: SimSeed): void => {
-    state.load(parseSeed(structuredClone(seed ?? initialSeed)));
+    state.load(checkLinkedServices(parseSeed(structuredClone(seed ?? initialSeed))));
     arm.load(armSeed);
     calls.length = 0;
     faults.clear();

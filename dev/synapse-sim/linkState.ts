@@ -17,6 +17,8 @@ import {
 import type {
   ActionOnExistingTargetTable,
   LinkStatus,
+  SimLinkedServiceReference,
+  SimLinkedServiceSeed,
   SimLinkView,
   SimSeed,
   SimSourceTable,
@@ -80,6 +82,8 @@ export class LinkState {
   private targetTables = new Map<string, SimTargetTable>();
   /** Source table key → the removal clean-up window (DOC-KI "enabled once") and the removed table's service id. */
   private cleanup = new Map<string, { until: number; linkTableId: string }>();
+  /** Lower-case name → the seeded linked service (LinkedService_GetLinkedService). */
+  private linkedServices = new Map<string, SimLinkedServiceSeed>();
   private etagCounter = 0;
 
   constructor(
@@ -95,6 +99,12 @@ export class LinkState {
     this.cleanup = new Map();
     this.sourceTables = new Map(seed.sourceTables.map((t) => [tableKey(t.schema, t.name), { ...t }]));
     this.targetTables = new Map((seed.targetTables ?? []).map((t) => [tableKey(t.schema, t.name), { ...t }]));
+    this.linkedServices = new Map();
+    for (const service of seed.linkedServices ?? []) {
+      const key = service.name.toLowerCase();
+      if (this.linkedServices.has(key)) throw new Error(`seed: linked service ${service.name} appears twice`);
+      this.linkedServices.set(key, structuredClone(service));
+    }
     const seededTables = new Map<string, string>();
     // Seeded tables are already Replicating: their lifecycle started long enough ago.
     const replicatingSince = now - this.timings.waitingMs - this.timings.snapshotMs;
@@ -130,7 +140,7 @@ export class LinkState {
         name: linkSeed.name,
         serviceId: randomUUID(),
         continuousRunId: randomUUID(),
-        properties: seededDefinition(linkSeed.actionOnExistingTargetTable),
+        properties: seededDefinition(linkSeed.actionOnExistingTargetTable, linkSeed.targetLinkedService),
         etag: this.nextEtag(),
         status,
         ...(status === "Initial" ? {} : { startTime: now - 3_600_000 }),
@@ -139,6 +149,24 @@ export class LinkState {
         tables,
       });
     }
+  }
+
+  // ---- linked services (LinkedService_GetLinkedService) ----
+
+  /**
+   * The LinkedServiceResource as the artifacts API returns it (LinkedServices_Get example): `id` under the
+   * workspace, `type` `Microsoft.Synapse/workspaces/linkedservices`, an etag, secure strings masked.
+   */
+  linkedService(name: string): Json | undefined {
+    const service = this.linkedServices.get(name.toLowerCase());
+    if (!service) return undefined;
+    return {
+      id: `${SYNAPSE_RESOURCE.prefix}/linkedservices/${service.name}`,
+      name: service.name,
+      type: "Microsoft.Synapse/workspaces/linkedservices",
+      properties: maskSecureStrings(structuredClone(service.properties)),
+      etag: linkedServiceEtag(service.name),
+    };
   }
 
   // ---- link connection definition (ListByWorkspace, CreateOrUpdate, Get, Delete) ----
@@ -624,7 +652,10 @@ function maskSecureStrings(node: Json): Json {
 }
 
 /** The definition a seeded link gets: Azure SQL Database source, dedicated SQL pool target. */
-function seededDefinition(action: ActionOnExistingTargetTable | undefined): Json {
+function seededDefinition(
+  action: ActionOnExistingTargetTable | undefined,
+  target: SimLinkedServiceReference = { referenceName: "SimDedicatedSqlPool" },
+): Json {
   return {
     sourceDatabase: {
       linkedService: { referenceName: "SimSourceSqlDatabase", type: "LinkedServiceReference" },
@@ -634,7 +665,11 @@ function seededDefinition(action: ActionOnExistingTargetTable | undefined): Json
       },
     },
     targetDatabase: {
-      linkedService: { referenceName: "SimDedicatedSqlPool", type: "LinkedServiceReference" },
+      linkedService: {
+        referenceName: target.referenceName,
+        type: "LinkedServiceReference",
+        ...(target.parameters ? { parameters: structuredClone(target.parameters) } : {}),
+      },
       typeProperties: {
         crossTableTransaction: false,
         ...(action === undefined ? {} : { actionOnExistingTargetTable: action }),
@@ -642,6 +677,13 @@ function seededDefinition(action: ActionOnExistingTargetTable | undefined): Json
     },
     compute: { coreCount: 4, computeType: "General" },
   };
+}
+
+/** A stable etag per linked service (the seed never changes it), in the LinkedServices_Get example's form. */
+function linkedServiceEtag(name: string): string {
+  let hash = 0;
+  for (const ch of name.toLowerCase()) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `${hash.toString(16).padStart(8, "0")}-0000-0200-0000-5cbe090d0000`;
 }
 
 function iso(ms: number): string {

@@ -36,12 +36,36 @@ export interface SimLinkSeed {
   actionOnExistingTargetTable?: ActionOnExistingTargetTable;
   /** Tables already in the link, Replicating. */
   tables?: { schema: string; name: string; id?: string }[];
+  /**
+   * `properties.targetDatabase.linkedService` of the link: the linked service (and its arguments) that names the
+   * dedicated SQL pool. Default `{ referenceName: "SimDedicatedSqlPool" }`, a linked service a seed need not define.
+   */
+  targetLinkedService?: SimLinkedServiceReference;
+}
+
+/** A `LinkedServiceReference` (the spec's `type: "LinkedServiceReference"` is added on the wire). */
+export interface SimLinkedServiceReference {
+  referenceName: string;
+  /** Arguments for the linked service's parameters, e.g. `{ DBName: "demopool" }` (REC-23's real link). */
+  parameters?: Record<string, unknown>;
+}
+
+/**
+ * A linked service of the workspace, served by `GET /linkedservices/{name}` (LinkedService_GetLinkedService).
+ * `properties` is the wire body's `properties` (`type`, `typeProperties`, `parameters`, …); it must validate
+ * against the vendored spec's subtype for its `type` (only `AzureSqlDW` is vendored), or the start fails.
+ */
+export interface SimLinkedServiceSeed {
+  name: string;
+  properties: Record<string, unknown>;
 }
 
 export interface SimSeed {
   links: SimLinkSeed[];
   sourceTables: SimSourceTable[];
   targetTables?: SimTargetTable[];
+  /** The workspace's linked services (default none: every `GET /linkedservices/…` is a 404). */
+  linkedServices?: SimLinkedServiceSeed[];
 }
 
 /** Milliseconds of *sim clock* time. */

@@ -11,6 +11,7 @@ import { errorBody, SimHttpError, type CloudError, type ErrorShape } from "./clo
 import { CONTROL_PREFIX, handleControl, type ControlDeps } from "./controlEndpoint";
 import type { FaultAction } from "./faults";
 import type { EditTablesRequestWire, QueryTableStatusRequestWire } from "./linkRecords";
+import { GET_LINKED_SERVICE, LINKED_SERVICE_API_VERSION, linkedServiceSpec } from "./linkedServiceSpec";
 import { API_VERSIONS, isApiVersion, type ApiVersion, type SpecOperation } from "./specDocument";
 import { dropNulls, invalidRequestContent, type SpecValidator } from "./specValidator";
 
@@ -90,6 +91,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   }
 
   const apiVersion = url.searchParams.get("api-version") ?? undefined;
+  const linkedService = linkedServiceSpec().pathPattern.exec(url.pathname);
+  if (linkedService?.[1] !== undefined) {
+    await handleLinkedService(req, res, method, url, decodeURIComponent(linkedService[1]), deps);
+    return;
+  }
   const routed = route(deps.operations, method, url.pathname);
   const call = {
     operationId: routed && "operation" in routed ? routed.operation.operationId : "Unknown",
@@ -137,6 +143,87 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   }
 
   const reply = answer(routed, apiVersion, rawBody, url, req, deps);
+  record(reply.status);
+  send(res, reply);
+}
+
+/**
+ * `/linkedservices/{name}` of the artifacts API (spec/artifacts/2020-12-01): only LinkedService_GetLinkedService is
+ * served (the app never writes linked services). Faults, bearer token, api-version `2020-12-01` and the spec's
+ * name rule are checked as for link connections; an unknown name is a 404 in the profile's error shape.
+ */
+async function handleLinkedService(
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  url: URL,
+  name: string,
+  deps: ServerDeps,
+): Promise<void> {
+  const apiVersion = url.searchParams.get("api-version") ?? undefined;
+  const operationId = method === "GET" ? GET_LINKED_SERVICE : "Unknown";
+  const record = (status: number): void => {
+    deps.calls.push({
+      operationId,
+      method,
+      path: url.pathname,
+      ...(apiVersion === undefined ? {} : { apiVersion }),
+      at: deps.clock.now(),
+      status,
+    });
+  };
+  const shape = deps.profile.errorShape;
+  if (method !== "GET") {
+    const reply = {
+      status: 405,
+      body: cloudError(
+        shape,
+        "MethodNotAllowed",
+        `${method} is not supported on ${url.pathname}; the simulator serves GET only.`,
+      ),
+    };
+    record(reply.status);
+    send(res, reply);
+    return;
+  }
+  const decision = deps.faults.decide(operationId);
+  if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+  if (decision.action) {
+    const reply = faultReply(decision.action, shape);
+    record(reply?.status ?? 0);
+    if (reply) send(res, reply);
+    else req.socket.destroy();
+    return;
+  }
+  let reply: Reply;
+  try {
+    checkBearer(req.headers.authorization, deps.token);
+    if (apiVersion !== LINKED_SERVICE_API_VERSION) {
+      throw new SimHttpError(
+        400,
+        apiVersion === undefined ? "MissingApiVersionParameter" : "UnsupportedApiVersion",
+        apiVersion === undefined
+          ? `The api-version query parameter is required; supported: ${LINKED_SERVICE_API_VERSION}.`
+          : `The api-version '${apiVersion}' is not supported for linked services; supported: ${LINKED_SERVICE_API_VERSION}.`,
+      );
+    }
+    const rule = linkedServiceSpec().nameRule;
+    if (name.length < rule.minLength || name.length > rule.maxLength || !rule.pattern.test(name)) {
+      throw new SimHttpError(
+        400,
+        "InvalidParameter",
+        `The linked service name '${name}' does not match the spec (pattern ${rule.pattern.source}, ${rule.minLength}-${rule.maxLength} characters).`,
+      );
+    }
+    const body = deps.state.linkedService(name);
+    if (!body) {
+      throw new SimHttpError(404, "LinkedServiceNotFound", `The linked service '${name}' does not exist.`);
+    }
+    reply = { status: 200, body };
+  } catch (e) {
+    if (!(e instanceof SimHttpError)) throw e;
+    reply = { status: e.status, body: e.body(shape) };
+  }
   record(reply.status);
   send(res, reply);
 }

@@ -77,7 +77,7 @@ function rewriteRefs(node: unknown): unknown {
  * startTime, stopTime, error and continuationToken — and the spec's own examples put ISO strings there. JSON Schema
  * would demand an object, so such schemas are relaxed to `{}` (descriptions kept).
  */
-function loosenBareObjects(node: unknown): unknown {
+export function loosenBareObjects(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(loosenBareObjects);
   if (node === null || typeof node !== "object") return node;
   const obj = node as Record<string, unknown>;

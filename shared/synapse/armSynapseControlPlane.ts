@@ -63,7 +63,7 @@ export class ArmSynapseControlPlane implements ControlPlane {
   }
 
   manages(workspace: string): boolean {
-    return this.options.workspaces.has(workspace);
+    return this.resourceId(workspace) !== undefined;
   }
 
   getWorkspace(workspace: string): Promise<WorkspaceResource> {
@@ -130,8 +130,15 @@ export class ArmSynapseControlPlane implements ControlPlane {
     });
   }
 
+  /** Workspace names compare without case, as in Synapse. */
+  private resourceId(workspace: string): WorkspaceResourceId | undefined {
+    const wanted = workspace.toLowerCase();
+    for (const [name, id] of this.options.workspaces) if (name.toLowerCase() === wanted) return id;
+    return undefined;
+  }
+
   private client(workspace: string): { client: SynapseManagementClient; id: WorkspaceResourceId } {
-    const id = this.options.workspaces.get(workspace);
+    const id = this.resourceId(workspace);
     if (!id) {
       throw new SynapseRequestError(
         `Workspace "${workspace}" has no resource id (SYNAPSE_WORKSPACE_RESOURCE_IDS)`,

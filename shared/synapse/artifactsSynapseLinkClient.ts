@@ -32,12 +32,18 @@ import {
 } from "./serviceStrings";
 import { formatServiceError, parseServiceErrorBody, retryAfterMs, type ServiceError } from "./serviceErrors";
 import {
+  poolOfLinkedService,
+  type LinkedServiceReferenceWire,
+  type LinkedServiceWire,
+} from "./linkedServicePool";
+import {
   SynapseRequestError,
   SynapseThrottledError,
   type LinkConnectionInfo,
   type LinkDetailedStatus,
   type LinkedTable,
   type LinkTableEdit,
+  type LinkTargetPool,
   type LinkTableState,
   type SynapseLinkClient,
 } from "./synapseLinkClient";
@@ -78,14 +84,15 @@ const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs:
 /**
  * The SDK pins `api-version=2022-12-01-preview` as a constant; 2023-04-18-preview is the version that
  * carries `actionOnExistingTargetTable` (its spec in Azure/azure-rest-api-specs). Rewriting the query
- * parameter per call is the pipeline's documented extension point.
+ * parameter per call is the pipeline's documented extension point. Only link-connection calls: the
+ * linked-service read keeps the SDK's own 2020-12-01, the version its operation is specified in.
  */
 function apiVersionPolicy(apiVersion: string): PipelinePolicy {
   return {
     name: "synapseLinkApiVersion",
     sendRequest(request, next) {
       const url = new URL(request.url);
-      if (url.searchParams.has("api-version")) {
+      if (url.searchParams.has("api-version") && /^\/linkconnections(\/|$)/i.test(url.pathname)) {
         url.searchParams.set("api-version", apiVersion);
         request.url = url.toString();
       }
@@ -230,6 +237,36 @@ function readActionOnExistingTargetTable(body: unknown): ActionOnExistingTargetT
     (a) => typeof value === "string" && a.toLowerCase() === value.toLowerCase(),
   );
   return known ?? "FailOnNonEmptyTable";
+}
+
+/** `properties.targetDatabase.linkedService` of a link connection's raw body, when it names one. */
+function readTargetReference(body: unknown): LinkedServiceReferenceWire | undefined {
+  const reference = (
+    body as {
+      properties?: { targetDatabase?: { linkedService?: { referenceName?: unknown; parameters?: unknown } } };
+    }
+  ).properties?.targetDatabase?.linkedService;
+  if (typeof reference?.referenceName !== "string" || reference.referenceName === "") return undefined;
+  const { parameters } = reference;
+  return {
+    referenceName: reference.referenceName,
+    ...(parameters !== null && typeof parameters === "object"
+      ? { parameters: parameters as Record<string, unknown> }
+      : {}),
+  };
+}
+
+function parseWireBody(text: string | null | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 404 or 403: the thing is not there for this identity, which the caller treats as "names no pool". */
+function isAbsentOrForbidden(error: unknown): error is { statusCode: 403 | 404 } {
+  return isRestError(error) && (error.statusCode === 404 || error.statusCode === 403);
 }
 
 function toRequest(edit: LinkTableEdit): LinkTableRequest {
@@ -471,5 +508,52 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
     await this.call("resume", link, () =>
       this.client(link.workspace).linkConnectionOperations.resume(link.linkConnection),
     );
+  }
+
+  async getTargetPool(link: LinkRef): Promise<LinkTargetPool> {
+    const client = () => this.client(link.workspace);
+    // The wire bodies, not the SDK's models: the linked service's model flattens typeProperties (its
+    // parsedBody is already mapped), and the spec's wire shape is what linkedServicePool reads.
+    let linkBody: unknown;
+    try {
+      await withCallBudget(() =>
+        client().linkConnectionOperations.get(link.linkConnection, {
+          onResponse: (raw) => {
+            linkBody = parseWireBody(raw.bodyAsText);
+          },
+        }),
+      );
+    } catch (error) {
+      if (isAbsentOrForbidden(error)) {
+        return { none: `link ${link.linkConnection} could not be read (HTTP ${error.statusCode})` };
+      }
+      throw describeError(this.context("getTargetPool", link), error);
+    }
+    const reference = readTargetReference(linkBody);
+    if (!reference) return { none: `link ${link.linkConnection} names no target linked service` };
+    let serviceBody: unknown;
+    try {
+      await withCallBudget(() =>
+        client().linkedServiceOperations.getLinkedService(reference.referenceName, {
+          onResponse: (raw) => {
+            serviceBody = parseWireBody(raw.bodyAsText);
+          },
+        }),
+      );
+    } catch (error) {
+      if (isAbsentOrForbidden(error)) {
+        return {
+          linkedService: reference.referenceName,
+          none:
+            error.statusCode === 404
+              ? `linked service ${reference.referenceName} does not exist`
+              : `the app's identity may not read linked service ${reference.referenceName} (HTTP 403)`,
+        };
+      }
+      throw describeError(this.context("getLinkedService", link), error);
+    }
+    const properties = (serviceBody as { properties?: LinkedServiceWire } | undefined)?.properties ?? {};
+    const found = poolOfLinkedService(reference, properties);
+    return { linkedService: reference.referenceName, ...found };
   }
 }

@@ -196,5 +196,6 @@ export function withDevEndpointsFromArm(
     queryTableStatus: (link) => on(link.workspace, () => inner.queryTableStatus(link)),
     start: (link) => on(link.workspace, () => inner.start(link)),
     resume: (link) => on(link.workspace, () => inner.resume(link)),
+    getTargetPool: (link) => on(link.workspace, () => inner.getTargetPool(link)),
   };
 }

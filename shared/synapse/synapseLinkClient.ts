@@ -23,6 +23,13 @@ export interface LinkDetailedStatus {
   error?: string;
 }
 
+/**
+ * The dedicated SQL pool a link writes to, as its target linked service names it
+ * (shared/synapse/linkedServicePool.ts): `pool`, or `none` saying why it names none.
+ */
+export type LinkTargetPool =
+  { linkedService: string; pool: string } | { linkedService?: string; none: string };
+
 /** A table that is part of a link connection (`linktables`). */
 export interface LinkedTable {
   id: string;
@@ -59,6 +66,12 @@ export interface SynapseLinkClient {
   queryTableStatus(link: LinkRef): Promise<LinkTableState[]>;
   start(link: LinkRef): Promise<void>;
   resume(link: LinkRef): Promise<void>;
+  /**
+   * The link's target pool: the link's `targetDatabase.linkedService`, then that linked service
+   * (artifacts API `LinkedService_GetLinkedService`). A link or linked service that does not exist
+   * (404), or that the app may not read (403), is `none`; other failures are thrown.
+   */
+  getTargetPool(link: LinkRef): Promise<LinkTargetPool>;
 }
 
 /**

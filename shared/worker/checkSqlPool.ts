@@ -3,6 +3,7 @@ import type { ArmConfig, WorkerSettings } from "../config";
 import type { WorkerHealth, WorkerLedger } from "../ledger/ledger";
 import type { LinkActivityInput } from "./linkWorkerInput";
 import { gitModeWarning, type ControlPlane } from "../synapse/controlPlane";
+import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue } from "./batchPlan";
 import { sqlPoolReadiness } from "./sqlPoolReadiness";
 
@@ -19,6 +20,8 @@ export interface SqlPoolDeps {
   settings: Pick<WorkerSettings, "autoResumeSqlPools" | "sqlPoolDeadlineMinutes">;
   /** Absent without ARM: every check passes. */
   controlPlane?: ControlPlane;
+  /** Reads the link's target linked service, which names the pool (docs/control-plane.md#finding-the-pool). */
+  synapse: Pick<SynapseLinkClient, "getTargetPool">;
   config: { arm?: Pick<ArmConfig, "sqlPools" | "gitModeAcknowledged"> };
 }
 
@@ -56,12 +59,13 @@ export async function checkSqlPool(
   const record = (wait?: { reason: string; since: string }) =>
     recordOnHealth(ledger, link, health, now, warning, wait);
 
-  const pool = await targetPool(deps, controlPlane, link);
-  if (typeof pool !== "string") {
-    notices.push(pool.unknown);
+  const target = await targetPool(deps, controlPlane, link, now);
+  if ("unknown" in target) {
+    notices.push(target.unknown);
     await record();
     return withNotice({ kind: "ready" }, notices);
   }
+  const { pool } = target;
   let resume = resumeState;
   if (resume !== undefined) {
     const progress = await controlPlane.pollResume(link.workspace, pool, resume);
@@ -136,28 +140,70 @@ async function recordOnHealth(
 }
 
 /**
- * The link's target pool: the SYNAPSE_SQL_POOLS entry, else the workspace's only dedicated pool.
- * (The link's linked service names the pool only inside its connection settings, which this
- * version does not read: docs/control-plane.md#finding-the-pool.)
+ * How long a link's pool found through its linked service is reused: the worker checks the pool on
+ * every poll while tables wait, and the link's linked service changes rarely (an edit is picked up
+ * within this time). Measured on the orchestration's clock, so replays and tests agree.
+ */
+export const TARGET_POOL_TTL_MS = 5 * 60_000;
+
+type TargetPool = { pool: string } | { unknown: string };
+
+/** Per SynapseLinkClient (one per app, one per test), per link: the pool found and when (orchestration time). */
+const resolvedPools = new WeakMap<object, Map<string, { at: number; target: TargetPool }>>();
+
+/**
+ * The link's target pool: an explicit SYNAPSE_SQL_POOLS entry wins; else the pool the link's linked
+ * service names (if the workspace has it); else the workspace's only dedicated pool. Without any, the
+ * pool is not checked and the notice says which setting to add. All but the setting are cached for
+ * TARGET_POOL_TTL_MS, so a waiting worker reads the link and its linked service once, not per poll.
  */
 async function targetPool(
   deps: SqlPoolDeps,
   controlPlane: ControlPlane,
   link: LinkRef,
-): Promise<string | { unknown: string }> {
+  now: string,
+): Promise<TargetPool> {
   const configured = deps.config.arm?.sqlPools.find(
     (p) =>
       p.workspace.toLowerCase() === link.workspace.toLowerCase() &&
       p.linkConnection.toLowerCase() === link.linkConnection.toLowerCase(),
   );
-  if (configured) return configured.pool;
+  if (configured) return { pool: configured.pool };
+  let byLink = resolvedPools.get(deps.synapse);
+  if (!byLink) {
+    byLink = new Map();
+    resolvedPools.set(deps.synapse, byLink);
+  }
+  const key = `${link.workspace}/${link.linkConnection}`.toLowerCase();
+  const at = Date.parse(now);
+  const cached = byLink.get(key);
+  if (cached && at >= cached.at && at - cached.at < TARGET_POOL_TTL_MS) return cached.target;
+  const target = await resolveTargetPool(deps, controlPlane, link);
+  byLink.set(key, { at, target });
+  return target;
+}
+
+async function resolveTargetPool(
+  deps: SqlPoolDeps,
+  controlPlane: ControlPlane,
+  link: LinkRef,
+): Promise<TargetPool> {
+  const named = await deps.synapse.getTargetPool(link);
   const pools = await controlPlane.listSqlPools(link.workspace);
+  let why: string;
+  if ("pool" in named) {
+    const match = pools.find((p) => p.name.toLowerCase() === named.pool.toLowerCase());
+    if (match) return { pool: match.name };
+    why = `its linked service ${named.linkedService} names SQL pool ${named.pool}, which workspace ${link.workspace} does not have`;
+  } else {
+    why = `its target linked service names no pool (${named.none})`;
+  }
   const [only] = pools;
-  if (pools.length === 1 && only) return only.name;
+  if (pools.length === 1 && only) return { pool: only.name };
   return {
     unknown:
-      `The SQL pool of ${describeLink(link)} is not checked: workspace ${link.workspace} has ${pools.length} dedicated ` +
-      `SQL pools; name the link's in SYNAPSE_SQL_POOLS (${link.workspace}/${link.linkConnection}=<pool>).`,
+      `The SQL pool of ${describeLink(link)} is not checked: ${why}, and workspace ${link.workspace} has ${pools.length} ` +
+      `dedicated SQL pools; name the link's in SYNAPSE_SQL_POOLS (${link.workspace}/${link.linkConnection}=<pool>).`,
   };
 }
 

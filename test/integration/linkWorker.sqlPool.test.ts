@@ -1,5 +1,6 @@
 // The SQL pool preflight (docs/control-plane.md) through the real orchestrator on the replay driver, the real
 // @azure/arm-synapse client and the simulator's ARM endpoints, on the virtual clock.
+import { demoSeed, type SimLinkedServiceReference, type SimSeed } from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
 import { getDependencies } from "../../shared/dependencies";
 import { getLinkStatus } from "../../shared/intake/linkStatus";
@@ -33,6 +34,20 @@ async function linkStatusBody(h: LinkWorkerHarness) {
   if (result.kind !== "ok") throw new Error(`link status refused: ${JSON.stringify(result)}`);
   return result.body;
 }
+
+/** demoSeed with demo-link pointing at another target linked service (or the same one with other arguments). */
+function seedWithTarget(target: SimLinkedServiceReference): SimSeed {
+  const seed = demoSeed();
+  seed.links = seed.links.map((l) => (l.name === "demo-link" ? { ...l, targetLinkedService: target } : l));
+  return seed;
+}
+
+const ONE_PAUSED_POOL = {
+  subscriptionId: "00000000-0000-0000-0000-000000000000",
+  resourceGroup: "demo-rg",
+  workspace: "demo",
+  sqlPools: [{ name: "onlypool", status: "Paused" }],
+};
 
 describe("link worker: the target SQL pool", () => {
   it("pool Online: the edit proceeds after one pool read", async () => {
@@ -219,5 +234,106 @@ describe("link worker: the target SQL pool", () => {
     await h.submit(["dbo.Customers"]);
     await h.driver.run();
     expect((await linkStatusBody(h)).warnings).toBeUndefined();
+  });
+
+  it("the pool named by the link's linked service is checked (no SYNAPSE_SQL_POOLS), and read once while the tables wait", async () => {
+    // The workspace has two pools; demo-link's default linked service gets DBName=pausedpool, as REC-23's link does.
+    const h = await start(
+      seedWithTarget({
+        referenceName: "demo-WorkspaceDefaultSqlServer",
+        parameters: { DBName: "pausedpool" },
+      }),
+      {},
+      undefined,
+      { controlPlane: {} },
+    );
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run({ until: () => h.sim.callsTo("SqlPools_Get").length >= 3 });
+
+    expect(customDetail(h)).toBe(
+      "waiting for SQL pool pausedpool (Paused); resume it, or set AUTO_RESUME_SQL_POOLS=true",
+    );
+    expect(h.editCalls()).toHaveLength(0);
+    expect(h.tableStatuses(await h.request(id))).toEqual({ "dbo.Customers": "Pending" });
+    expect(h.sim.callsTo("SqlPools_Get").every((c) => c.path.endsWith("/sqlPools/pausedpool"))).toBe(true);
+    // Three checks within a few minutes: the link and its linked service were read once (cached per link).
+    expect(h.sim.callsTo("LinkedService_GetLinkedService")).toHaveLength(1);
+  });
+
+  it("demo-link's linked service names demopool (Online): the edit proceeds without SYNAPSE_SQL_POOLS", async () => {
+    const h = await start(undefined, {}, undefined, { controlPlane: {} });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Get").map((c) => c.path.split("/").pop())).toEqual(["demopool"]);
+  });
+
+  it("an explicit SYNAPSE_SQL_POOLS entry wins over the linked service, which is then not read", async () => {
+    const h = await start(
+      seedWithTarget({
+        referenceName: "demo-WorkspaceDefaultSqlServer",
+        parameters: { DBName: "pausedpool" },
+      }),
+      {},
+      undefined,
+      { controlPlane: { sqlPools: "demo/demo-link=demopool" } },
+    );
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("LinkedService_GetLinkedService")).toHaveLength(0);
+  });
+
+  it("a linked service that names no pool falls back to the workspace's only pool", async () => {
+    // No DBName argument: the default linked service's Initial Catalog cannot be known.
+    const h = await start(
+      seedWithTarget({ referenceName: "demo-WorkspaceDefaultSqlServer" }),
+      {},
+      undefined,
+      {
+        controlPlane: { arm: ONE_PAUSED_POOL },
+      },
+    );
+    await h.submit(["dbo.Customers"]);
+    await h.driver.run({
+      until: () =>
+        h.sim.callsTo("SqlPools_Get").length >= 1 && h.driver.isIdle(linkWorkerInstanceId(h.link())),
+    });
+
+    expect(h.sim.callsTo("LinkedService_GetLinkedService").map((c) => c.status)).toEqual([200]);
+    expect(customDetail(h)).toMatch(/^waiting for SQL pool onlypool \(Paused\)/);
+  });
+
+  it("a linked service that does not exist falls back too", async () => {
+    const h = await start(seedWithTarget({ referenceName: "DeletedService" }), {}, undefined, {
+      controlPlane: { arm: ONE_PAUSED_POOL },
+    });
+    await h.submit(["dbo.Customers"]);
+    await h.driver.run({
+      until: () =>
+        h.sim.callsTo("SqlPools_Get").length >= 1 && h.driver.isIdle(linkWorkerInstanceId(h.link())),
+    });
+
+    expect(h.sim.callsTo("LinkedService_GetLinkedService").map((c) => c.status)).toEqual([404]);
+    expect(customDetail(h)).toMatch(/^waiting for SQL pool onlypool \(Paused\)/);
+  });
+
+  it("a linked service that names no pool, in a workspace of two pools: the pool is not checked and the edit goes on", async () => {
+    const h = await start(
+      seedWithTarget({ referenceName: "demo-WorkspaceDefaultSqlServer" }),
+      {},
+      undefined,
+      {
+        controlPlane: {},
+      },
+    );
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Get")).toHaveLength(0);
+    expect(h.sim.callsTo("SqlPools_ListByWorkspace").length).toBeGreaterThan(0);
   });
 });

@@ -8,6 +8,7 @@ import {
   type LinkedTable,
   type LinkTableEdit,
   type LinkTableState,
+  type LinkTargetPool,
   type SynapseLinkClient,
 } from "../../shared/synapse/synapseLinkClient";
 
@@ -24,6 +25,10 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   readonly links = new Map<string, FakeLink>();
   readonly edits: LinkTableEdit[][] = [];
   readonly started: string[] = [];
+  /** Link name → what its target linked service names; a link not listed names no pool. */
+  readonly targetPools = new Map<string, LinkTargetPool>();
+  /** Links whose target pool was asked for, in order. */
+  readonly targetPoolReads: string[] = [];
   editError: Error | undefined;
 
   addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
@@ -88,5 +93,13 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
     this.started.push(link.linkConnection);
     this.get(link).status = "Resuming";
     return Promise.resolve();
+  }
+  getTargetPool(link: LinkRef): Promise<LinkTargetPool> {
+    this.targetPoolReads.push(link.linkConnection);
+    return Promise.resolve(
+      this.targetPools.get(link.linkConnection) ?? {
+        none: `link ${link.linkConnection} names no target linked service`,
+      },
+    );
   }
 }
