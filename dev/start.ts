@@ -135,23 +135,25 @@ async function main(): Promise<void> {
     return;
   }
   let announced = false;
+  let durableKey = "";
   app.stdout?.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
+    durableKey = /Dev host durable API key: (\S+)/.exec(chunk.toString())?.[1] ?? durableKey;
     const ready = /Dev host ready: (http:\/\/\S+)/.exec(chunk.toString());
     if (ready?.[1] && !announced) {
       announced = true;
-      printBanner(ready[1]);
+      printBanner(ready[1], durableKey);
     }
   });
 }
 
-function printBanner(url: string): void {
+function printBanner(url: string, durableKey: string): void {
   console.log(`
 Synapse Link Autopilot is running (dev host; Ctrl-C stops everything).
   Dashboard:       ${url}/api/dashboard
   API:             ${url}/api/onboarding
   Event Grid:      ${url}/runtime/webhooks/eventgrid?functionName=schemaChanged
-  Durable status:  ${url}/runtime/webhooks/durabletask/instances
+  Durable status:  ${url}/runtime/webhooks/durabletask/instances?code=${durableKey} (the system key, as in Azure)
 
 Try it:
   curl -s -X POST ${url}/api/onboarding -H 'content-type: application/json' \\

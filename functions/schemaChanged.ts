@@ -1,6 +1,7 @@
 import { app, type InvocationContext } from "@azure/functions";
 import { getDependencies } from "../shared/dependencies";
 import { handleSchemaChange } from "../shared/events/handleSchemaChange";
+import { shareLinkTableReads } from "../shared/events/sharedLinkTableReads";
 import { onboardingQueueOutput } from "./onboardingQueueOutput";
 
 /*
@@ -19,7 +20,8 @@ export async function schemaChanged(event: unknown, context: InvocationContext):
     {
       routing,
       ledger: deps.ledger,
-      synapse: deps.synapse,
+      // The events of one delivery run at once: one read of each link's tables serves them all.
+      synapse: shareLinkTableReads(deps.synapse),
       ...(schemaEventTypePrefix !== undefined ? { schemaEventTypePrefix } : {}),
     },
     event,

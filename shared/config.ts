@@ -291,10 +291,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rules: parseRoutingRules(e.ROUTING_RULES, problems),
     allowedLinks: parseAllowedLinks(e.ALLOWED_LINKS, problems),
   };
-  routing.rules.forEach((rule, i) => {
-    if (!e.SYNAPSE_WORKSPACES.some((w) => w.name.toLowerCase() === rule.workspace.toLowerCase())) {
+  routing.rules = routing.rules.map((rule, i) => {
+    const listed = e.SYNAPSE_WORKSPACES.find((w) => w.name.toLowerCase() === rule.workspace.toLowerCase());
+    if (!listed) {
       problems.push(`ROUTING_RULES[${i}].workspace: "${rule.workspace}" is not listed in SYNAPSE_WORKSPACES`);
+      return rule;
     }
+    // Names are case-insensitive: messages built from a rule name the workspace as SYNAPSE_WORKSPACES does.
+    return { ...rule, workspace: listed.name };
   });
   const arm = parseArm(e, problems);
   if (arm && e.SYNAPSE_STATIC_TOKEN !== undefined && !isLoopback(arm.endpoint)) {

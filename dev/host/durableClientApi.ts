@@ -51,8 +51,22 @@ export interface DurableClientApiOptions {
   basePath?: string;
   taskHubName?: string;
   connectionName?: string;
-  /** Put `code=<key>` into the management URLs this API hands out (it is not checked). */
+  /**
+   * Put `code=<key>` into the management URLs this API hands out. The handler does not check it: in Azure the
+   * Functions host checks the key before the extension sees the request (the local host does the same).
+   */
   systemKey?: string;
+  /**
+   * The public origin of the management URLs this API hands out, as the extension builds them from the host's own
+   * webhook URL whichever listener took the request. Default: the request's `Host` (a standalone API in tests).
+   */
+  origin?: string | (() => string);
+  /**
+   * The path of the API on `origin` in those URLs, when this handler serves another one (the extension's unkeyed
+   * loopback listener answers under `/durabletask/` and hands out `/runtime/webhooks/durabletask/` URLs). Default:
+   * `basePath`.
+   */
+  publicBasePath?: string;
   /** Unexpected errors (start episodes that threw, handler bugs). Default `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -218,6 +232,11 @@ function requestOrigin(req: IncomingMessage): string {
   return `${proto}://${host}`;
 }
 
+/** A fixed origin (or one known once the server listens); undefined when none was given. */
+function publicOrigin(origin: DurableClientApiOptions["origin"]): string | undefined {
+  return typeof origin === "function" ? origin() : origin;
+}
+
 /**
  * The request handler. Paths outside the base path are left alone (returns false) so a bigger host can chain
  * handlers: `if (await durableApi(req, res)) return;`.
@@ -230,7 +249,7 @@ export function createDurableClientApiHandler(
   const basePath = normalizeBasePath(options.basePath ?? DEFAULT_DURABLE_BASE_PATH);
   const prefix = `${basePath}/`;
   const urlOptions = {
-    basePath,
+    basePath: normalizeBasePath(options.publicBasePath ?? basePath),
     taskHubName: options.taskHubName ?? DEFAULT_TASK_HUB_NAME,
     connectionName: options.connectionName ?? DEFAULT_CONNECTION_NAME,
     ...(options.systemKey === undefined ? {} : { systemKey: options.systemKey }),
@@ -272,7 +291,10 @@ export function createDurableClientApiHandler(
         // extension, whose start only enqueues the ExecutionStarted message.
         reportError(error);
       }
-      const payload = buildManagementUrls({ ...urlOptions, origin: requestOrigin(req) }, instanceId);
+      const payload = buildManagementUrls(
+        { ...urlOptions, origin: publicOrigin(options.origin) ?? requestOrigin(req) },
+        instanceId,
+      );
       return json(202, payload, { Location: payload.statusQueryGetUri, "Retry-After": "10" });
     });
     if (reply.status === 202) kick();

@@ -16,6 +16,7 @@
  * `save()` compares the JSON (with the clock zeroed) to the last saved one and skips when nothing changed, so a
  * save after every pump pass is cheap. Calls must be serialized by the caller (the pump's checkpoint does that).
  */
+import { randomBytes } from "node:crypto";
 import { TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
 import type { DriverSnapshot } from "../durable";
 
@@ -23,6 +24,8 @@ export const DURABLE_STATE_TABLE = "devhostdurablestate";
 export const CHARS_PER_PROPERTY = 32_000;
 export const PROPERTIES_PER_ENTITY = 15;
 const HEAD_ROW = "head";
+/** Outside the `g…` range the stale-row sweep deletes. */
+const SYSTEM_KEY_ROW = "systemkey";
 const MAX_TRANSACTION_ENTITIES = 100;
 const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 const FORMAT = 1;
@@ -113,6 +116,29 @@ export class DurableStateStore {
       if (statusCodeOf(error) !== 409) throw error;
     }
     return this;
+  }
+
+  /**
+   * The task hub's durable API system key: created once (32 random bytes, base64url) and kept in storage, as the
+   * Functions host keeps its keys in its secret store, so management URLs handed out before a restart still work.
+   */
+  async systemKey(): Promise<string> {
+    try {
+      const row = await this.table.getEntity<{ key?: unknown }>(this.partitionKey, SYSTEM_KEY_ROW);
+      if (typeof row.key === "string" && row.key !== "") return row.key;
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw error;
+    }
+    const key = randomBytes(32).toString("base64url");
+    try {
+      await this.table.createEntity({ partitionKey: this.partitionKey, rowKey: SYSTEM_KEY_ROW, key });
+      return key;
+    } catch (error) {
+      // Another host of the same task hub created it first: use theirs.
+      if (statusCodeOf(error) !== 409) throw error;
+      const row = await this.table.getEntity<{ key: string }>(this.partitionKey, SYSTEM_KEY_ROW);
+      return row.key;
+    }
   }
 
   /** The saved snapshot (its `now` restored from the head), or undefined when nothing was saved yet. */

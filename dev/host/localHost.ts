@@ -7,7 +7,9 @@
  * - the Event Grid webhook `/runtime/webhooks/eventgrid?functionName=...` (`eventGridEndpoint.ts`);
  * - the durable client HTTP API at `/runtime/webhooks/durabletask/` (`durableClientApi.ts`), driven by one
  *   `ReplayDriver` + a realtime `DriverPump` (time × `timeScale`), its state saved in Azurite Table storage after
- *   every pump pass and on close (`durableStateStore.ts`) and resumed on start;
+ *   every pump pass and on close (`durableStateStore.ts`) and resumed on start. As in Azure, that public path
+ *   requires the system key (`code=` or `x-functions-key`, else 401); the app's own durable client calls the same
+ *   API without a key on a second, loopback-only listener (`rpcBaseUrl`, `http://127.0.0.1:<port>/durabletask/`);
  * - queue triggers polled from Azurite (`queueTriggerPoller.ts`), timer triggers on their NCRONTAB schedules
  *   (`timerTriggers.ts`);
  * - queue outputs of every invocation, sent before the trigger completes (for HTTP: before the response is written).
@@ -15,7 +17,7 @@
  * The function registry is per process (per Jest test file): modules are loaded once and a second host in the same
  * process serves the same registrations. See README.md ("Local host").
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { format } from "node:util";
@@ -31,6 +33,7 @@ import {
   BodyTooLargeError,
   discardBody,
   errorText,
+  sendEmpty,
   sendJson,
   sendText,
   serve,
@@ -76,6 +79,11 @@ export interface LocalHostOptions {
   taskHubName?: string;
   /** Default `console.log`. */
   log?: (line: string) => void;
+  /**
+   * The `durabletask_extension` system key the public durable API requires. Default: the task hub's key kept in
+   * Azurite with the durable state (created on first start), so URLs handed out before a restart keep working.
+   */
+  systemKey?: string;
 }
 
 export interface RunningLocalHost {
@@ -95,6 +103,10 @@ export interface RunningLocalHost {
   stateStore: DurableStateStore;
   /** The `durableClient` input value every invocation gets. */
   durableClientData: DurableClientData;
+  /** The key `/runtime/webhooks/durabletask/…` requires (`code=<key>` or `x-functions-key: <key>`). */
+  systemKey: string;
+  /** The unkeyed loopback listener of the app's durable client: `http://127.0.0.1:<port>/durabletask/`. */
+  rpcBaseUrl: string;
 }
 
 /** The app's enabled functions, grouped by the trigger that starts them. */
@@ -120,7 +132,14 @@ interface DurableParts {
   stateStore: DurableStateStore;
   driver: ReplayDriver;
   pump: DriverPump;
+  systemKey: string;
 }
+
+/**
+ * The extension's internal listener for the app's durable client (`LocalHttpListener`: `http://127.0.0.1:<port>/durabletask/`,
+ * the `rpcBaseUrl` of the `durableClient` input); no key, loopback only.
+ */
+const RPC_BASE_PATH = "/durabletask";
 
 /** What the request handler, the invocations, the triggers and `close` share. */
 interface HostState {
@@ -143,6 +162,12 @@ interface HostState {
 interface Triggers {
   pollers: QueueTriggerPoller[];
   timers: TimerTrigger[];
+}
+
+/** The public server and the loopback listener of the app's durable client. */
+interface HostServers {
+  server: DevHttpServer;
+  rpc: DevHttpServer;
 }
 
 type Invoke = (
@@ -209,16 +234,25 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const { log, timeScale } = checkOptions(options);
   const app = await discoverFunctions(options);
   const routes = buildHttpRoutes(app.http);
-  const durable = await resumeDurableState(options.storageConnectionString, app, timeScale, log);
+  const durable = await resumeDurableState(options, app, timeScale, log);
   const state = newHostState(options.storageConnectionString, { log, timeScale, app, durable });
   const invoke = createInvoker(state);
-  const server = await serve(createRequestHandler(state, routes, invoke), {
-    port: options.port ?? 7071,
-    host: options.host ?? "127.0.0.1",
-    portInUseHint: "set DEV_HOST_PORT / options.port",
-  });
-  const durableClientData = setOrigin(state, server.origin);
-  const triggers = await createTriggers(state, invoke, server, options.queuePollIntervalMs ?? 500);
+  const rpc = await serve(createRpcHandler(state), { port: 0, host: "127.0.0.1" });
+  let server: DevHttpServer;
+  try {
+    server = await serve(createRequestHandler(state, routes, invoke), {
+      port: options.port ?? 7071,
+      host: options.host ?? "127.0.0.1",
+      portInUseHint: "set DEV_HOST_PORT / options.port",
+    });
+  } catch (error) {
+    await rpc.close();
+    await durable.pump.close();
+    throw error;
+  }
+  const servers = { server, rpc };
+  const durableClientData = setOrigin(state, server.origin, rpc.origin);
+  const triggers = await createTriggers(state, invoke, servers, options.queuePollIntervalMs ?? 500);
   printBanner(state, routes, triggers.pollers);
   startTriggers(state, triggers);
 
@@ -226,11 +260,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   return {
     url: server.origin,
     port: server.port,
-    close: () => (closed ??= closeHost(state, triggers, server)),
+    close: () => (closed ??= closeHost(state, triggers, servers)),
     functions: app.functions,
     taskHubName: app.taskHubName,
     ...durable,
     durableClientData,
+    rpcBaseUrl: durableClientData.rpcBaseUrl,
   };
 }
 
@@ -314,13 +349,16 @@ function buildHttpRoutes(httpFunctions: RegisteredFunction[]): HttpRoute[] {
 
 /** Durable: the state store, the driver (resumed from the saved state) and its pump. */
 async function resumeDurableState(
-  connectionString: string,
+  options: LocalHostOptions,
   app: DiscoveredApp,
   timeScale: number,
   log: (line: string) => void,
 ): Promise<DurableParts> {
   const { taskHubName } = app;
+  const connectionString = options.storageConnectionString;
   const stateStore = await new DurableStateStore({ connectionString, taskHubName }).open();
+  const systemKey = options.systemKey ?? (await stateStore.systemKey());
+  if (systemKey.trim() === "") throw new Error("systemKey must not be empty");
   const driver = new ReplayDriver({
     registry: app.registry,
     startTime: new Date(),
@@ -353,7 +391,7 @@ async function resumeDurableState(
       await stateStore.save(driver.exportState());
     },
   });
-  return { stateStore, driver, pump };
+  return { stateStore, driver, pump, systemKey };
 }
 
 function newHostState(
@@ -372,15 +410,68 @@ function newHostState(
   };
 }
 
-/** The origin is known once the server listens; so is the `durableClient` input that points at it. */
-function setOrigin(state: HostState, origin: string): DurableClientData {
+/**
+ * The origins are known once the servers listen; so is the `durableClient` input: calls go to the unkeyed loopback
+ * listener, the URL templates (`createCheckStatusResponse`) to the public path with `code=<system key>`, as the
+ * extension builds them.
+ */
+function setOrigin(state: HostState, origin: string, rpcOrigin: string): DurableClientData {
   state.origin = origin;
   state.durableClientData = buildDurableClientData({
-    rpcBaseUrl: `${origin}${DEFAULT_DURABLE_BASE_PATH}/`,
+    rpcBaseUrl: `${rpcOrigin}${RPC_BASE_PATH}/`,
     origin,
     taskHubName: state.app.taskHubName,
+    systemKey: state.durable.systemKey,
   });
   return state.durableClientData;
+}
+
+/** The key a request presents, as the Functions host reads it: `x-functions-key` header, else `code` query. */
+function presentedKey(req: IncomingMessage): string | undefined {
+  const header = req.headers["x-functions-key"];
+  if (typeof header === "string" && header !== "") return header;
+  return new URL(req.url ?? "/", "http://localhost").searchParams.get("code") ?? undefined;
+}
+
+function isSystemKey(presented: string | undefined, systemKey: string): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(systemKey);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The durable API options both listeners share: the same pump, URLs to the public path with the key. */
+function durableApiOptions(state: HostState) {
+  return {
+    pump: state.durable.pump,
+    taskHubName: state.app.taskHubName,
+    systemKey: state.durable.systemKey,
+    origin: () => state.origin,
+    publicBasePath: DEFAULT_DURABLE_BASE_PATH,
+    onError: (error: unknown) => {
+      state.log(`[durable] ${errorText(error)}`);
+    },
+  };
+}
+
+/** The loopback listener of the app's durable client: the durable API under `/durabletask/`, nothing else. */
+function createRpcHandler(state: HostState): (req: IncomingMessage, res: ServerResponse) => void {
+  const durableApi = createDurableClientApiHandler(state.durable.driver, {
+    ...durableApiOptions(state),
+    basePath: RPC_BASE_PATH,
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.method ?? "GET").toUpperCase() !== "GET") state.durableMutations++;
+    if (await durableApi(req, res)) return;
+    await discardBody(req);
+    sendEmpty(res, 404);
+  };
+  return (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      state.log(`[dev host] durable RPC ${req.method ?? ""} ${req.url ?? ""} failed: ${errorText(error)}`);
+      if (!res.headersSent) sendText(res, 500, "");
+    });
+  };
 }
 
 /** Runs a function like the worker, then sends its queue outputs; logs one line per invocation. */
@@ -455,18 +546,11 @@ function createRequestHandler(
   routes: HttpRoute[],
   invoke: Invoke,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { driver, pump } = state.durable;
   const routing: RequestRouting = {
     state,
     routes,
     invoke,
-    durableApi: createDurableClientApiHandler(driver, {
-      pump,
-      taskHubName: state.app.taskHubName,
-      onError: (error) => {
-        state.log(`[durable] ${errorText(error)}`);
-      },
-    }),
+    durableApi: createDurableClientApiHandler(state.durable.driver, durableApiOptions(state)),
     eventGrid: createEventGridHandler({
       findFunction: (name) =>
         state.app.eventGrid.find((f) => f.metadata.name.toLowerCase() === name.toLowerCase()),
@@ -495,6 +579,12 @@ async function handleRequest(
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   const method = (req.method ?? "GET").toUpperCase();
   if (path === DEFAULT_DURABLE_BASE_PATH || path.startsWith(`${DEFAULT_DURABLE_BASE_PATH}/`)) {
+    // The Functions host answers an extension webhook without its system key 401, before the extension runs.
+    if (!isSystemKey(presentedKey(req), state.durable.systemKey)) {
+      await discardBody(req);
+      sendEmpty(res, 401);
+      return;
+    }
     if (method !== "GET") state.durableMutations++;
     if (await routing.durableApi(req, res)) return;
   }
@@ -565,7 +655,7 @@ async function serveHttpTrigger(
 async function createTriggers(
   state: HostState,
   invoke: Invoke,
-  server: DevHttpServer,
+  servers: HostServers,
   pollIntervalMs: number,
 ): Promise<Triggers> {
   try {
@@ -574,7 +664,7 @@ async function createTriggers(
       timers: createTimerTriggers(state, invoke),
     };
   } catch (error) {
-    await server.close();
+    await Promise.all([servers.server.close(), servers.rpc.close()]);
     await state.durable.pump.close();
     throw error;
   }
@@ -642,6 +732,9 @@ function printBanner(state: HostState, routes: HttpRoute[], pollers: QueueTrigge
   for (const t of app.timer)
     log(`  ${t.metadata.name}: timerTrigger '${String(triggerBindingOf(t.metadata)?.schedule)}'`);
   for (const name of [...app.functions.orchestration, ...app.functions.activity]) log(`  ${name}: durable`);
+  log(
+    `  durable management API (system key required): ${origin}${DEFAULT_DURABLE_BASE_PATH}/instances?code=${state.durable.systemKey}`,
+  );
 }
 
 function startTriggers(state: HostState, triggers: Triggers): void {
@@ -651,13 +744,13 @@ function startTriggers(state: HostState, triggers: Triggers): void {
 }
 
 /** Stops timers, pollers and the server (waiting for running invocations), then persists the durable state. */
-async function closeHost(state: HostState, triggers: Triggers, server: DevHttpServer): Promise<void> {
+async function closeHost(state: HostState, triggers: Triggers, servers: HostServers): Promise<void> {
   state.closing = true;
   await Promise.all(triggers.timers.map((t) => t.stop()));
   await Promise.all(triggers.pollers.map((p) => p.stop()));
   // Running HTTP / Event Grid invocations may still call the durable API on this server.
   while (state.inFlight.size > 0) await Promise.allSettled([...state.inFlight]);
-  await server.close();
+  await Promise.all([servers.server.close(), servers.rpc.close()]);
   const { driver, pump, stateStore } = state.durable;
   await pump.close();
   try {

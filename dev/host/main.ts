@@ -10,7 +10,8 @@
  * - `DEV_HOST_PORT` (default 7071), `DEV_HOST_TIME_SCALE` (default 1), `DEV_HOST_APP_GLOB` (default package.json
  *   "main", `dist/functions/*.js`; `functions/*.ts` works under ts-node), `DEV_HOST_HOST_JSON` (default host.json).
  *
- * Prints `Dev host ready: http://127.0.0.1:<port>` once serving; SIGINT / SIGTERM close it cleanly (running
+ * Prints `Dev host durable API key: <key>` (the system key `/runtime/webhooks/durabletask/…` requires as `code=`)
+ * and then `Dev host ready: http://127.0.0.1:<port>` once serving; SIGINT / SIGTERM close it cleanly (running
  * invocations finish, durable state is saved); a second signal exits at once.
  */
 import { join, resolve } from "node:path";
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     hostJsonPath: hostJson === undefined || hostJson === "" ? join(repoRoot, "host.json") : resolve(hostJson),
     log: line,
   });
+  // Before the ready line, so whoever waits for that line has the key too (`npm start` prints it).
+  line(`Dev host durable API key: ${host.systemKey}`);
   line(`Dev host ready: ${host.url}`);
 
   let stopping = false;

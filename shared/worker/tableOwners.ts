@@ -91,9 +91,11 @@ export async function findOwnerElsewhere(
 ): Promise<string | undefined> {
   const key = tableKey(table);
   for (const workspace of deps.workspaces) {
-    const exclude = workspace === link.workspace ? link.linkConnection : undefined;
+    // Workspace names compare without case, as in Synapse.
+    const own = workspace.toLowerCase() === link.workspace.toLowerCase();
+    const exclude = own ? link.linkConnection : undefined;
     const owner = (await tablesInOtherLinks(deps, workspace, exclude, new Set([key]), now)).get(key);
-    if (owner) return workspace === link.workspace ? owner : `${workspace}/${owner}`;
+    if (owner) return own ? owner : `${workspace}/${owner}`;
   }
   return undefined;
 }

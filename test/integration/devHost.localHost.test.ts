@@ -296,7 +296,9 @@ describe("dev host: durable orchestrations", () => {
   }
 
   async function status(target: RunningLocalHost, id: string): Promise<Status> {
-    const response = await fetch(`${target.url}/runtime/webhooks/durabletask/instances/${id}`);
+    const response = await fetch(
+      `${target.url}/runtime/webhooks/durabletask/instances/${id}?code=${encodeURIComponent(target.systemKey)}`,
+    );
     return (await response.json()) as Status;
   }
 
@@ -306,6 +308,7 @@ describe("dev host: durable orchestrations", () => {
     expect(statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/${id}`)).toBe(
       true,
     );
+    expect(new URL(statusQueryGetUri).searchParams.get("code")).toBe(host.systemKey);
 
     const waiting = await until("the timer wait", async () => {
       const s = await status(host, id);
@@ -339,6 +342,8 @@ describe("dev host: durable orchestrations", () => {
       // Same process, same registry: the second host must not register the functions again.
       second = await startLocalHost(options);
       expect(second.functions).toEqual(first.functions);
+      // The key is kept with the task hub's state, so URLs handed out before the restart keep working.
+      expect(second.systemKey).toBe(first.systemKey);
       expect((await status(second, "persist-1")).runtimeStatus).toBe("Running");
       const done = await until("completion on the second host", async () => {
         const s = await status(second!, "persist-1");
@@ -355,10 +360,68 @@ describe("dev host: durable orchestrations", () => {
   it("a host on another task hub does not see the instances of the first", async () => {
     const other = await startLocalHost(hostOptions({ taskHubName: "DevHostOther" }));
     try {
-      const response = await fetch(`${other.url}/runtime/webhooks/durabletask/instances/persist-1`);
+      expect(other.systemKey).not.toBe(host.systemKey);
+      const response = await fetch(`${other.url}/runtime/webhooks/durabletask/instances/persist-1`, {
+        headers: { "x-functions-key": other.systemKey },
+      });
       expect(response.status).toBe(404);
     } finally {
       await other.close();
     }
+  });
+});
+
+describe("dev host: the durable management API requires the system key, as in Azure", () => {
+  async function startOne(): Promise<{ id: string; statusQueryGetUri: string; terminatePostUri: string }> {
+    const response = await fetch(`${host.url}/api/orchestrators/fxTimed`, {
+      method: "POST",
+      body: JSON.stringify({ name: "Key", waitSeconds: 3600 }),
+    });
+    expect(response.status).toBe(202);
+    return (await response.json()) as { id: string; statusQueryGetUri: string; terminatePostUri: string };
+  }
+
+  it("answers 401 without the key or with a wrong one, and changes nothing", async () => {
+    const { id } = await startOne();
+    const base = `${host.url}/runtime/webhooks/durabletask/instances`;
+    expect((await fetch(`${base}/${id}`)).status).toBe(401);
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/${id}?code=wrong`)).status).toBe(401);
+    expect((await fetch(`${base}/${id}`, { headers: { "x-functions-key": "wrong" } })).status).toBe(401);
+    const terminate = await fetch(`${base}/${id}/terminate?reason=nope`, { method: "POST" });
+    expect(terminate.status).toBe(401);
+    expect(await terminate.text()).toBe("");
+    const started = await fetch(`${host.url}/runtime/webhooks/durabletask/orchestrators/fxTimed`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(started.status).toBe(401);
+    expect(host.driver.getStatus(id)?.runtimeStatus).toBe("Running");
+  });
+
+  it("serves the URLs the app hands out (code=<key>): status, then terminate", async () => {
+    const { id, statusQueryGetUri, terminatePostUri } = await startOne();
+    const running = await fetch(statusQueryGetUri);
+    expect(running.status).toBe(202);
+    expect(((await running.json()) as { runtimeStatus: string }).runtimeStatus).toBe("Running");
+    const terminated = await fetch(terminatePostUri.replace("{text}", "by%20test"), { method: "POST" });
+    expect(terminated.status).toBe(202);
+    await until("terminated", () =>
+      Promise.resolve(host.driver.getStatus(id)?.runtimeStatus === "Terminated" ? true : undefined),
+    );
+  });
+
+  it("lets the app's durable client in without a key on a loopback-only listener that serves nothing else", async () => {
+    const rpc = new URL(host.rpcBaseUrl);
+    expect(rpc.hostname).toBe("127.0.0.1");
+    expect(rpc.origin).not.toBe(host.url);
+    expect(host.durableClientData.rpcBaseUrl).toBe(host.rpcBaseUrl);
+    expect(host.durableClientData.requiredQueryStringParameters).toBe(
+      `code=${encodeURIComponent(host.systemKey)}`,
+    );
+    const { id } = await startOne();
+    const status = await fetch(new URL(`instances/${id}`, host.rpcBaseUrl));
+    expect(status.status).toBe(202);
+    expect((await fetch(new URL("/api/items/books/1", host.rpcBaseUrl))).status).toBe(404);
   });
 });

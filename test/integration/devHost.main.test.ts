@@ -17,6 +17,8 @@ const children: ChildProcess[] = [];
 interface RunningChild {
   child: ChildProcess;
   url: string;
+  /** The durable API system key the CLI printed. */
+  durableKey: string;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -51,7 +53,8 @@ function startCli(extraEnv: Record<string, string> = {}): Promise<RunningChild> 
       const ready = /^Dev host ready: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output);
       if (ready !== null) {
         clearTimeout(timer);
-        resolve({ child, url: ready[1]!, output: () => output, exited });
+        const durableKey = /^Dev host durable API key: (\S+)$/m.exec(output)?.[1] ?? "";
+        resolve({ child, url: ready[1]!, durableKey, output: () => output, exited });
       }
     };
     child.stdout.on("data", onData);
@@ -94,15 +97,20 @@ describe("dev host CLI (dev/host/main.ts)", () => {
       body: JSON.stringify({ name: "Cy", waitSeconds: 180 }),
     });
     expect(started.status).toBe(202);
-    const statusOf = async (url: string) =>
-      (await (await fetch(`${url}/runtime/webhooks/durabletask/instances/killed-1`)).json()) as {
+    const { statusQueryGetUri } = (await started.json()) as { statusQueryGetUri: string };
+    expect(first.durableKey).not.toBe("");
+    expect(new URL(statusQueryGetUri).searchParams.get("code")).toBe(first.durableKey);
+    const statusOf = async (cli: RunningChild) =>
+      (await (
+        await fetch(`${cli.url}/runtime/webhooks/durabletask/instances/killed-1?code=${cli.durableKey}`)
+      ).json()) as {
         runtimeStatus: string;
         customStatus: { phase?: string } | null;
         output: unknown;
       };
     await until(
       "the timer wait",
-      async () => ((await statusOf(first.url)).customStatus?.phase === "waiting" ? true : undefined),
+      async () => ((await statusOf(first)).customStatus?.phase === "waiting" ? true : undefined),
       10_000,
     );
 
@@ -112,10 +120,12 @@ describe("dev host CLI (dev/host/main.ts)", () => {
     const second = await startCli(env);
     try {
       expect(second.output()).toMatch(/resumed: 1 instance\(s\), 1 running/);
+      // The key is kept with the task hub's state: a status URL handed out before the crash still works.
+      expect(second.durableKey).toBe(first.durableKey);
       const done = await until(
         "completion after the restart",
         async () => {
-          const s = await statusOf(second.url);
+          const s = await statusOf(second);
           return s.runtimeStatus === "Completed" ? s : undefined;
         },
         10_000,

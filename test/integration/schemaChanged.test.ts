@@ -1,6 +1,8 @@
 import { InvocationContext, type LogLevel } from "@azure/functions";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { installFunctionsCoreStandIn, triggerBindingOf, type RegisteredFunction } from "../../dev/durable";
+import { createEventGridHandler } from "../../dev/host/eventGridEndpoint";
+import { serve } from "../../dev/http";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
 import { onboardingQueueOutput } from "../../functions/onboardingQueueOutput";
 import { getDependencies } from "../../shared/dependencies";
@@ -53,8 +55,12 @@ afterAll(async () => {
   await Promise.all([sim.close(), azurite.stop()]);
 });
 
+/** Cleanups of the running test, run after it. */
+const afterThis: (() => void)[] = [];
+
 afterEach(() => {
   sim.clearFaults();
+  for (const cleanup of afterThis.splice(0)) cleanup();
 });
 
 function registration(): RegisteredFunction {
@@ -243,8 +249,82 @@ describe("schemaChanged: events that are logged and dropped", () => {
   );
 });
 
+describe("schemaChanged: one Event Grid delivery of many events", () => {
+  /** Delivers `events` in one POST to the dev host's Event Grid webhook, which runs the trigger once per event. */
+  async function deliver(events: unknown[]): Promise<{ status: number; messages: QueueMessage[] }> {
+    const messages: QueueMessage[] = [];
+    const handler = createEventGridHandler({
+      findFunction: (name) => (name === "schemaChanged" ? registration() : undefined),
+      invoke: async (_registered, event) => {
+        const { message } = await invoke(event);
+        if (message) messages.push(message);
+      },
+    });
+    const server = await serve((req, res) => {
+      void handler(req, res);
+    });
+    try {
+      const response = await fetch(`${server.origin}/runtime/webhooks/eventgrid?functionName=schemaChanged`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+        body: JSON.stringify(events),
+      });
+      return { status: response.status, messages };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it("reads a link's tables once for a delivery of many 'dropped' events of that link", async () => {
+    const restore = useAppSettings({}); // a freshly started app: nothing read yet
+    try {
+      const before = sim.callsTo("LinkConnection_ListLinkTables", "demo-link").length;
+      const tables = [
+        "Customers",
+        "Orders",
+        "Products",
+        "Suppliers",
+        "Shippers",
+        "Regions",
+        "Notes",
+        "Audit",
+      ];
+      const events = tables.map((table, i) => cloudEvent({ kind: "dropped", id: `ce-batch-${i}`, table }));
+      const { status } = await deliver(events);
+      expect(status).toBe(200);
+      expect(sim.callsTo("LinkConnection_ListLinkTables", "demo-link")).toHaveLength(before + 1);
+
+      // Back to back (the next delivery a moment later) shares it too.
+      await deliver([cloudEvent({ kind: "dropped", id: "ce-batch-next", table: "Orders" })]);
+      expect(sim.callsTo("LinkConnection_ListLinkTables", "demo-link")).toHaveLength(before + 1);
+    } finally {
+      restore();
+    }
+  });
+
+  it("still decides each event on its own from the one read", async () => {
+    const restore = useAppSettings({});
+    try {
+      const { status, messages } = await deliver([
+        cloudEvent({ kind: "dropped", id: "ce-mixed-linked", table: "Legacy" }),
+        cloudEvent({ kind: "dropped", id: "ce-mixed-unlinked", table: "Orders" }),
+      ]);
+      expect(status).toBe(200);
+      // dbo.Legacy is linked in other-link (demo seed); dbo.Orders is routed to demo-link and not linked there.
+      expect(messages.map((m) => [m.action, m.linkConnection, m.tables[0]?.name])).toEqual([
+        ["remove", "other-link", "Legacy"],
+      ]);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe("schemaChanged: infrastructure faults", () => {
   it("throws when Synapse keeps failing, so that Event Grid redelivers the event", async () => {
+    // A fresh app: a read of other-link's tables answered moments ago by an earlier test would be shared.
+    const restore = useAppSettings({});
+    afterThis.push(restore);
     sim.addFault({
       kind: "status",
       status: 503,
