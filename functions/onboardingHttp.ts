@@ -16,9 +16,11 @@ export async function onboardingHttp(
   if (declared > MAX_BODY_BYTES) {
     return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
-  const { config } = getDependencies();
+  const { appKeys, config } = getDependencies();
   const result = submitOnboarding(
     {
+      // Read once per instance, then cached: no storage call per request.
+      acceptanceKey: await appKeys.acceptanceKey(),
       webhookSecrets: config.intake.webhookSecrets,
       callbackAllowList: config.outcomes.callbackAllowList,
       routing: config.intake.routing,

@@ -8,7 +8,7 @@ import { onboardingQueueOutput } from "./onboardingQueueOutput";
 /** POST /api/links/{workspace}/{linkConnection}/tables/{schema}.{table}/detach|attach — the schema-change window. */
 function tableWindow(operation: WindowOperation) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const { config, ledger, synapse } = getDependencies();
+    const { appKeys, config, ledger, synapse } = getDependencies();
     const useCase = operation === "detach" ? detachTable : attachTable;
     const result = await useCase(
       {
@@ -17,6 +17,7 @@ function tableWindow(operation: WindowOperation) {
         routing: config.intake.routing,
         workspaces: config.synapse.workspaces.map((w) => w.name),
         webhookSecrets: config.intake.webhookSecrets,
+        acceptanceKey: await appKeys.acceptanceKey(),
       },
       {
         link: {

@@ -3,6 +3,7 @@ import { TableClient } from "@azure/data-tables";
 import { loadConfig, type AppConfig } from "./config";
 import { scopedLogger } from "./logger";
 import type { Ledger } from "./ledger/ledger";
+import { TableAppKeyStore, type AppKeyStore } from "./ledger/appKeys";
 import { TableStorageLedger } from "./ledger/tableStorageLedger";
 import { createOutcomePublisher } from "./outcomes/createOutcomePublisher";
 import type { OutcomePublisher } from "./outcomes/outcomePublisher";
@@ -23,6 +24,8 @@ export interface Dependencies extends WorkerDeps {
   config: AppConfig;
   /** One adapter in every role: intake, workers, breakers, reconcile. */
   ledger: Ledger;
+  /** Keys the app makes for itself (the acceptance-token key), kept in the ledger table. */
+  appKeys: AppKeyStore;
   /** The workspace and its SQL pools through ARM; absent when no workspace has a resource id. */
   controlPlane?: ControlPlane;
 }
@@ -90,6 +93,7 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
   return {
     config,
     ledger,
+    appKeys: new TableAppKeyStore(tableClient),
     synapse: controlPlane
       ? withDevEndpointsFromArm(synapse, endpoints, controlPlane, (m) => {
           scopedLogger.warn(m);

@@ -7,6 +7,7 @@ import { targetDefaultsFor } from "../routing/routingRules";
 import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { checkRequestSignature } from "../webhooks/standardWebhooks";
 import { refuseRouteLink, type LinkPolicy } from "./checkLink";
+import { statusUrlFor } from "./acceptanceToken";
 import { sqlIdentifier } from "./identifiers";
 import { queueMessageSchema, type QueueMessage } from "./queueMessage";
 import { refused, type Refusal, type Refused } from "./refusals";
@@ -30,6 +31,8 @@ type WindowDeps = LinkPolicy & {
   ledger: Pick<Ledger, "isDetached" | "setDetached" | "rememberOnce">;
   /** `config.intake.webhookSecrets`: when any is set, the request must be signed as for onboarding. */
   webhookSecrets?: readonly Buffer[];
+  /** Signs the acceptance token of `statusUrl` (`shared/intake/acceptanceToken.ts`); none without it. */
+  acceptanceKey?: Buffer;
   synapse: Pick<SynapseLinkClient, "listLinkTables" | "getLinkConnection">;
 };
 
@@ -110,7 +113,8 @@ async function changeTableWindow(
   });
   // Mark first: the altered event that ends the window must find the mark even if it races the removal.
   if (operation === "detach") await deps.ledger.setDetached(link, table, true, now);
-  return { kind: "accepted", requestId, statusUrl: `${input.origin}/api/onboarding/${requestId}`, message };
+  const statusUrl = statusUrlFor(input.origin, deps.acceptanceKey, { requestId, ...link, acceptedAt: now });
+  return { kind: "accepted", requestId, statusUrl, message };
 }
 
 export interface TableWindowInput {

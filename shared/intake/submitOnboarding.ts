@@ -5,6 +5,7 @@ import type { LinkRef } from "../domain/linkRef";
 import { refuseCallbackUrl, type CallbackAllowList } from "../net/addressPolicy";
 import { targetDefaultsFor } from "../routing/routingRules";
 import { checkRequestSignature } from "../webhooks/standardWebhooks";
+import { statusUrlFor } from "./acceptanceToken";
 import { configuredWorkspace, refuseUnlessAllowed, type LinkPolicy } from "./checkLink";
 import {
   fieldErrors,
@@ -25,6 +26,8 @@ const IDEMPOTENCY_NAMESPACE = "0f1c9b6e-5d8a-4e3b-9c71-2a6d4f8e0b35";
 export interface SubmitDeps extends LinkPolicy {
   webhookSecrets: readonly Buffer[];
   newRequestId: () => string;
+  /** Signs the acceptance token of `statusUrl` (`shared/intake/acceptanceToken.ts`). */
+  acceptanceKey: Buffer;
   /** `CALLBACK_ALLOWED_HOSTS`; without it no private or loopback callback target is accepted. */
   callbackAllowList?: CallbackAllowList;
 }
@@ -188,5 +191,10 @@ export function submitOnboarding(deps: SubmitDeps, input: SubmitInput): SubmitRe
       tables: tables.length,
     });
   }
-  return { kind: "accepted", requestId, statusUrl: `${input.origin}/api/onboarding/${requestId}`, message };
+  const statusUrl = statusUrlFor(input.origin, deps.acceptanceKey, {
+    requestId,
+    ...link,
+    acceptedAt: message.receivedAt,
+  });
+  return { kind: "accepted", requestId, statusUrl, message };
 }

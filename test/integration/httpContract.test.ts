@@ -112,10 +112,10 @@ const postOnboarding = (body: string | object, headers: Record<string, string> =
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 
-const getRequest = (requestId: string) =>
+const getRequest = (requestId: string, query = "") =>
   invokeHttp(registry, "onboardingStatus", {
     method: "GET",
-    path: `/api/onboarding/${encodeURIComponent(requestId)}`,
+    path: `/api/onboarding/${encodeURIComponent(requestId)}${query}`,
     params: { requestId },
   });
 
@@ -362,7 +362,7 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
     expect(result.status).toBe(202);
     accepted = result.json as typeof accepted;
     expect(result.headers.get("location")).toBe(accepted.statusUrl);
-    expect(accepted.statusUrl).toMatch(new RegExp(`/api/onboarding/${accepted.requestId}$`));
+    expect(accepted.statusUrl).toMatch(new RegExp(`/api/onboarding/${accepted.requestId}\\?accepted=`));
     acceptedMessage = result.queueOutputs[ONBOARDING_QUEUE];
     const message = queueMessageSchema.parse(acceptedMessage);
     expect(message).toMatchObject({
@@ -380,8 +380,21 @@ describe("POST /api/onboarding, GET /api/onboarding/{requestId}, GET /api/links/
   });
 
   it("200: GET the request once the queue trigger and the link worker handled it (404 before)", async () => {
-    // Not yet delivered to the queue trigger: the ledger does not know it.
+    // Not yet delivered to the queue trigger: the ledger does not know it. The statusUrl's
+    // acceptance token tells "accepted a moment ago" (Queued) from unknown (404).
     expect(expectConforms(REQUEST, "get", await getRequest(accepted.requestId)).status).toBe(404);
+    const query = new URL(accepted.statusUrl).search;
+    const early = expectConforms(REQUEST, "get", await getRequest(accepted.requestId, query));
+    expect(early.json).toMatchObject({
+      requestId: accepted.requestId,
+      workspace: "demo",
+      linkConnection: "demo-link",
+      status: "Queued",
+      tables: [],
+    });
+    const forged = `${query.slice(0, -2)}${query.endsWith("A") ? "B" : "A"}${query.slice(-1)}`;
+    expect(expectConforms(REQUEST, "get", await getRequest(accepted.requestId, forged)).status).toBe(404);
+    expect(expectConforms(REQUEST, "get", await getRequest("someone-elses-id", query)).status).toBe(404);
 
     await deliver(acceptedMessage);
     const result = expectConforms(REQUEST, "get", await getRequest(accepted.requestId));

@@ -6,6 +6,7 @@ const now = new Date("2026-01-05T08:00:00Z");
 function deps(allowed?: string): SubmitDeps {
   return {
     webhookSecrets: [],
+    acceptanceKey: Buffer.alloc(32, 7),
     routing: { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "*" }] },
     workspaces: ["demo"],
     newRequestId: () => "id-1",

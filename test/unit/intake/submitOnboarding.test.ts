@@ -9,6 +9,7 @@ let counter = 0;
 function deps(overrides: Partial<SubmitDeps> = {}): SubmitDeps {
   return {
     webhookSecrets: [],
+    acceptanceKey: Buffer.alloc(32, 7),
     routing: { rules: [], allowedLinks: [{ workspace: "demo", linkConnection: "*" }] },
     workspaces: ["demo"],
     newRequestId: () => `id-${++counter}`,
@@ -39,7 +40,9 @@ describe("submitOnboarding", () => {
     const result = submitOnboarding(deps(), input(valid));
     expect(result.kind).toBe("accepted");
     if (result.kind !== "accepted") return;
-    expect(result.statusUrl).toBe(`https://app.example/api/onboarding/${result.requestId}`);
+    expect(result.statusUrl).toMatch(
+      new RegExp(`^https://app\\.example/api/onboarding/${result.requestId}\\?accepted=[\\w-]+\\.[\\w-]+$`),
+    );
     expect(result.message).toMatchObject({
       v: 2,
       action: "add",
