@@ -16,9 +16,8 @@ export async function acceptOnboardingRequest(
   request: OnboardingRequest,
   now: string,
 ): Promise<AcceptResult> {
-  const recorded = await deps.ledger.recordRequest(request, now);
-  const worker = await ensureLinkWorker(deps.scheduler, request, deps.settings, () =>
-    deps.ledger.takeNudge(request, now),
-  );
+  // Whether to nudge a running worker is learnt in the same write as the request's marker.
+  const { recorded, nudge } = await deps.ledger.recordRequestAndNudge(request, now);
+  const worker = await ensureLinkWorker(deps.scheduler, request, deps.settings, () => Promise.resolve(nudge));
   return { recorded, worker };
 }

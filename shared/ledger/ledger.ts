@@ -24,6 +24,11 @@ export interface OnboardingRequest extends LinkRef {
   callbackUrl?: string;
 }
 
+/** A recorded request that has not completed, as the worker reads it from its link. */
+export interface QueuedRequest extends OnboardingRequest {
+  createdAt: string;
+}
+
 export interface RequestTableView extends TableName {
   status: TableStatus;
   error?: string;
@@ -133,6 +138,14 @@ export interface IntakeLedger {
   /** Idempotent on requestId: a redelivered message changes nothing. Marks the link open. */
   recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists">;
   /**
+   * `recordRequest`, and `takeNudge` in the same write: whether this caller should nudge the
+   * link's running worker (true for the first caller since the worker last claimed).
+   */
+  recordRequestAndNudge(
+    request: OnboardingRequest,
+    now: string,
+  ): Promise<{ recorded: "created" | "exists"; nudge: boolean }>;
+  /**
    * Records a request that will never reach a worker as Rejected, with the reason on it and on
    * each of its tables, so `GET /api/onboarding/{id}` can show why. Idempotent on requestId.
    */
@@ -152,18 +165,46 @@ export interface IntakeLedger {
   isDetached(link: LinkRef, table: TableName): Promise<boolean>;
 }
 
-/** What a link's worker needs: its requests, its table records, its open entry and its health. */
+/** A request the worker closes: its final status and its tables' final statuses. */
+export interface Completion {
+  requestId: string;
+  status: RequestStatus;
+  tables: readonly RequestTableView[];
+}
+
+/**
+ * What a link's worker needs: its requests, its table records, its open entry and its health.
+ * A request's own partition is written at intake and at completion; in between, `getRequest`
+ * shows its tables as the link's records say (docs/worker.md "Crash-safe writes").
+ */
 export interface WorkerLedger {
   getRequest(requestId: string): Promise<RequestView | undefined>;
   /** Requests recorded for the link and not yet claimed by its worker, oldest first. */
-  listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]>;
+  listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]>;
   /** The worker is about to claim: the next request recorded nudges it again. */
   clearNudge(link: LinkRef): Promise<void>;
   /** Requests the worker claimed and has not completed. */
   listOpenRequestIds(link: LinkRef): Promise<string[]>;
+  /** The same requests with what they ask (read from the link, not from each request). */
+  listOpenRequests(link: LinkRef): Promise<QueuedRequest[]>;
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;
-  listLinkTables(link: LinkRef): Promise<LinkTableRecord[]>;
-  /** Upserts the records and mirrors each one's status into every request waiting on it. */
+  /** Saves the claimed tables' records, then marks the requests claimed (a crash in between re-claims). */
+  claimRequests(
+    link: LinkRef,
+    records: readonly LinkTableRecord[],
+    requestIds: readonly string[],
+    now: string,
+  ): Promise<void>;
+  /**
+   * The link's table records; with `statuses`, only those in one of them (filtered by the store).
+   * With `enough`, the store may stop reading, page by page, once it returns true for what it read.
+   */
+  listLinkTables(
+    link: LinkRef,
+    statuses?: readonly TableStatus[],
+    enough?: (soFar: readonly LinkTableRecord[]) => boolean,
+  ): Promise<LinkTableRecord[]>;
+  /** Upserts the records; every request waiting on one sees its status (`getRequest`). */
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
   /** Sets a request's status for tables that left it without reaching the link row (superseded). */
   setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void>;
@@ -179,6 +220,8 @@ export interface WorkerLedger {
     tables: readonly RequestTableView[],
     now: string,
   ): Promise<void>;
+  /** `completeRequest` for several requests of the link: their partitions at once, then the open list. */
+  completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void>;
   getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
   /** Removes the link from the open list unless a request was recorded since `etag` was read. */
   closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;

@@ -18,6 +18,8 @@ import type {
   OpenLink,
   WorkerHealth,
   OnboardingRequest,
+  QueuedRequest,
+  Completion,
   RejectedMessage,
   RememberedKey,
   RequestTableView,
@@ -31,15 +33,21 @@ import type {
  * Layout (one table):
  *   PartitionKey req_<requestId>      RowKey "request"        the request itself
  *                                      RowKey t_<table>        that table's status within the request
- *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link (claimed flag)
+ *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link: what it asks, claimed flag
  *                                      RowKey t_<table>        the table's record in the link
  *                                      RowKey worker           the worker's health (last fault, retry time)
+ *                                      RowKey nudge            present while the worker was nudged since its last claim
  *                                      RowKey q_<time>_<requestId> the link's request index, newest first (dashboard)
- *   PartitionKey openLinks             RowKey link_<ws>_<link> a link with unfinished work (reconcile's worklist)
  *   PartitionKey requestIndex          RowKey q_<time>_<requestId> every request, newest first (dashboard)
+ *                                      RowKey o_<link partition> a link with unfinished work (reconcile's worklist)
  *                                      RowKey l_<link partition> a link with a recorded request (dashboard)
  *   PartitionKey breakers              RowKey <workspace>      the workspace's circuit breaker
+ *   PartitionKey openLinks             RowKey link_<ws>_<link> open links written by earlier versions (read, closed)
  * Keys are URI-encoded: table keys forbid / \ # ? and control characters, SQL identifiers do not.
+ *
+ * Until a request completes, its own partition holds what was asked (its rows say Pending) and the
+ * link's records hold how far each table got: `getRequest` reads through to them, so the worker
+ * writes a request's partition once more only, when it completes it (docs/worker.md "Crash-safe writes").
  */
 const REQUEST_ROW = "request";
 const enc = encodeURIComponent;
@@ -67,10 +75,15 @@ const openRequestRow = (requestId: string) => fittingKey("r_", requestId);
 const detachedRow = (table: TableName) => fittingKey("d_", tableKey(table));
 const dedupePartition = (kind: DedupeKind) => `dedupe_${kind}`;
 const REJECTED_PARTITION = "rejectedMessages";
-const OPEN_LINKS_PARTITION = "openLinks";
+/** Where earlier versions kept open links; read and closed, no longer written. */
+const LEGACY_OPEN_LINKS_PARTITION = "openLinks";
+/** Open links live in the request index partition, so intake writes them in the index's transaction. */
+const openLinkRow = (link: LinkRef) => `o_${linkPartition(link)}`;
 const BREAKERS_PARTITION = "breakers";
 const breakerRow = (workspace: string) => enc(workspace.toLowerCase());
 const WORKER_ROW = "worker";
+/** Present while the worker has been nudged since its last claim (`takeNudge`, `clearNudge`). */
+const NUDGE_ROW = "nudge";
 const REQUEST_INDEX_PARTITION = "requestIndex";
 /** Row keys sort ascending; counting down from the largest 13-digit millisecond time lists newest first. */
 const LAST_MS = 9_999_999_999_999;
@@ -113,8 +126,73 @@ interface RequestTableEntity extends TableEntity {
 
 interface OpenRequestEntity extends TableEntity {
   requestId: string;
-  claimed: boolean;
+  workspace?: string;
+  linkConnection?: string;
+  /** Absent until the worker claims the request (a redelivery merges the row without it). */
+  claimed?: boolean;
   queuedAt: string;
+  /*
+   * What the request asks, so that claiming and completing read the link's partition only.
+   * Markers written by earlier versions lack these: the request's partition is read instead.
+   */
+  action?: string;
+  originKind?: string;
+  originId?: string;
+  receivedAt?: string;
+  callbackUrl?: string;
+  createdAt?: string;
+  /** JSON of the requested tables, cut into parts of MAX_TEXT characters (`tables0`, `tables1`, …). */
+  tableParts?: number;
+  [part: `tables${number}`]: string | undefined;
+}
+
+/** A marker holds the request's tables only while they fit comfortably in one entity (1 MiB). */
+const MAX_MARKER_PARTS = 16;
+
+function openRequestEntity(request: OnboardingRequest, createdAt: string, now: string): OpenRequestEntity {
+  const entity: OpenRequestEntity = {
+    partitionKey: linkPartition(request),
+    rowKey: openRequestRow(request.requestId),
+    requestId: request.requestId,
+    workspace: request.workspace,
+    linkConnection: request.linkConnection,
+    queuedAt: now,
+    action: request.action,
+    originKind: request.origin.kind,
+    originId: request.origin.id,
+    receivedAt: request.receivedAt,
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    createdAt,
+  };
+  const json = JSON.stringify(request.tables.map((t) => [t.source.schema, t.source.name, t.target]));
+  const parts = Math.ceil(json.length / MAX_TEXT);
+  if (parts > MAX_MARKER_PARTS) return entity;
+  entity.tableParts = parts;
+  for (let i = 0; i < parts; i++) entity[`tables${i}`] = json.slice(i * MAX_TEXT, (i + 1) * MAX_TEXT);
+  return entity;
+}
+
+/** The request a marker carries, or undefined for a marker without it (an earlier version's). */
+function requestOfMarker(row: OpenRequestEntity, link: LinkRef): QueuedRequest | undefined {
+  const action = parseAction(row.action);
+  if (row.tableParts === undefined || !action || row.createdAt === undefined) return undefined;
+  let json = "";
+  for (let i = 0; i < row.tableParts; i++) json += row[`tables${i}`] ?? "";
+  const tables = (JSON.parse(json) as [string, string, TableTarget][]).map(([schema, name, target]) => ({
+    source: { schema, name },
+    target,
+  }));
+  return {
+    requestId: row.requestId,
+    workspace: row.workspace ?? link.workspace,
+    linkConnection: row.linkConnection ?? link.linkConnection,
+    action,
+    tables,
+    origin: { kind: row.originKind === "event" ? "event" : "http", id: row.originId ?? "" },
+    receivedAt: row.receivedAt ?? row.createdAt,
+    ...(row.callbackUrl ? { callbackUrl: row.callbackUrl } : {}),
+    createdAt: row.createdAt,
+  };
 }
 
 interface LinkTableEntity extends TableEntity {
@@ -154,6 +232,30 @@ interface TrackedLinkEntity extends TableEntity {
   linkConnection: string;
   lastRequestAt: string;
 }
+
+/** Row keys named in one filter besides the PartitionKey (the service allows 15 comparisons). */
+const LIVE_KEYS_PER_QUERY = 14;
+/** What `getRequest` reads of the link's rows: a record's fields and the marker's claimed flag. */
+const LIVE_FIELDS = [
+  "RowKey",
+  "claimed",
+  "schema",
+  "name",
+  "target",
+  "action",
+  "status",
+  "requestIds",
+  "attempts",
+  "enabledOnceRetries",
+  "linkTableId",
+  "error",
+  "editedAt",
+  "notBefore",
+  "updatedAt",
+];
+
+/** Page size of a read that may stop early: about two edit batches. */
+const ENOUGH_PAGE_SIZE = 200;
 
 /** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
 const PARTITION_CONCURRENCY = 8;
@@ -225,6 +327,50 @@ function headFields(
   };
 }
 
+/** A string literal of an OData filter (single quotes doubled), for filters built from a list. */
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function toRecord(row: LinkTableEntity): LinkTableRecord {
+  return {
+    source: { schema: row.schema, name: row.name },
+    target: JSON.parse(row.target) as TableTarget,
+    action: parseAction(row.action) ?? row.action,
+    status: row.status,
+    requestIds: JSON.parse(row.requestIds) as string[],
+    attempts: row.attempts,
+    enabledOnceRetries: row.enabledOnceRetries,
+    updatedAt: row.updatedAt,
+    ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.editedAt ? { editedAt: row.editedAt } : {}),
+    ...(row.notBefore ? { notBefore: row.notBefore } : {}),
+  };
+}
+
+function recordAction(partitionKey: string, r: LinkTableRecord): TransactionAction {
+  const error = clip(r.error);
+  const entity: LinkTableEntity = {
+    partitionKey,
+    rowKey: tableRow(r.source),
+    schema: r.source.schema,
+    name: r.source.name,
+    target: JSON.stringify(r.target),
+    action: r.action,
+    status: r.status,
+    requestIds: JSON.stringify(r.requestIds),
+    attempts: r.attempts,
+    enabledOnceRetries: r.enabledOnceRetries,
+    updatedAt: r.updatedAt,
+    ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
+    ...(error ? { error } : {}),
+    ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+    ...(r.notBefore ? { notBefore: r.notBefore } : {}),
+  };
+  return ["upsert", entity, "Replace"];
+}
+
 function orUndefinedOn404(error: unknown): undefined {
   if (isStatus(error, 404)) return undefined;
   throw error;
@@ -287,67 +433,68 @@ export class TableStorageLedger implements Ledger {
 
   async listOpenLinks(): Promise<OpenLink[]> {
     await this.ensureTable();
-    const open: OpenLink[] = [];
-    const query = this.client.listEntities<OpenLinkEntity>({
-      queryOptions: { filter: odata`PartitionKey eq ${OPEN_LINKS_PARTITION}` },
+    const open = new Map<string, OpenLink>();
+    const current = this.client.listEntities<OpenLinkEntity>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${REQUEST_INDEX_PARTITION} and RowKey ge ${"o_"} and RowKey lt ${"o`"}`,
+      },
     });
-    for await (const row of query) open.push(toOpenLink(row));
-    return open;
+    for await (const row of current) open.set(linkPartition(row), toOpenLink(row));
+    const legacy = this.client.listEntities<OpenLinkEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${LEGACY_OPEN_LINKS_PARTITION}` },
+    });
+    for await (const row of legacy)
+      if (!open.has(linkPartition(row))) open.set(linkPartition(row), toOpenLink(row));
+    return [...open.values()];
+  }
+
+  private readOpenLink(link: LinkRef): Promise<TableEntityResult<OpenLinkEntity> | undefined> {
+    return this.client
+      .getEntity<OpenLinkEntity>(REQUEST_INDEX_PARTITION, openLinkRow(link))
+      .catch(orUndefinedOn404);
   }
 
   async getOpenLink(link: LinkRef): Promise<OpenLink | undefined> {
     await this.ensureTable();
-    const row = await this.client
-      .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
-      .catch(orUndefinedOn404);
+    const row =
+      (await this.readOpenLink(link)) ??
+      (await this.client
+        .getEntity<OpenLinkEntity>(LEGACY_OPEN_LINKS_PARTITION, linkPartition(link))
+        .catch(orUndefinedOn404));
     return row ? toOpenLink(row) : undefined;
   }
 
   async closeOpenLink(link: LinkRef, etag: string): Promise<boolean> {
     await this.ensureTable();
     try {
-      await this.client.deleteEntity(OPEN_LINKS_PARTITION, linkPartition(link), { etag });
-      return true;
+      await this.client.deleteEntity(REQUEST_INDEX_PARTITION, openLinkRow(link), { etag });
     } catch (error) {
-      if (isStatus(error, 404)) return true;
       if (isStatus(error, 412)) return false;
-      throw error;
+      if (!isStatus(error, 404)) throw error;
     }
+    // An entry an earlier version wrote: nothing writes it any more, so it goes unconditionally.
+    await this.client
+      .deleteEntity(LEGACY_OPEN_LINKS_PARTITION, linkPartition(link))
+      .catch((error: unknown) => {
+        if (!isStatus(error, 404)) throw error;
+      });
+    return true;
   }
 
   async takeNudge(link: LinkRef, now: string): Promise<boolean> {
     await this.ensureTable();
-    const read = () =>
-      this.client
-        .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
-        .catch(orUndefinedOn404);
-    const row = await read();
-    if (!row) return true;
-    if (row.nudgedAt) return false;
     try {
-      await this.client.updateEntity(
-        { partitionKey: OPEN_LINKS_PARTITION, rowKey: linkPartition(link), nudgedAt: now },
-        "Merge",
-        { etag: row.etag },
-      );
+      await this.client.createEntity({ partitionKey: linkPartition(link), rowKey: NUDGE_ROW, nudgedAt: now });
       return true;
     } catch (error) {
-      if (!isStatus(error, 412)) throw error;
-      // Someone wrote the row meanwhile: nudge unless it was another nudge.
-      return !(await read())?.nudgedAt;
+      if (isStatus(error, 409)) return false;
+      throw error;
     }
   }
 
   async clearNudge(link: LinkRef): Promise<void> {
     await this.ensureTable();
-    const row = await this.client
-      .getEntity<OpenLinkEntity>(OPEN_LINKS_PARTITION, linkPartition(link))
-      .catch(orUndefinedOn404);
-    if (!row?.nudgedAt) return;
-    await this.client.updateEntity(
-      { partitionKey: OPEN_LINKS_PARTITION, rowKey: linkPartition(link), nudgedAt: "" },
-      "Merge",
-    );
+    await this.client.deleteEntity(linkPartition(link), NUDGE_ROW).catch(orUndefinedOn404);
   }
 
   async getWorkerHealth(link: LinkRef): Promise<WorkerHealth | undefined> {
@@ -451,6 +598,21 @@ export class TableStorageLedger implements Ledger {
   }
 
   async recordRequest(request: OnboardingRequest, now: string): Promise<"created" | "exists"> {
+    return (await this.record(request, now, false)).recorded;
+  }
+
+  recordRequestAndNudge(
+    request: OnboardingRequest,
+    now: string,
+  ): Promise<{ recorded: "created" | "exists"; nudge: boolean }> {
+    return this.record(request, now, true);
+  }
+
+  private async record(
+    request: OnboardingRequest,
+    now: string,
+    withNudge: boolean,
+  ): Promise<{ recorded: "created" | "exists"; nudge: boolean }> {
     await this.ensureTable();
     const partitionKey = requestPartition(request.requestId);
     const entity: RequestEntity = {
@@ -487,19 +649,18 @@ export class TableStorageLedger implements Ledger {
     let createdAt = now;
     if (!created) {
       const head = await this.client.getEntity<RequestEntity>(partitionKey, REQUEST_ROW);
-      if (head.status !== "Queued") return "exists";
+      if (head.status !== "Queued") return { recorded: "exists", nudge: false };
       createdAt = head.createdAt;
     }
-    const marker: OpenRequestEntity = {
-      partitionKey: linkPartition(request),
-      rowKey: openRequestRow(request.requestId),
-      requestId: request.requestId,
-      claimed: false,
-      queuedAt: now,
-    };
-    await this.writeIndexes(request, createdAt, ["upsert", marker, "Replace"]);
-    await this.markLinkOpen(request, now);
-    return created ? "created" : "exists";
+    // Merge, and no `claimed` property: a redelivery of a request the worker already claimed keeps the claim.
+    const nudge = await this.writeIndexes(
+      request,
+      createdAt,
+      ["upsert", openRequestEntity(request, createdAt, now), "Merge"],
+      true,
+      withNudge ? now : undefined,
+    );
+    return { recorded: created ? "created" : "exists", nudge };
   }
 
   async recordRejectedRequest(
@@ -554,15 +715,18 @@ export class TableStorageLedger implements Ledger {
   }
 
   /**
-   * The dashboard's indexes (docs/dashboard.md): the link's row rides in one transaction with
-   * `linkRow` (the open-request marker), the global row and the tracked-link row in one more, both at once.
+   * The dashboard's indexes (docs/dashboard.md) and the open-link entry. The link's index row rides
+   * in one transaction with `linkRow` (the open-request marker); then the global row, the tracked-link
+   * row and the open-link entry in one more. The entry comes after the marker: a worker that read it
+   * before the marker existed sees its etag change and does not close (closeIfIdle).
    */
   private async writeIndexes(
     request: OnboardingRequest,
     createdAt: string,
     linkRow?: TransactionAction,
     linkKnown = true,
-  ): Promise<void> {
+    nudgeAt?: string,
+  ): Promise<boolean> {
     const indexFields = {
       requestId: request.requestId,
       workspace: request.workspace,
@@ -576,39 +740,71 @@ export class TableStorageLedger implements Ledger {
     ];
     if (!linkKnown) {
       await this.client.submitTransaction(global);
-      return;
+      return false;
     }
+    const names = { workspace: request.workspace, linkConnection: request.linkConnection };
     global.push([
       "upsert",
       {
         partitionKey: REQUEST_INDEX_PARTITION,
         rowKey: trackedLinkRow(request),
-        workspace: request.workspace,
-        linkConnection: request.linkConnection,
+        ...names,
         lastRequestAt: createdAt,
       },
       "Replace",
     ]);
-    await Promise.all([
-      this.client.submitTransaction([
-        ...(linkRow ? [linkRow] : []),
-        ["upsert", { partitionKey: linkPartition(request), rowKey: indexRow, ...indexFields }, "Replace"],
-      ]),
-      this.client.submitTransaction(global),
-    ]);
+    const linkActions: TransactionAction[] = [
+      ...(linkRow ? [linkRow] : []),
+      ["upsert", { partitionKey: linkPartition(request), rowKey: indexRow, ...indexFields }, "Replace"],
+    ];
+    const nudge =
+      nudgeAt === undefined
+        ? (await this.client.submitTransaction(linkActions), false)
+        : await this.submitTakingNudge(request, linkActions, nudgeAt);
+    if (linkRow) {
+      // Merge keeps `nudgedAt`; the write still changes the etag closeOpenLink checks.
+      const open: OpenLinkEntity = {
+        partitionKey: REQUEST_INDEX_PARTITION,
+        rowKey: openLinkRow(request),
+        ...names,
+        touchedAt: (linkRow[1] as OpenRequestEntity).queuedAt,
+      };
+      global.push(["upsert", open, "Merge"]);
+    }
+    await this.client.submitTransaction(global);
+    return nudge;
   }
 
-  /** Written after the request: a worker that read the row before this sees its etag change. */
-  private async markLinkOpen(link: LinkRef, now: string): Promise<void> {
-    const row: OpenLinkEntity = {
-      partitionKey: OPEN_LINKS_PARTITION,
-      rowKey: linkPartition(link),
-      workspace: link.workspace,
-      linkConnection: link.linkConnection,
-      touchedAt: now,
-    };
-    // Merge keeps `nudgedAt`; the write still changes the etag closeOpenLink checks.
-    await this.client.upsertEntity(row, "Merge");
+  /**
+   * The marker's transaction also tells whether this caller is the first to nudge the worker since
+   * its last claim (`clearNudge` deletes the nudge row before the worker lists the markers). The
+   * usual answer, "already nudged", costs nothing more: the row is touched in the same transaction.
+   * When it is missing the transaction fails whole, and is sent again creating it: this caller nudges.
+   */
+  private async submitTakingNudge(
+    link: LinkRef,
+    actions: TransactionAction[],
+    now: string,
+  ): Promise<boolean> {
+    const row = { partitionKey: linkPartition(link), rowKey: NUDGE_ROW };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.submitTransaction([...actions, ["update", { ...row, touchedAt: now }, "Merge"]]);
+        return false;
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+      try {
+        await this.client.submitTransaction([
+          ...actions,
+          ["create", { ...row, nudgedAt: now, touchedAt: now }],
+        ]);
+        return true;
+      } catch (error) {
+        // Another caller created it in between: theirs is the nudge.
+        if (!isStatus(error, 409) || attempt >= 2) throw error;
+      }
+    }
   }
 
   /** One query for a request's partition: its head row and its table rows in the order asked. */
@@ -627,26 +823,83 @@ export class TableStorageLedger implements Ledger {
     return head ? { head, tables: tables.sort((x, y) => x.position - y.position) } : undefined;
   }
 
+  /**
+   * A request that has not completed shows its tables as its link's records say (when they name
+   * it) and is InProgress once claimed: the worker does not copy every status change into the
+   * request's partition. One more query: the marker and those tables' records, named one by one
+   * while the filter stays within the service's 15 comparisons, else the link's table range.
+   */
   async getRequest(requestId: string): Promise<RequestView | undefined> {
     const stored = await this.readRequest(requestId);
     if (!stored) return undefined;
     const { head, tables } = stored;
+    let status = head.status;
+    let updatedAt = head.updatedAt;
+    let views = tables.map((t): RequestTableView => ({
+      schema: t.schema,
+      name: t.name,
+      status: t.status,
+      ...(t.error ? { error: t.error } : {}),
+    }));
+    if (status === "Queued" || status === "InProgress") {
+      const link = { workspace: head.workspace, linkConnection: head.linkConnection };
+      const { claimed, records } = await this.liveState(link, requestId, tables);
+      if (claimed) status = "InProgress";
+      views = views.map((view) => {
+        const record = records.get(tableKey(view));
+        if (!record?.requestIds.includes(requestId)) return view;
+        if (record.updatedAt > updatedAt) updatedAt = record.updatedAt;
+        return {
+          schema: view.schema,
+          name: view.name,
+          status: record.status,
+          ...(record.error ? { error: record.error } : {}),
+        };
+      });
+    }
     return {
       ...headFields(head),
-      status: head.status,
-      tables: tables.map((t) => ({
-        schema: t.schema,
-        name: t.name,
-        status: t.status,
-        ...(t.error ? { error: t.error } : {}),
-      })),
+      status,
+      tables: views,
       ...(head.error ? { error: head.error } : {}),
       createdAt: head.createdAt,
-      updatedAt: head.updatedAt,
+      updatedAt,
       ...(head.callbackUrl ? { callbackUrl: head.callbackUrl } : {}),
     };
   }
 
+  /** Whether the request's marker says claimed, and the link's records of its tables. */
+  private async liveState(
+    link: LinkRef,
+    requestId: string,
+    tables: readonly TableName[],
+  ): Promise<{ claimed: boolean; records: Map<string, LinkTableRecord> }> {
+    const partition = linkPartition(link);
+    const marker = openRequestRow(requestId);
+    const keys = [marker, ...tables.map((t) => tableRow(t))];
+    // PartitionKey and one comparison per row key: at most 15 discrete comparisons per filter, so
+    // a big request is read in groups (concurrently): rows read follow the request, not the link.
+    const groups: string[][] = [];
+    for (let i = 0; i < keys.length; i += LIVE_KEYS_PER_QUERY)
+      groups.push(keys.slice(i, i + LIVE_KEYS_PER_QUERY));
+    let claimed = false;
+    const records = new Map<string, LinkTableRecord>();
+    await forEachConcurrently(groups, PARTITION_CONCURRENCY, async (group) => {
+      const filter = `PartitionKey eq ${quote(partition)} and (${group.map((k) => `RowKey eq ${quote(k)}`).join(" or ")})`;
+      // Not the marker's copy of the request's tables: only its claimed flag.
+      const query = this.client.listEntities<TableEntity>({ queryOptions: { filter, select: LIVE_FIELDS } });
+      for await (const row of query) {
+        if (row.rowKey === marker) claimed = (row as TableEntityResult<OpenRequestEntity>).claimed === true;
+        else {
+          const record = toRecord(row as TableEntityResult<LinkTableEntity>);
+          records.set(tableKey(record.source), record);
+        }
+      }
+    });
+    return { claimed, records };
+  }
+
+  /** The link's open-request markers, oldest first. */
   private async openRequests(link: LinkRef): Promise<OpenRequestEntity[]> {
     await this.ensureTable();
     const partition = linkPartition(link);
@@ -660,17 +913,34 @@ export class TableStorageLedger implements Ledger {
     return rows.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
   }
 
-  async listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]> {
-    const queued = (await this.openRequests(link)).filter((r) => !r.claimed);
-    const loaded = queued.map((): OnboardingRequest | undefined => undefined);
-    // One partition per request, read concurrently; the order stays the queue's.
-    await forEachConcurrently([...queued.entries()], PARTITION_CONCURRENCY, async ([i, marker]) => {
-      loaded[i] = await this.loadRequest(marker.requestId);
+  /** The requests the markers carry; a marker without its request (an earlier version's) reads the request's partition. */
+  private async requestsOf(link: LinkRef, markers: readonly OpenRequestEntity[]): Promise<QueuedRequest[]> {
+    const loaded = markers.map((m) => requestOfMarker(m, link));
+    const missing = [...loaded.entries()].filter(([, r]) => r === undefined).map(([i]) => i);
+    await forEachConcurrently(missing, PARTITION_CONCURRENCY, async (i) => {
+      const marker = markers[i];
+      if (marker) loaded[i] = await this.loadRequest(marker.requestId);
     });
-    return loaded.filter((r): r is OnboardingRequest => r !== undefined);
+    return loaded.filter((r): r is QueuedRequest => r !== undefined);
   }
 
-  private async loadRequest(requestId: string): Promise<OnboardingRequest | undefined> {
+  async listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]> {
+    const markers = await this.openRequests(link);
+    return this.requestsOf(
+      link,
+      markers.filter((r) => r.claimed !== true),
+    );
+  }
+
+  async listOpenRequests(link: LinkRef): Promise<QueuedRequest[]> {
+    const markers = await this.openRequests(link);
+    return this.requestsOf(
+      link,
+      markers.filter((r) => r.claimed === true),
+    );
+  }
+
+  private async loadRequest(requestId: string): Promise<QueuedRequest | undefined> {
     const stored = await this.readRequest(requestId);
     if (!stored) return undefined;
     const { head, tables } = stored;
@@ -683,130 +953,87 @@ export class TableStorageLedger implements Ledger {
         source: { schema: t.schema, name: t.name },
         target: JSON.parse(t.target) as TableTarget,
       })),
+      createdAt: head.createdAt,
     };
   }
 
   async listOpenRequestIds(link: LinkRef): Promise<string[]> {
-    return (await this.openRequests(link)).filter((r) => r.claimed).map((r) => r.requestId);
+    return (await this.openRequests(link)).filter((r) => r.claimed === true).map((r) => r.requestId);
   }
 
   async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {
-    await this.ensureTable();
-    await this.client.updateEntity(
-      {
-        partitionKey: requestPartition(requestId),
-        rowKey: REQUEST_ROW,
-        status: "InProgress",
-        updatedAt: now,
-      },
-      "Merge",
-    );
-    await this.client.updateEntity(
-      { partitionKey: linkPartition(link), rowKey: openRequestRow(requestId), claimed: true },
-      "Merge",
-    );
+    await this.claimRequests(link, [], [requestId], now);
   }
 
-  async listLinkTables(link: LinkRef): Promise<LinkTableRecord[]> {
+  /**
+   * The claimed tables' records, then the claims, in transactions of the link's partition (100
+   * operations each, in that order): a crash between two of them leaves requests to claim again.
+   */
+  async claimRequests(
+    link: LinkRef,
+    records: readonly LinkTableRecord[],
+    requestIds: readonly string[],
+    now: string,
+  ): Promise<void> {
+    if (records.length === 0 && requestIds.length === 0) return;
     await this.ensureTable();
+    const partitionKey = linkPartition(link);
+    await submitInChunks(this.client, [
+      ...records.map((r) => recordAction(partitionKey, r)),
+      ...requestIds.map((id): TransactionAction => [
+        "update",
+        { partitionKey, rowKey: openRequestRow(id), claimed: true, claimedAt: now },
+        "Merge",
+      ]),
+    ]);
+  }
+
+  async listLinkTables(
+    link: LinkRef,
+    statuses?: readonly TableStatus[],
+    enough?: (soFar: readonly LinkTableRecord[]) => boolean,
+  ): Promise<LinkTableRecord[]> {
+    await this.ensureTable();
+    const partition = linkPartition(link);
+    const range = odata`PartitionKey eq ${partition} and RowKey ge ${"t_"} and RowKey lt ${"t`"}`;
+    // Filtered by the service: a poll reads the tables in the statuses it acts on, not the whole link.
+    const filter =
+      statuses && statuses.length > 0
+        ? `${range} and (${statuses.map((s) => `status eq ${quote(s)}`).join(" or ")})`
+        : range;
     const records: LinkTableRecord[] = [];
-    const query = this.client.listEntities<LinkTableEntity>({
-      queryOptions: {
-        filter: odata`PartitionKey eq ${linkPartition(link)} and RowKey ge ${"t_"} and RowKey lt ${"t`"}`,
-      },
-    });
-    for await (const row of query) {
-      records.push({
-        source: { schema: row.schema, name: row.name },
-        target: JSON.parse(row.target) as TableTarget,
-        action: parseAction(row.action) ?? row.action,
-        status: row.status,
-        requestIds: JSON.parse(row.requestIds) as string[],
-        attempts: row.attempts,
-        enabledOnceRetries: row.enabledOnceRetries,
-        updatedAt: row.updatedAt,
-        ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
-        ...(row.error ? { error: row.error } : {}),
-        ...(row.editedAt ? { editedAt: row.editedAt } : {}),
-        ...(row.notBefore ? { notBefore: row.notBefore } : {}),
-      });
+    const pages = this.client
+      .listEntities<LinkTableEntity>({ queryOptions: { filter } })
+      .byPage(enough ? { maxPageSize: ENOUGH_PAGE_SIZE } : {});
+    for await (const page of pages) {
+      records.push(...page.map(toRecord));
+      if (enough?.(records)) break;
     }
     return records;
   }
 
+  /** Upserts the records, 100 to a transaction; requests read their tables' progress from them (getRequest). */
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureTable();
     const partitionKey = linkPartition(link);
-    const linkActions = records.map((r): TransactionAction => {
-      const error = clip(r.error);
-      const entity: LinkTableEntity = {
-        partitionKey,
-        rowKey: tableRow(r.source),
-        schema: r.source.schema,
-        name: r.source.name,
-        target: JSON.stringify(r.target),
-        action: r.action,
-        status: r.status,
-        requestIds: JSON.stringify(r.requestIds),
-        attempts: r.attempts,
-        enabledOnceRetries: r.enabledOnceRetries,
-        updatedAt: r.updatedAt,
-        ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
-        ...(error ? { error } : {}),
-        ...(r.editedAt ? { editedAt: r.editedAt } : {}),
-        ...(r.notBefore ? { notBefore: r.notBefore } : {}),
-      };
-      return ["upsert", entity, "Replace"];
-    });
-    await submitInChunks(this.client, linkActions);
-
-    // Mirror into each waiting request (one partition per request).
-    const byRequest = new Map<string, TransactionAction[]>();
-    for (const r of records) {
-      for (const requestId of r.requestIds) {
-        const error = clip(r.error);
-        const actions = byRequest.get(requestId) ?? [];
-        actions.push([
-          "update",
-          {
-            partitionKey: requestPartition(requestId),
-            rowKey: tableRow(r.source),
-            status: r.status,
-            error: error ?? "",
-          },
-          "Merge",
-        ]);
-        byRequest.set(requestId, actions);
-      }
-    }
-    // One transaction per request partition (its table rows and its head row), partitions in parallel.
-    const updatedAt = records[0]?.updatedAt ?? "";
-    await forEachConcurrently([...byRequest], PARTITION_CONCURRENCY, ([requestId, actions]) => {
-      actions.push([
-        "update",
-        { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt },
-        "Merge",
-      ]);
-      return submitInChunks(this.client, actions);
-    });
+    await submitInChunks(
+      this.client,
+      records.map((r) => recordAction(partitionKey, r)),
+    );
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
     await this.ensureTable();
-    await this.client.updateEntity(
-      {
-        partitionKey: requestPartition(requestId),
-        rowKey: tableRow(table),
-        status: table.status,
-        error: clip(table.error) ?? "",
-      },
-      "Merge",
-    );
-    await this.client.updateEntity(
-      { partitionKey: requestPartition(requestId), rowKey: REQUEST_ROW, updatedAt: now },
-      "Merge",
-    );
+    const partitionKey = requestPartition(requestId);
+    await this.client.submitTransaction([
+      [
+        "update",
+        { partitionKey, rowKey: tableRow(table), status: table.status, error: clip(table.error) ?? "" },
+        "Merge",
+      ],
+      ["update", { partitionKey, rowKey: REQUEST_ROW, updatedAt: now }, "Merge"],
+    ]);
   }
 
   async completeRequest(
@@ -816,21 +1043,44 @@ export class TableStorageLedger implements Ledger {
     tables: readonly RequestTableView[],
     now: string,
   ): Promise<void> {
+    await this.completeRequestBatch(link, [{ requestId, status, tables }], now);
+  }
+
+  /**
+   * Each request's status with its tables' in its own partition (partitions written concurrently),
+   * then the link's markers of all of them in transactions of 100.
+   */
+  async completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void> {
+    if (completions.length === 0) return;
     await this.ensureTable();
-    const partitionKey = requestPartition(requestId);
-    const tableUpdates = tables.map((t): TransactionAction => [
-      "update",
-      { partitionKey, rowKey: tableRow(t), status: t.status, error: clip(t.error) ?? "" },
-      "Merge",
+    await forEachConcurrently(completions, PARTITION_CONCURRENCY, async ({ requestId, status, tables }) => {
+      const partitionKey = requestPartition(requestId);
+      const tableUpdates = tables.map((t): TransactionAction => [
+        "update",
+        { partitionKey, rowKey: tableRow(t), status: t.status, error: clip(t.error) ?? "" },
+        "Merge",
+      ]);
+      await submitEndingTogether(this.client, [
+        ...tableUpdates,
+        ["update", { partitionKey, rowKey: REQUEST_ROW, status, updatedAt: now }, "Merge"],
+      ]);
+    });
+    const partitionKey = linkPartition(link);
+    const deletes = completions.map((c): TransactionAction => [
+      "delete",
+      { partitionKey, rowKey: openRequestRow(c.requestId) },
     ]);
-    await submitEndingTogether(this.client, [
-      ...tableUpdates,
-      ["update", { partitionKey, rowKey: REQUEST_ROW, status, updatedAt: now }, "Merge"],
-    ]);
-    try {
-      await this.client.deleteEntity(linkPartition(link), openRequestRow(requestId));
-    } catch (error) {
-      if (!isStatus(error, 404)) throw error;
+    for (let i = 0; i < deletes.length; i += 100) {
+      const chunk = deletes.slice(i, i + 100);
+      try {
+        await this.client.submitTransaction(chunk);
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        // A marker already gone (a re-run after a crash) fails the whole transaction: one by one.
+        for (const { requestId } of completions.slice(i, i + 100)) {
+          await this.client.deleteEntity(partitionKey, openRequestRow(requestId)).catch(orUndefinedOn404);
+        }
+      }
     }
   }
 

@@ -26,9 +26,9 @@ export function observedOutcomePublisher(
   inner: OutcomePublisher,
   deps: OutcomeObserverDeps,
 ): OutcomePublisher {
-  const observeReplicating = (outcome: TableOutcome) =>
+  const observeReplicating = (outcome: TableOutcome, created = requestCreation(deps)) =>
     bestEffort(deps, async () => {
-      const seconds = await secondsSinceOldestRequest(deps, outcome.requestIds);
+      const seconds = await secondsSinceOldestRequest(deps, created, outcome.requestIds);
       deps.metrics.tableOnboarded(outcome, seconds);
       const attempts = attemptsOf(outcome);
       if (attempts !== undefined) deps.metrics.remediationAttempts(outcome, attempts, "Replicating");
@@ -64,8 +64,10 @@ export function observedOutcomePublisher(
     // A poll's outcomes go out in the inner publisher's one batch; each is then counted.
     async tablesSettled(outcomes) {
       await publishTableOutcomes(inner, outcomes);
+      // A request's creation time is read once per poll, however many of its tables settled.
+      const created = requestCreation(deps);
       for (const { status, ...outcome } of outcomes) {
-        await (status === "Replicating" ? observeReplicating(outcome) : observeFailed(outcome));
+        await (status === "Replicating" ? observeReplicating(outcome, created) : observeFailed(outcome));
       }
     },
     async requestCompleted(request) {
@@ -100,9 +102,26 @@ function attemptsOf(outcome: TableOutcome): number | undefined {
   return typeof attempts === "number" ? attempts : undefined;
 }
 
-async function secondsSinceOldestRequest(deps: OutcomeObserverDeps, requestIds: readonly string[]) {
-  const created = await Promise.all(requestIds.map((id) => deps.ledger.getRequest(id)));
-  const times = created.flatMap((r) => (r ? [Date.parse(r.createdAt)] : [])).filter((t) => !Number.isNaN(t));
+/** Each request's creation time, read from the ledger at most once per instance of this function. */
+function requestCreation(deps: OutcomeObserverDeps): (requestId: string) => Promise<string | undefined> {
+  const seen = new Map<string, Promise<string | undefined>>();
+  return (requestId) => {
+    let created = seen.get(requestId);
+    if (!created) {
+      created = deps.ledger.getRequest(requestId).then((r) => r?.createdAt);
+      seen.set(requestId, created);
+    }
+    return created;
+  };
+}
+
+async function secondsSinceOldestRequest(
+  deps: OutcomeObserverDeps,
+  created: (requestId: string) => Promise<string | undefined>,
+  requestIds: readonly string[],
+) {
+  const at = await Promise.all(requestIds.map(created));
+  const times = at.flatMap((t) => (t ? [Date.parse(t)] : [])).filter((t) => !Number.isNaN(t));
   if (times.length === 0) return undefined;
   return Math.max(0, (deps.now().getTime() - Math.min(...times)) / 1000);
 }

@@ -4,12 +4,12 @@ import { isTerminal, type Action } from "../domain/tableStatus";
 import type { LinkTableRecord, OnboardingRequest, RequestedTable } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
-/** Requests marked claimed at once: overlaps round trips without a burst of hundreds. */
-const CLAIM_CONCURRENCY = 8;
-
 export interface ClaimResult {
   claimedRequestIds: string[];
-  /** Tables of the link that wait for an edit (new claims, remediation, an earlier batch's overflow). */
+  /**
+   * Tables of the link that wait for an edit (new claims, remediation, an earlier batch's overflow);
+   * when nothing was claimed, at least 1 if any does (the first page only).
+   */
   pendingTables: number;
 }
 
@@ -81,6 +81,11 @@ export async function claimPendingRequests(
   // Before listing: a request recorded from here on nudges the worker again.
   await ledger.clearNudge(link);
   const queued = await ledger.listQueuedRequests(link);
+  if (queued.length === 0) {
+    // Nothing to claim: only the count of tables waiting for an edit, filtered by the store.
+    const pending = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0);
+    return { claimedRequestIds: [], pendingTables: pending.length };
+  }
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
 
   const changed = new Map<string, LinkTableRecord>();
@@ -98,12 +103,13 @@ export async function claimPendingRequests(
       changed.set(key, claim.record);
     }
   }
-  // All tables first (batched per partition), then the claims: a crash in between re-claims.
-  await ledger.saveLinkTables(link, [...changed.values()]);
-  for (let i = 0; i < queued.length; i += CLAIM_CONCURRENCY) {
-    const slice = queued.slice(i, i + CLAIM_CONCURRENCY);
-    await Promise.all(slice.map((request) => ledger.markClaimed(link, request.requestId, now)));
-  }
+  // The tables and the claims in the link's own transactions, tables first: a crash in between re-claims.
+  await ledger.claimRequests(
+    link,
+    [...changed.values()],
+    queued.map((r) => r.requestId),
+    now,
+  );
 
   return {
     claimedRequestIds: queued.map((r) => r.requestId),

@@ -1,6 +1,9 @@
 import type { LinkRef } from "../domain/linkRef";
-import { isTerminal } from "../domain/tableStatus";
+import { TABLE_STATUSES, isTerminal } from "../domain/tableStatus";
 import type { WorkerDeps } from "./workerDeps";
+
+/** Statuses of a table still in flight (filtered by the store: finished tables are not read). */
+const IN_FLIGHT = TABLE_STATUSES.filter((s) => !isTerminal(s));
 
 export type IdleCheck =
   | { idle: true }
@@ -19,10 +22,10 @@ export async function closeIfIdle(deps: Pick<WorkerDeps, "ledger">, link: LinkRe
   const [queued, openRequests, records] = await Promise.all([
     ledger.listQueuedRequests(link),
     ledger.listOpenRequestIds(link),
-    ledger.listLinkTables(link),
+    ledger.listLinkTables(link, IN_FLIGHT),
   ]);
   if (queued.length > 0) return { idle: false, reason: "queued" };
-  if (records.some((r) => !isTerminal(r.status))) return { idle: false, reason: "busy" };
+  if (records.length > 0) return { idle: false, reason: "busy" };
   // completeRequests closes every request nothing waits on, from the link's records; one still
   // open here is finished by the next poll.
   if (openRequests.length > 0) return { idle: false, reason: "busy" };

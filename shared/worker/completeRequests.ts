@@ -1,7 +1,7 @@
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey } from "../domain/tableName";
-import { isTerminal, requestStatusOf } from "../domain/tableStatus";
-import type { LinkTableRecord, RequestTableView, RequestView } from "../ledger/ledger";
+import { TABLE_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
+import type { LinkTableRecord, QueuedRequest, RequestTableView, RequestView } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface CompletionResult {
@@ -32,12 +32,16 @@ export function finalTables(
   });
 }
 
+/** Statuses a table can still leave without a new request: a request waiting on one is not done. */
+const IN_FLIGHT = TABLE_STATUSES.filter((s) => !isTerminal(s));
+
 /**
- * Closes every claimed request that no table in flight waits on, then reports them. Only those
- * requests are read (one partition each), so a poll costs what is about to complete, not every
- * open request. Each is closed with its tables' final statuses in one write, so a request's status
- * never disagrees with its tables, and a re-run after a crash finishes what was left. Reports go
- * out together: one slow callback receiver must not hold up the others.
+ * Closes every claimed request that no table in flight waits on, then reports them. The open
+ * requests and the tables in flight are read from the link (filtered by the store); the link's
+ * other records only when some request may be done, and a request's own partition only when one
+ * of its tables left it (superseded). Each is closed with its tables' final statuses in one write,
+ * so a request's status never disagrees with its tables, and a re-run after a crash finishes what
+ * was left. Reports go out together: one slow callback receiver must not hold up the others.
  */
 export async function completeRequests(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
@@ -45,27 +49,50 @@ export async function completeRequests(
   now: string,
 ): Promise<CompletionResult> {
   const { ledger, outcomes } = deps;
+  const open = await ledger.listOpenRequests(link);
+  if (open.length === 0) return { completedRequestIds: [], openRequests: 0 };
+  const inFlight = new Set((await ledger.listLinkTables(link, IN_FLIGHT)).flatMap((r) => r.requestIds));
+  const candidates = open.filter((r) => !inFlight.has(r.requestId));
+  if (candidates.length === 0) return { completedRequestIds: [], openRequests: open.length };
+  const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
+
   const completed: RequestView[] = [];
-  const open = await ledger.listOpenRequestIds(link);
-  const records = new Map(
-    open.length === 0 ? [] : (await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]),
-  );
-  const inFlight = new Set(
-    [...records.values()].filter((r) => !isTerminal(r.status)).flatMap((r) => r.requestIds),
-  );
-  for (const requestId of open.filter((id) => !inFlight.has(id))) {
-    const request = await ledger.getRequest(requestId);
-    if (!request) continue;
-    const tables = finalTables(request, records);
+  for (const request of candidates) {
+    const named = request.tables.every((t) =>
+      records.get(tableKey(t.source))?.requestIds.includes(request.requestId),
+    );
+    // Every table still names the request: the records say it all. Otherwise its own rows keep
+    // the status a superseded table was left with.
+    const view = named ? viewOf(request) : await ledger.getRequest(request.requestId);
+    if (!view) continue;
+    const tables = finalTables(view, records);
     if (!tables.every((t) => isTerminal(t.status))) continue;
-    const status = requestStatusOf(tables.map((t) => t.status));
-    await ledger.completeRequest(link, requestId, status, tables, now);
-    completed.push({ ...request, status, tables, updatedAt: now });
+    completed.push({ ...view, status: requestStatusOf(tables.map((t) => t.status)), tables, updatedAt: now });
   }
+  await ledger.completeRequestBatch(
+    link,
+    completed.map((v) => ({ requestId: v.requestId, status: v.status, tables: v.tables })),
+    now,
+  );
   // The publisher logs its own failures; the ledger already holds the outcome.
   await Promise.all(completed.map((view) => outcomes.requestCompleted(view)));
   return {
     completedRequestIds: completed.map((view) => view.requestId),
     openRequests: open.length - completed.length,
+  };
+}
+
+/** A claimed request as its view, before its tables' statuses are filled in from the records. */
+function viewOf(request: QueuedRequest): RequestView {
+  return {
+    requestId: request.requestId,
+    workspace: request.workspace,
+    linkConnection: request.linkConnection,
+    action: request.action,
+    status: "InProgress",
+    tables: request.tables.map((t) => ({ ...t.source, status: "Pending" })),
+    createdAt: request.createdAt,
+    updatedAt: request.createdAt,
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
   };
 }

@@ -23,8 +23,7 @@ export async function confirmEditsApplied(
   now: string,
 ): Promise<ConfirmResult> {
   const { ledger, synapse, settings } = deps;
-  const records = await ledger.listLinkTables(link);
-  const inFlight = records.filter((r) => r.status === "Adding" || r.status === "Removing");
+  const inFlight = await ledger.listLinkTables(link, ["Adding", "Removing"]);
   if (inFlight.length === 0) return { applied: true, outstanding: 0 };
 
   const detailed = await synapse.getDetailedStatus(link);

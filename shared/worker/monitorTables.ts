@@ -12,18 +12,23 @@ import type { WorkerDeps } from "./workerDeps";
 export interface MonitorSummary {
   /** Tables the worker still waits for (sent, not yet Replicating / Removed / Failed). */
   active: number;
-  /** Tables waiting for an edit (remediation, deferred batch, cool-down). */
+  /** Tables waiting for an edit (remediation, deferred batch, cool-down); at least 1 when any is, not always all. */
   pending: number;
   /** Pending tables that may be edited now. */
   pendingDue: number;
   /** When the earliest held-back table may be edited. */
   nextEditAt?: string;
+  /**
+   * Tables per status: those in flight and those read while pending; every table of the link once
+   * none is left in flight or pending (the link's last poll).
+   */
   counts: Partial<Record<TableStatus, number>>;
   /** Statuses changed since the previous poll (keeps the poll interval short). */
   changed: number;
 }
 
 const WATCHED: ReadonlySet<TableStatus> = new Set(["Adding", "Waiting", "Snapshotting", "Suspended"]);
+const IN_FLIGHT: readonly TableStatus[] = [...WATCHED, "Removing"];
 
 /** The last status poll of each link, per Synapse client (so per process): when, and what it changed. */
 const lastPolls = new WeakMap<SynapseLinkClient, Map<string, { at: number; changed: number }>>();
@@ -60,7 +65,15 @@ function rememberPoll(synapse: SynapseLinkClient, link: LinkRef, at: number, cha
  */
 export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string): Promise<MonitorSummary> {
   const { ledger, synapse, settings, outcomes } = deps;
-  const records = await ledger.listLinkTables(link);
+  // The tables in flight and the first page of pending ones with one due (filtered by the store):
+  // a poll reads what may change, not the link's finished tables.
+  const inFlight = await ledger.listLinkTables(link, IN_FLIGHT);
+  const pending = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.some((r) => isDue(r, now)));
+  // Nothing left to watch or edit: the whole link once, for the final counts.
+  const records =
+    inFlight.length === 0 && pending.length === 0
+      ? await ledger.listLinkTables(link)
+      : [...inFlight, ...pending];
   const watched = records.filter((r) => WATCHED.has(r.status));
   const changed: LinkTableRecord[] = [];
 

@@ -30,8 +30,13 @@ export type SendResult =
  */
 export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): Promise<SendResult> {
   const { ledger, synapse, settings } = deps;
-  const records = await ledger.listLinkTables(link);
-  const pending = records.filter((r) => r.status === "Pending");
+  // Only what may be edited, filtered by the store: the link's other tables are not read.
+  // Pages of them until two batches' worth are due: a big link's backlog is not reread per batch.
+  const pending = await ledger.listLinkTables(
+    link,
+    ["Pending"],
+    (soFar) => soFar.filter((r) => isDue(r, now)).length >= 2 * settings.editBatchMaxTables,
+  );
   const due = pending.filter((r) => isDue(r, now));
   if (due.length === 0) return nothingToSend(pending, now);
 
@@ -64,7 +69,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   await ledger.saveLinkTables(link, plan.settled);
   if (plan.edits.length === 0) return nothingToSend(pending, now);
 
-  const byKey = new Map(records.map((r) => [tableKey(r.source), r]));
+  const byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
   const outcome = await applyBatch(deps, link, plan.edits, byKey, now);
   return {
     kind: "sent",

@@ -86,7 +86,7 @@ describe("link worker: killed at random points", () => {
     const client = (deps.ledger as unknown as { client: TableClient }).client;
     useDependencies({
       ...deps,
-      ledger: new TableStorageLedger(killingClient(client, () => armed && next() < 0.08, kills)),
+      ledger: new TableStorageLedger(killingClient(client, () => armed && next() < 0.16, kills)),
     });
 
     const tables = TABLES;

@@ -1,6 +1,5 @@
 import { parseCallbackAllowList } from "../../shared/net/addressPolicy";
 import { loadConfig } from "../../shared/config";
-import type { Ledger, RequestView } from "../../shared/ledger/ledger";
 import { createOutcomePublisher } from "../../shared/outcomes/createOutcomePublisher";
 import { decodeSecret, verify } from "../../shared/webhooks/standardWebhooks";
 import { claimPendingRequests } from "../../shared/worker/claimPendingRequests";
@@ -89,31 +88,20 @@ describe("outcomes published by the link worker's use cases", () => {
   });
 
   it("completeRequests publishes request.completed and calls the callback once, with the final status", async () => {
-    const view: RequestView = {
-      ...link,
-      requestId: "r7",
-      action: "add",
-      status: "InProgress",
-      tables: [
-        { schema: "dbo", name: "A", status: "Replicating" },
-        { schema: "dbo", name: "B", status: "Failed", error: "E1: boom" },
-      ],
-      createdAt: NOW,
-      updatedAt: NOW,
-      callbackUrl: `${base}/hooks/done`,
-    };
-    let open = ["r7"];
-    const ledger: Pick<Ledger, "listOpenRequestIds" | "listLinkTables" | "getRequest" | "completeRequest"> = {
-      listOpenRequestIds: () => Promise.resolve(open),
-      listLinkTables: () => Promise.resolve([]),
-      getRequest: (id) => Promise.resolve(id === "r7" ? view : undefined),
-      completeRequest: (_link, id) => {
-        open = open.filter((o) => o !== id);
-        return Promise.resolve();
-      },
-    };
+    const kit = makeDeps();
+    await kit.ledger.recordRequest(
+      { ...request("r7", ["dbo.A", "dbo.B"]), callbackUrl: `${base}/hooks/done` },
+      NOW,
+    );
+    await claimPendingRequests(kit.deps, link, NOW);
+    const a = kit.ledger.record(link, "dbo.A")!;
+    const b = kit.ledger.record(link, "dbo.B")!;
+    await kit.ledger.saveLinkTables(link, [
+      { ...a, status: "Replicating" },
+      { ...b, status: "Failed", error: "E1: boom" },
+    ]);
     const logs: string[] = [];
-    const deps = { ledger: ledger as Ledger, outcomes: outcomes(logs) };
+    const deps = { ...kit.deps, outcomes: outcomes(logs) };
 
     const done = later(30);
     expect(await completeRequests(deps, link, done)).toEqual({

@@ -212,6 +212,65 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.listLinkTables(link))[0]?.action).toBe("reAdd");
   });
 
+  it("tells the first request recorded since the worker's last claim to nudge it, and none of the next ones", async () => {
+    const ledger = newLedger();
+    expect(await ledger.recordRequestAndNudge(request("n1", ["dbo.A"]), NOW)).toEqual({
+      recorded: "created",
+      nudge: true,
+    });
+    expect(await ledger.recordRequestAndNudge(request("n2", ["dbo.B"]), NOW)).toEqual({
+      recorded: "created",
+      nudge: false,
+    });
+    await ledger.clearNudge(link);
+    const [third, fourth] = await Promise.all([
+      ledger.recordRequestAndNudge(request("n3", ["dbo.C"]), NOW),
+      ledger.recordRequestAndNudge(request("n4", ["dbo.D"]), NOW),
+    ]);
+    expect([third.nudge, fourth.nudge].sort()).toEqual([false, true]);
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId).sort()).toEqual([
+      "n1",
+      "n2",
+      "n3",
+      "n4",
+    ]);
+    expect(await ledger.listOpenLinks()).toHaveLength(1);
+  });
+
+  it("shows a request's tables as the link's records say, and InProgress once claimed, until it completes", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("v1", ["dbo.A", "dbo.B"]), NOW);
+    const later = "2026-01-05T08:05:00.000Z";
+    await ledger.claimRequests(
+      link,
+      [
+        {
+          source: { schema: "dbo", name: "A" },
+          target: resolveTarget({ schema: "dbo", name: "A" }, undefined),
+          action: "add",
+          status: "Snapshotting",
+          requestIds: ["v1"],
+          attempts: 0,
+          enabledOnceRetries: 0,
+          updatedAt: later,
+        },
+      ],
+      ["v1"],
+      later,
+    );
+    expect(await ledger.getRequest("v1")).toMatchObject({
+      status: "InProgress",
+      updatedAt: later,
+      tables: [
+        { name: "A", status: "Snapshotting" },
+        { name: "B", status: "Pending" },
+      ],
+    });
+    expect((await ledger.listOpenRequests(link)).map((r) => [r.requestId, r.tables.length])).toEqual([
+      ["v1", 2],
+    ]);
+  });
+
   it("lets one caller nudge a link between two claims, and keeps the flag when more requests are recorded", async () => {
     const ledger = newLedger();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);

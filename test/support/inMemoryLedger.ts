@@ -12,6 +12,8 @@ import type {
   RememberedKey,
   LinkTableRecord,
   OnboardingRequest,
+  QueuedRequest,
+  Completion,
   RequestTableView,
   RequestView,
   IndexPage,
@@ -169,16 +171,28 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve("created");
   }
 
+  async recordRequestAndNudge(
+    request: OnboardingRequest,
+    now: string,
+  ): Promise<{ recorded: "created" | "exists"; nudge: boolean }> {
+    const recorded = await this.recordRequest(request, now);
+    return { recorded, nudge: await this.takeNudge(request) };
+  }
+
   getRequest(requestId: string): Promise<RequestView | undefined> {
     const entry = this.requests.get(requestId);
     return Promise.resolve(entry ? clone(entry.view) : undefined);
   }
 
-  listQueuedRequests(link: LinkRef): Promise<OnboardingRequest[]> {
+  private queued(entry: { request: OnboardingRequest; view: RequestView }): QueuedRequest {
+    return { ...clone(entry.request), createdAt: entry.view.createdAt };
+  }
+
+  listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]> {
     return Promise.resolve(
       [...this.requests.values()]
         .filter((e) => !e.claimed && linkKey(e.request) === linkKey(link))
-        .map((e) => clone(e.request)),
+        .map((e) => this.queued(e)),
     );
   }
 
@@ -188,6 +202,28 @@ export class InMemoryLedger implements Ledger {
         .filter((e) => e.claimed && e.open && linkKey(e.request) === linkKey(link))
         .map((e) => e.request.requestId),
     );
+  }
+
+  listOpenRequests(link: LinkRef): Promise<QueuedRequest[]> {
+    return Promise.resolve(
+      [...this.requests.values()]
+        .filter((e) => e.claimed && e.open && linkKey(e.request) === linkKey(link))
+        .map((e) => this.queued(e)),
+    );
+  }
+
+  async claimRequests(
+    link: LinkRef,
+    records: readonly LinkTableRecord[],
+    requestIds: readonly string[],
+    now: string,
+  ): Promise<void> {
+    await this.saveLinkTables(link, records);
+    for (const id of requestIds) await this.markClaimed(link, id, now);
+  }
+
+  async completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void> {
+    for (const c of completions) await this.completeRequest(link, c.requestId, c.status, c.tables, now);
   }
 
   markClaimed(_link: LinkRef, requestId: string, now: string): Promise<void> {
@@ -207,8 +243,11 @@ export class InMemoryLedger implements Ledger {
     return tables;
   }
 
-  listLinkTables(link: LinkRef): Promise<LinkTableRecord[]> {
-    return Promise.resolve([...this.linkTables(link).values()].map(clone));
+  listLinkTables(link: LinkRef, statuses?: readonly LinkTableRecord["status"][]): Promise<LinkTableRecord[]> {
+    const all = [...this.linkTables(link).values()];
+    return Promise.resolve(
+      all.filter((r) => !statuses || statuses.length === 0 || statuses.includes(r.status)).map(clone),
+    );
   }
 
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {

@@ -53,7 +53,7 @@ describe("closeIfIdle", () => {
 });
 
 describe("completeRequests", () => {
-  it("reads only requests that no table in flight waits on, and completes those that are final", async () => {
+  it("completes the requests no table in flight waits on from the link alone, reading no request's own rows", async () => {
     const { deps, ledger } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
     await ledger.recordRequest(request("r2", ["dbo.B"]), NOW);
@@ -68,7 +68,30 @@ describe("completeRequests", () => {
     };
 
     expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 1 });
+    expect(read).toEqual([]);
+    expect((await getRequest("r1"))?.status).toBe("Succeeded");
+  });
+
+  it("reads a request's own rows when one of its tables was handed to a later request, and keeps that table's status", async () => {
+    const { deps, ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A", "dbo.B"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const tables = ledger.links.get("demo/demo-link")!;
+    await ledger.saveLinkTables(link, [{ ...tables.get("dbo.a")!, status: "Replicating" }]);
+    await ledger.recordRequest({ ...request("r2", ["dbo.B"]), action: "remove" }, NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const read: string[] = [];
+    const getRequest = ledger.getRequest.bind(ledger);
+    ledger.getRequest = (id) => {
+      read.push(id);
+      return getRequest(id);
+    };
+
+    expect(await completeRequests(deps, link, NOW)).toMatchObject({ completedRequestIds: ["r1"] });
     expect(read).toEqual(["r1"]);
+    const view = await getRequest("r1");
+    expect(view?.status).toBe("PartiallySucceeded");
+    expect(view?.tables.find((t) => t.name === "B")?.error).toMatch(/^Superseded by request r2/);
   });
 
   it("closes a request whose tables' mirror was lost in a crash, from the link's records, tables and status together", async () => {
