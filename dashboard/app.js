@@ -219,8 +219,14 @@
       );
       cell(
         tr,
-        t.status === "Replicating" && t.editedAt
-          ? duration(Math.max(0, Math.round((Date.parse(t.updatedAt) - Date.parse(t.editedAt)) / 1000)))
+        // From the request (tables recorded before requestedAt existed: from the edit).
+        t.status === "Replicating" && (t.requestedAt || t.editedAt)
+          ? duration(
+              Math.max(
+                0,
+                Math.round((Date.parse(t.updatedAt) - Date.parse(t.requestedAt || t.editedAt)) / 1000),
+              ),
+            )
           : "",
       );
       cell(tr, t.error || "", "error");

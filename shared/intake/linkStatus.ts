@@ -41,6 +41,7 @@ export interface LinkStatusBody extends LinkRef {
     /** When the table last changed status (or was last saved), when its current add was sent, remediations used. */
     updatedAt: string;
     editedAt?: string;
+    requestedAt?: string;
     attempts: number;
     /** One line on what an operator can do (Failed, Rejected, Suspended tables). */
     whatToDo?: string;
@@ -141,6 +142,7 @@ export async function getLinkStatus(
       ...(r.requestIds.length > 0 ? { requestId: r.requestIds[r.requestIds.length - 1] } : {}),
       updatedAt: r.updatedAt,
       ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+      ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
       attempts: r.attempts,
       ...withAdvice(r),
     })),

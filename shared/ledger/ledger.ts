@@ -68,6 +68,8 @@ export interface LinkTableRecord {
   error?: string;
   /** When the current add was sent: the table's deadline counts from here. */
   editedAt?: string;
+  /** When the earliest request waiting on this operation was received: time to Replicating counts from here. */
+  requestedAt?: string;
   /** A Pending table is not edited before this (re-add cool-down, "enabled once" retry). */
   notBefore?: string;
   updatedAt: string;

@@ -207,6 +207,7 @@ interface LinkTableEntity extends TableEntity {
   linkTableId?: string;
   error?: string;
   editedAt?: string;
+  requestedAt?: string;
   notBefore?: string;
   updatedAt: string;
 }
@@ -250,6 +251,7 @@ const LIVE_FIELDS = [
   "linkTableId",
   "error",
   "editedAt",
+  "requestedAt",
   "notBefore",
   "updatedAt",
 ];
@@ -345,6 +347,7 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
     ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.editedAt ? { editedAt: row.editedAt } : {}),
+    ...(row.requestedAt ? { requestedAt: row.requestedAt } : {}),
     ...(row.notBefore ? { notBefore: row.notBefore } : {}),
   };
 }
@@ -366,6 +369,7 @@ function recordAction(partitionKey: string, r: LinkTableRecord): TransactionActi
     ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
     ...(error ? { error } : {}),
     ...(r.editedAt ? { editedAt: r.editedAt } : {}),
+    ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
     ...(r.notBefore ? { notBefore: r.notBefore } : {}),
   };
   return ["upsert", entity, "Replace"];

@@ -8,6 +8,8 @@ export interface TableOutcome extends LinkRef {
   error?: string;
   /** Remove-and-re-add attempts the table used (for telemetry; not part of the event). */
   remediationAttempts?: number;
+  /** When the earliest request waiting on the table was received (for telemetry; not part of the event). */
+  requestedAt?: string;
 }
 
 /** A table that reached a final status in one monitoring poll. */

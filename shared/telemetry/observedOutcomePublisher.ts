@@ -28,7 +28,10 @@ export function observedOutcomePublisher(
 ): OutcomePublisher {
   const observeReplicating = (outcome: TableOutcome, created = requestCreation(deps)) =>
     bestEffort(deps, async () => {
-      const seconds = await secondsSinceOldestRequest(deps, created, outcome.requestIds);
+      // The worker passes when the table was requested; older records make us ask the ledger.
+      const seconds = outcome.requestedAt
+        ? Math.max(0, (deps.now().getTime() - Date.parse(outcome.requestedAt)) / 1000)
+        : await secondsSinceOldestRequest(deps, created, outcome.requestIds);
       deps.metrics.tableOnboarded(outcome, seconds);
       const attempts = attemptsOf(outcome);
       if (attempts !== undefined) deps.metrics.remediationAttempts(outcome, attempts, "Replicating");

@@ -37,7 +37,7 @@ function joins(inFlight: Action, requested: Action): boolean {
  */
 export function claimTable(
   existing: LinkTableRecord | undefined,
-  request: Pick<OnboardingRequest, "requestId" | "action">,
+  request: Pick<OnboardingRequest, "requestId" | "action" | "receivedAt">,
   table: RequestedTable,
   now: string,
   reAddCooldownSeconds: number,
@@ -47,7 +47,9 @@ export function claimTable(
     const requestIds = [...existing.requestIds, request.requestId];
     // A pending record has not been sent yet: the newest request's target wins.
     const target = existing.status === "Pending" ? table.target : existing.target;
-    return { kind: "join", record: { ...existing, requestIds, target, updatedAt: now } };
+    // Time to Replicating counts from the earliest request waiting on the work.
+    const requestedAt = existing.requestedAt ?? request.receivedAt;
+    return { kind: "join", record: { ...existing, requestIds, target, requestedAt, updatedAt: now } };
   }
   const record: LinkTableRecord = {
     source: table.source,
@@ -57,6 +59,7 @@ export function claimTable(
     requestIds: [request.requestId],
     attempts: 0,
     enabledOnceRetries: 0,
+    requestedAt: request.receivedAt,
     updatedAt: now,
   };
   if (existing?.status === "Removed" && request.action !== "remove") {

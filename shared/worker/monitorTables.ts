@@ -121,6 +121,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
               requestIds: record.requestIds,
               status: record.status,
               remediationAttempts: record.attempts,
+              ...(record.requestedAt ? { requestedAt: record.requestedAt } : {}),
               ...(record.status === "Failed" ? { error: record.error ?? "" } : {}),
             },
           ]

@@ -84,6 +84,18 @@ describe("claimPendingRequests", () => {
     expect((await ledger.getRequest("r2"))?.status).toBe("Succeeded");
   });
 
+  it("records when a table was requested, and a request that joins keeps the earliest time", async () => {
+    const { ledger, deps } = makeDeps();
+    await ledger.recordRequest({ ...request("r1", ["dbo.A"]), receivedAt: "2026-01-05T07:59:00.000Z" }, NOW);
+    await claimPendingRequests(deps, link, NOW);
+    await ledger.recordRequest({ ...request("r2", ["dbo.A"]), receivedAt: "2026-01-05T08:00:30.000Z" }, NOW);
+    await claimPendingRequests(deps, link, NOW);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      requestIds: ["r1", "r2"],
+      requestedAt: "2026-01-05T07:59:00.000Z",
+    });
+  });
+
   it("claims nothing twice when re-run after a crash", async () => {
     const { ledger, deps } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
@@ -191,7 +203,7 @@ describe("claimTable", () => {
     expect(
       claimTable(
         existing,
-        { requestId: existing?.requestIds.includes("r1") ? "r1" : "r2", action },
+        { requestId: existing?.requestIds.includes("r1") ? "r1" : "r2", action, receivedAt: NOW },
         table,
         later,
         120,
