@@ -304,6 +304,51 @@ async function submitEndingTogether(client: TableClient, actions: TransactionAct
   }
 }
 
+/**
+ * A request's own partition as first written: its table rows in the order asked, then its head
+ * row (last, so `createAllOrFind` tells a new request from a repeated one by it). Queued tables
+ * are Pending; a request rejected as a whole has every table Rejected with the reason.
+ */
+function requestRows(
+  request: OnboardingRequest,
+  now: string,
+  outcome: { status: "Queued" } | { status: "Rejected"; error: string },
+): TransactionAction[] {
+  const partitionKey = requestPartition(request.requestId);
+  const error = outcome.status === "Rejected" ? { error: outcome.error } : {};
+  const tables = request.tables.map((t, position): TransactionAction => [
+    "create",
+    {
+      partitionKey,
+      rowKey: tableRow(t.source),
+      schema: t.source.schema,
+      name: t.source.name,
+      position,
+      target: JSON.stringify(t.target),
+      status: outcome.status === "Queued" ? "Pending" : "Rejected",
+      ...error,
+    } satisfies RequestTableEntity,
+  ]);
+  const head: RequestEntity = {
+    partitionKey,
+    rowKey: REQUEST_ROW,
+    requestId: request.requestId,
+    workspace: request.workspace,
+    linkConnection: request.linkConnection,
+    action: request.action,
+    status: outcome.status,
+    ...error,
+    originKind: request.origin.kind,
+    originId: request.origin.id,
+    receivedAt: request.receivedAt,
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    createdAt: now,
+    updatedAt: now,
+    tableCount: request.tables.length,
+  };
+  return [...tables, ["create", head]];
+}
+
 /** Runs table transactions in chunks: one partition, at most 100 operations each. */
 async function submitInChunks(client: TableClient, actions: TransactionAction[]): Promise<void> {
   for (let i = 0; i < actions.length; i += 100) {
@@ -619,35 +664,8 @@ export class TableStorageLedger implements Ledger {
   ): Promise<{ recorded: "created" | "exists"; nudge: boolean }> {
     await this.ensureTable();
     const partitionKey = requestPartition(request.requestId);
-    const entity: RequestEntity = {
-      partitionKey,
-      rowKey: REQUEST_ROW,
-      requestId: request.requestId,
-      workspace: request.workspace,
-      linkConnection: request.linkConnection,
-      action: request.action,
-      status: "Queued",
-      originKind: request.origin.kind,
-      originId: request.origin.id,
-      receivedAt: request.receivedAt,
-      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
-      createdAt: now,
-      updatedAt: now,
-      tableCount: request.tables.length,
-    };
-    const tableActions = request.tables.map((t, position): TransactionAction => {
-      const row: RequestTableEntity = {
-        partitionKey,
-        rowKey: tableRow(t.source),
-        schema: t.source.schema,
-        name: t.source.name,
-        position,
-        target: JSON.stringify(t.target),
-        status: "Pending",
-      };
-      return ["create", row];
-    });
-    const created = await createAllOrFind(this.client, [...tableActions, ["create", entity]]);
+    const rows = requestRows(request, now, { status: "Queued" });
+    const created = await createAllOrFind(this.client, rows);
     // A redelivery of a request that is still Queued redoes the writes after the request row: a
     // crash between them must not leave a request that no worker will ever see.
     let createdAt = now;
@@ -673,40 +691,10 @@ export class TableStorageLedger implements Ledger {
     now: string,
   ): Promise<"created" | "exists"> {
     await this.ensureTable();
-    const partitionKey = requestPartition(request.requestId);
-    const error = clip(reason) ?? "";
-    const head: RequestEntity = {
-      partitionKey,
-      rowKey: REQUEST_ROW,
-      requestId: request.requestId,
-      workspace: request.workspace,
-      linkConnection: request.linkConnection,
-      action: request.action,
-      status: "Rejected",
-      error,
-      originKind: request.origin.kind,
-      originId: request.origin.id,
-      receivedAt: request.receivedAt,
-      createdAt: now,
-      updatedAt: now,
-      tableCount: request.tables.length,
-    };
-    const tableRows = request.tables.map((t, position): TransactionAction => [
-      "create",
-      {
-        partitionKey,
-        rowKey: tableRow(t.source),
-        schema: t.source.schema,
-        name: t.source.name,
-        position,
-        target: JSON.stringify(t.target),
-        status: "Rejected",
-        error,
-      } satisfies RequestTableEntity,
-    ]);
+    const rows = requestRows(request, now, { status: "Rejected", error: clip(reason) ?? "" });
     // Duplicate names would collide in one transaction: the first of each is enough to show.
-    const unique = [...new Map(tableRows.map((a) => [(a[1] as TableEntity).rowKey, a])).values()];
-    const created = await createAllOrFind(this.client, [...unique, ["create", head]]);
+    const unique = [...new Map(rows.map((a) => [(a[1] as TableEntity).rowKey, a])).values()];
+    const created = await createAllOrFind(this.client, unique);
     // A message too broken to name its link is listed globally only.
     if (created)
       await this.writeIndexes(
