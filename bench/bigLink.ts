@@ -73,6 +73,12 @@ async function phase(
   await harness.driver.run({ maxVirtualMs: 24 * 3600_000, until: () => finished() || Date.now() > deadline });
   const wallMs = performance.now() - wallStarted;
   const traffic = proxy.total((label) => label !== "teardown");
+  if (process.env.BENCH_TRACE) {
+    // Diagnostics: where this phase's ledger rows were read.
+    for (const [label, t] of [...proxy.tallies.entries()].sort((a, b) => b[1].rowsRead - a[1].rowsRead)) {
+      console.log(`  ${tables} tables, ${label}: ${t.requests} round trips, rows read ${t.rowsRead}`);
+    }
+  }
 
   proxy.label = "verify";
   const statuses: Record<string, number> = {};

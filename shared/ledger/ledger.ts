@@ -206,6 +206,8 @@ export interface WorkerLedger {
     statuses?: readonly TableStatus[],
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
   ): Promise<LinkTableRecord[]>;
+  /** The link's records of these tables only (absent ones are left out): rows read follow the tables named. */
+  getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]>;
   /** Upserts the records; every request waiting on one sees its status (`getRequest`). */
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
   /** Sets a request's status for tables that left it without reaching the link row (superseded). */

@@ -860,34 +860,60 @@ export class TableStorageLedger implements Ledger {
     };
   }
 
+  async getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]> {
+    await this.ensureTable();
+    const rows = await this.readRows(
+      linkPartition(link),
+      tables.map((t) => tableRow(t)),
+    );
+    return rows.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+  }
+
+  /**
+   * Rows of one partition by key: PartitionKey and one comparison per row key allow at most 15
+   * discrete comparisons per filter, so keys are read in groups, concurrently.
+   */
+  private async readRows(
+    partition: string,
+    keys: readonly string[],
+    select?: string[],
+  ): Promise<TableEntity[]> {
+    const groups: string[][] = [];
+    for (let i = 0; i < keys.length; i += LIVE_KEYS_PER_QUERY)
+      groups.push(keys.slice(i, i + LIVE_KEYS_PER_QUERY));
+    const rows: TableEntity[] = [];
+    await forEachConcurrently(groups, PARTITION_CONCURRENCY, async (group) => {
+      const filter = `PartitionKey eq ${quote(partition)} and (${group.map((k) => `RowKey eq ${quote(k)}`).join(" or ")})`;
+      const query = this.client.listEntities<TableEntity>({
+        queryOptions: { filter, ...(select ? { select } : {}) },
+      });
+      for await (const row of query) rows.push(row);
+    });
+    return rows;
+  }
+
   /** Whether the request's marker says claimed, and the link's records of its tables. */
   private async liveState(
     link: LinkRef,
     requestId: string,
     tables: readonly TableName[],
   ): Promise<{ claimed: boolean; records: Map<string, LinkTableRecord> }> {
-    const partition = linkPartition(link);
     const marker = openRequestRow(requestId);
-    const keys = [marker, ...tables.map((t) => tableRow(t))];
-    // PartitionKey and one comparison per row key: at most 15 discrete comparisons per filter, so
-    // a big request is read in groups (concurrently): rows read follow the request, not the link.
-    const groups: string[][] = [];
-    for (let i = 0; i < keys.length; i += LIVE_KEYS_PER_QUERY)
-      groups.push(keys.slice(i, i + LIVE_KEYS_PER_QUERY));
+    // Not the marker's copy of the request's tables: only its claimed flag.
+    const rows = await this.readRows(
+      linkPartition(link),
+      [marker, ...tables.map((t) => tableRow(t))],
+      LIVE_FIELDS,
+    );
     let claimed = false;
     const records = new Map<string, LinkTableRecord>();
-    await forEachConcurrently(groups, PARTITION_CONCURRENCY, async (group) => {
-      const filter = `PartitionKey eq ${quote(partition)} and (${group.map((k) => `RowKey eq ${quote(k)}`).join(" or ")})`;
-      // Not the marker's copy of the request's tables: only its claimed flag.
-      const query = this.client.listEntities<TableEntity>({ queryOptions: { filter, select: LIVE_FIELDS } });
-      for await (const row of query) {
-        if (row.rowKey === marker) claimed = (row as TableEntityResult<OpenRequestEntity>).claimed === true;
-        else {
-          const record = toRecord(row as TableEntityResult<LinkTableEntity>);
-          records.set(tableKey(record.source), record);
-        }
+    for (const row of rows) {
+      if (row.rowKey === marker) claimed = (row as TableEntityResult<OpenRequestEntity>).claimed === true;
+      else {
+        const record = toRecord(row as TableEntityResult<LinkTableEntity>);
+        records.set(tableKey(record.source), record);
       }
-    });
+    }
     return { claimed, records };
   }
 

@@ -54,7 +54,13 @@ export async function completeRequests(
   const inFlight = new Set((await ledger.listLinkTables(link, IN_FLIGHT)).flatMap((r) => r.requestIds));
   const candidates = open.filter((r) => !inFlight.has(r.requestId));
   if (candidates.length === 0) return { completedRequestIds: [], openRequests: open.length };
-  const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
+  // Only the candidates' tables: rows read follow the requests about to close, not the link.
+  const wanted = new Map(
+    candidates.flatMap((r) => r.tables.map((t) => [tableKey(t.source), t.source] as const)),
+  );
+  const records = new Map(
+    (await ledger.getLinkTables(link, [...wanted.values()])).map((r) => [tableKey(r.source), r]),
+  );
 
   const completed: RequestView[] = [];
   for (const request of candidates) {

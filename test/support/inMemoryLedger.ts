@@ -250,6 +250,11 @@ export class InMemoryLedger implements Ledger {
     );
   }
 
+  getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]> {
+    const all = this.linkTables(link);
+    return Promise.resolve(tables.flatMap((t) => all.get(tableKey(t)) ?? []).map(clone));
+  }
+
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     const tables = this.linkTables(link);
     for (const record of records) {
