@@ -5,9 +5,9 @@ import {
   type PipelinePolicy,
 } from "@azure/core-rest-pipeline";
 import { SynapseManagementClient, type SynapseManagementClientOptionalParams } from "@azure/arm-synapse";
-import { formatServiceError, parseServiceErrorBody, retryAfterMs, type ServiceError } from "./serviceErrors";
+import { formatServiceError, parseServiceErrorBody, type ServiceError } from "./serviceErrors";
 import {
-  DEFAULT_THROTTLE_RETRY_SECONDS,
+  throttleWaitSeconds,
   MAX_CALL_WAIT_MS,
   ThrottleBudgetExceeded,
   throttleBudgetPolicy,
@@ -199,13 +199,7 @@ function describeArmError(operation: string, workspace: string, error: unknown):
     const service: ServiceError = parseServiceErrorBody(error.response?.bodyAsText ?? undefined);
     const status = error.statusCode;
     if (status === 429 || status === 503) {
-      const waitMs = error.response ? retryAfterMs(status, error.response.headers) : undefined;
-      return throttledError(
-        where,
-        status,
-        waitMs !== undefined ? Math.ceil(waitMs / 1000) : DEFAULT_THROTTLE_RETRY_SECONDS,
-        service,
-      );
+      return throttledError(where, status, throttleWaitSeconds(status, error.response?.headers), service);
     }
     const said = formatServiceError(service) ?? error.message;
     const advice =

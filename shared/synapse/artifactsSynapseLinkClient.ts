@@ -12,7 +12,7 @@ import type {
 } from "@azure/synapse-artifacts";
 import type { LinkRef } from "../domain/linkRef";
 import {
-  DEFAULT_THROTTLE_RETRY_SECONDS,
+  throttleWaitSeconds,
   MAX_CALL_WAIT_MS,
   ThrottleBudgetExceeded,
   throttleBudgetPolicy,
@@ -30,7 +30,7 @@ import {
   toServiceStructure,
   type ActionOnExistingTargetTable,
 } from "./serviceStrings";
-import { formatServiceError, parseServiceErrorBody, retryAfterMs, type ServiceError } from "./serviceErrors";
+import { formatServiceError, parseServiceErrorBody, type ServiceError } from "./serviceErrors";
 import {
   poolOfLinkedService,
   type LinkedServiceReferenceWire,
@@ -196,11 +196,10 @@ function describeError(ctx: CallContext, error: unknown): SynapseRequestError {
     };
     const status = error.statusCode;
     if (status === 429 || status === 503) {
-      const waitMs = error.response ? retryAfterMs(status, error.response.headers) : undefined;
       return throttled(
         ctx,
         status,
-        waitMs !== undefined ? Math.ceil(waitMs / 1000) : DEFAULT_THROTTLE_RETRY_SECONDS,
+        throttleWaitSeconds(status, error.response?.headers),
         service,
         "it kept throttling through the SDK's retries",
       );

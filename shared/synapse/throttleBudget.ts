@@ -13,6 +13,15 @@ export const MAX_CALL_WAIT_MS = 60_000;
 /** The wait suggested when the service throttles without saying for how long. */
 export const DEFAULT_THROTTLE_RETRY_SECONDS = 60;
 
+/** Whole seconds a 429/503 answer asks the caller to wait (the default when it does not say). */
+export function throttleWaitSeconds(
+  status: number,
+  headers: Parameters<typeof retryAfterMs>[1] | undefined,
+): number {
+  const waitMs = headers ? retryAfterMs(status, headers) : undefined;
+  return waitMs !== undefined ? Math.ceil(waitMs / 1000) : DEFAULT_THROTTLE_RETRY_SECONDS;
+}
+
 /**
  * Thrown from inside the pipeline, where the operation and link are not known; the adapter turns
  * it into a `SynapseThrottledError`. Not a `RestError`, so the SDK's retry policy rethrows it at
