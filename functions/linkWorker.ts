@@ -209,6 +209,12 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({ phase: "monitoring" });
   const monitor = yield* run.call("linkWorker_monitorTables", run.linkInput());
   if (!monitor.ok) return { kind: "trouble", trouble: monitor.trouble };
+  if ((monitor.value.counts.Removing ?? 0) > 0) {
+    // A removal whose confirmation ran out or was lost (a crash after the edit was saved): confirm
+    // it here, or its request would never end.
+    const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
+    if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };
+  }
   const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
   if (!completion.ok) return { kind: "trouble", trouble: completion.trouble };
   const summary = monitor.value;
@@ -281,7 +287,8 @@ function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done
     return { kind: "again" };
   }
   if (result.kind !== "sent") return { kind: "done" };
-  for (let check = 0; check < MAX_CONFIRM_POLLS; check++) {
+  // The service's answer to the edit already showed it applied (sendEdits.ts): nothing to poll.
+  for (let check = 0; check < (result.applied ? 0 : MAX_CONFIRM_POLLS); check++) {
     run.status({
       phase: "confirming",
       detail: `${result.added + result.removed} table(s) edited; waiting for the link to apply the change`,

@@ -301,7 +301,7 @@ export class LinkState {
    * REC-22/23: the definition is rewritten at once, on a link in any status, and the answer is the whole link
    * resource (Data Factory's id and type) with a new etag.
    */
-  editTables(name: string, body: EditTablesRequestWire): Json {
+  editTables(name: string, body: EditTablesRequestWire): Json | undefined {
     const link = this.require(name);
     const now = this.clock();
     const plan = planEditTables(body, { link, normaliseId: (id) => this.normaliseId(id) });
@@ -309,7 +309,7 @@ export class LinkState {
 
     link.etag = this.nextEtag();
     if (plan.adds.length + plan.updates.length + plan.removes.length === 0) {
-      return this.resourceOf(link, FACTORY_RESOURCE, true); // only retried no-ops
+      return this.editAnswer(link); // only retried no-ops
     }
     link.applyingUntil = Math.max(link.applyingUntil, now + this.timings.applyMs);
     for (const table of plan.removes) this.retire(table, now);
@@ -327,7 +327,11 @@ export class LinkState {
         progress: { ...this.newTableProgress(link, now), ...(decided ? { failure: decided } : {}) },
       });
     }
-    return this.resourceOf(link, FACTORY_RESOURCE, true);
+    return this.editAnswer(link);
+  }
+
+  private editAnswer(link: LinkRecord): Json | undefined {
+    return this.profile.editAnswer === "empty" ? undefined : this.resourceOf(link, FACTORY_RESOURCE, true);
   }
 
   /** REC-22/23 items: `{ id, source, target }` (no `name`, no `etag`). */

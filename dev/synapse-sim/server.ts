@@ -287,7 +287,7 @@ function dispatch(
       // The spec lists 200 and 204: 200 when a link was deleted, 204 when there was none (ARM convention).
       return { status: state.delete(linkName) ? 200 : 204 };
     case "LinkConnection_EditTables":
-      // REC-22/23: 200 with the whole link resource (the spec declares no body).
+      // REC-22/23: 200 with the whole link resource (the spec declares no body: profile editAnswer:empty).
       return ok(state.editTables(linkName, body as EditTablesRequestWire));
     case "LinkConnection_Start":
       state.start(linkName);

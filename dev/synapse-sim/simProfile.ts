@@ -18,6 +18,8 @@ export const SIM_PROFILE_ANSWERS = {
   permanentErrors: ["failedStatus", "badRequest"],
   /** Error bodies: `{ code, message, target, details, error: null }` as recorded, or wrapped `{ error: { … } }`. */
   errorShape: ["topLevel", "wrapped"],
+  /** The edittables answer: the whole link resource with its tables, as recorded, or an empty 200 (the spec declares no body). */
+  editAnswer: ["wholeLink", "empty"],
 } as const;
 
 type Answers = typeof SIM_PROFILE_ANSWERS;
@@ -35,6 +37,7 @@ export const DEFAULT_SIM_PROFILE: SimProfile = Object.freeze({
   waiting: "Waiting",
   permanentErrors: "failedStatus",
   errorShape: "topLevel",
+  editAnswer: "wholeLink",
 });
 
 export class SimProfileError extends Error {

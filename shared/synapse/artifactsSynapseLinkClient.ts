@@ -39,6 +39,7 @@ import {
 import {
   SynapseRequestError,
   SynapseThrottledError,
+  type EditTablesAnswer,
   type LinkConnectionInfo,
   type LinkDetailedStatus,
   type LinkedTable,
@@ -268,6 +269,41 @@ function isAbsentOrForbidden(error: unknown): error is { statusCode: 403 | 404 }
   return isRestError(error) && (error.statusCode === 404 || error.statusCode === 403);
 }
 
+type LinkTableWire = NonNullable<
+  Awaited<ReturnType<ArtifactsClient["linkConnectionOperations"]["listLinkTables"]>>["value"]
+>[number];
+
+/** Link tables as the service spells them (`linktables`, or a link resource's definition) → the port's. */
+function toLinkedTables(wire: readonly LinkTableWire[] | undefined): LinkedTable[] {
+  return (wire ?? []).flatMap((t): LinkedTable[] => {
+    if (!t.id || !t.source?.schemaName || !t.source.tableName) return [];
+    const table: LinkedTable = {
+      id: t.id,
+      source: { schema: t.source.schemaName, name: t.source.tableName },
+    };
+    if (t.target) {
+      const distribution = fromServiceDistribution(t.target.distributionOptions?.type);
+      const structure = fromServiceStructure(t.target.structureOptions?.type);
+      table.target = {
+        ...(t.target.schemaName ? { schema: t.target.schemaName } : {}),
+        ...(t.target.tableName ? { name: t.target.tableName } : {}),
+        ...(distribution ? { distribution } : {}),
+        ...(structure ? { structure } : {}),
+      };
+    }
+    return [table];
+  });
+}
+
+/** `properties.linkTables` of a link resource, when the body is one and has the list. */
+function linkTablesOfResource(body: unknown): LinkTableWire[] | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const properties = (body as { properties?: unknown }).properties;
+  if (typeof properties !== "object" || properties === null) return undefined;
+  const tables = (properties as { linkTables?: unknown }).linkTables;
+  return Array.isArray(tables) ? (tables as LinkTableWire[]) : undefined;
+}
+
 function toRequest(edit: LinkTableEdit): LinkTableRequest {
   const source = { schemaName: edit.source.schema, tableName: edit.source.name };
   if (edit.operation === "remove") {
@@ -443,33 +479,27 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
       const response = await this.client(link.workspace).linkConnectionOperations.listLinkTables(
         link.linkConnection,
       );
-      return (response.value ?? []).flatMap((t): LinkedTable[] => {
-        if (!t.id || !t.source?.schemaName || !t.source.tableName) return [];
-        const table: LinkedTable = {
-          id: t.id,
-          source: { schema: t.source.schemaName, name: t.source.tableName },
-        };
-        if (t.target) {
-          const distribution = fromServiceDistribution(t.target.distributionOptions?.type);
-          const structure = fromServiceStructure(t.target.structureOptions?.type);
-          table.target = {
-            ...(t.target.schemaName ? { schema: t.target.schemaName } : {}),
-            ...(t.target.tableName ? { name: t.target.tableName } : {}),
-            ...(distribution ? { distribution } : {}),
-            ...(structure ? { structure } : {}),
-          };
-        }
-        return [table];
-      });
+      return toLinkedTables(response.value);
     });
   }
 
-  async editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<void> {
-    await this.call("editTables", link, () =>
-      this.client(link.workspace).linkConnectionOperations.editTables(link.linkConnection, {
-        linkTables: edits.map(toRequest),
-      }),
-    );
+  async editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<EditTablesAnswer> {
+    return this.call("editTables", link, async () => {
+      let rawBody: unknown;
+      // The SDK declares no answer; the service sends the whole link resource (REC-23).
+      const options: OperationOptions = {
+        onResponse: (raw) => {
+          rawBody = raw.parsedBody ?? parseWireBody(raw.bodyAsText);
+        },
+      };
+      await this.client(link.workspace).linkConnectionOperations.editTables(
+        link.linkConnection,
+        { linkTables: edits.map(toRequest) },
+        options,
+      );
+      const tables = linkTablesOfResource(rawBody);
+      return tables ? { linkTables: toLinkedTables(tables) } : {};
+    });
   }
 
   async queryTableStatus(link: LinkRef): Promise<LinkTableState[]> {

@@ -48,6 +48,15 @@ export interface LinkTableState {
   errorMessage?: string;
 }
 
+/**
+ * What `edittables` answered. The service answers with the whole link resource, its definition's
+ * `linkTables` included (REC-23, docs/real-service.md): after an accepted edit, every table the link
+ * now holds. Undefined when the answer carries no table list (the spec declares no response body).
+ */
+export interface EditTablesAnswer {
+  linkTables?: LinkedTable[];
+}
+
 export type LinkTableEdit =
   | { operation: "add"; id: string; source: TableName; target: TableTarget }
   | { operation: "remove"; id: string; source: TableName };
@@ -61,7 +70,7 @@ export interface SynapseLinkClient {
   getLinkConnection(link: LinkRef): Promise<LinkConnectionInfo | undefined>;
   getDetailedStatus(link: LinkRef): Promise<LinkDetailedStatus>;
   listLinkTables(link: LinkRef): Promise<LinkedTable[]>;
-  editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<void>;
+  editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<EditTablesAnswer>;
   /** Every page of `querytablestatus`, following continuation tokens. */
   queryTableStatus(link: LinkRef): Promise<LinkTableState[]>;
   start(link: LinkRef): Promise<void>;

@@ -1,7 +1,7 @@
 import type { WorkerSettings } from "../config";
 import { describeLink, type LinkRef } from "../domain/linkRef";
 import { linkTableId } from "../domain/linkTableId";
-import { qualifiedName, tableKey } from "../domain/tableName";
+import { tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkedTable } from "../synapse/synapseLinkClient";
 import type { LinkTableEdit } from "../synapse/synapseLinkClient";
@@ -12,8 +12,6 @@ export interface BatchPlanInput {
   pending: readonly LinkTableRecord[];
   /** What `linktables` holds now, by table key. */
   linked: ReadonlyMap<string, LinkedTable>;
-  /** Tables held by another link of the workspace, by table key → that link's name. */
-  owners: ReadonlyMap<string, string>;
   now: string;
   settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink">;
 }
@@ -37,11 +35,12 @@ export function isDue(record: LinkTableRecord, now: string): boolean {
 /**
  * The batch planner: pending tables, what the link holds and who else holds what → one batch of
  * edits, the records it settles without an edit, and what waits. A table already in the link is
- * watched, not re-added (this also makes a re-run after a crash send nothing twice); a table in
- * another link is rejected naming it; a re-add waits out its cool-down (`notBefore`).
+ * watched, not re-added (this also makes a re-run after a crash send nothing twice); a re-add waits
+ * out its cool-down (`notBefore`). A table another link holds is left to the service to refuse
+ * (sendEdits.ts): listing every link before each edit would cost more than the rare refusal.
  */
 export function planBatch(input: BatchPlanInput): BatchPlan {
-  const { link, linked, owners, now, settings } = input;
+  const { link, linked, now, settings } = input;
   const plan: BatchPlan = { edits: [], settled: [], deferred: 0 };
   let tableCount = linked.size;
   const settle = (record: LinkTableRecord, patch: Partial<LinkTableRecord>) => {
@@ -62,14 +61,6 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
     if (inLink) {
       // Already part of this link (or an earlier run of this batch landed): watch it.
       settle(record, { status: "Adding", action: "add", linkTableId: inLink.id, editedAt: now });
-      continue;
-    }
-    const owner = owners.get(key);
-    if (owner) {
-      settle(record, {
-        status: "Rejected",
-        error: `${qualifiedName(record.source)} is already in link connection ${owner}; a table can belong to one link connection only`,
-      });
       continue;
     }
     if (tableCount >= settings.maxTablesPerLink) {

@@ -38,16 +38,32 @@ export async function confirmEditsApplied(
       if (!present) outstanding++;
     } else if (present) {
       outstanding++;
-    } else if (record.action === "reAdd") {
-      const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);
-      const notBefore = plusSeconds(now, cooldown);
-      changed.push({ ...record, action: "add", status: "Pending", notBefore, updatedAt: now });
     } else {
-      changed.push({ ...record, status: "Removed", updatedAt: now });
+      changed.push(afterRemovalLanded(record, now, settings));
     }
   }
   await ledger.saveLinkTables(link, changed);
   return { applied: outstanding === 0, outstanding };
+}
+
+/**
+ * A table whose removal has left the link: Removed, or, when the removal is the first half of a
+ * re-add, a Pending add that waits out the re-add cool-down.
+ */
+export function afterRemovalLanded(
+  record: LinkTableRecord,
+  now: string,
+  settings: Pick<WorkerDeps["settings"], "reAddCooldownSeconds">,
+): LinkTableRecord {
+  if (record.action !== "reAdd") return { ...record, status: "Removed", updatedAt: now };
+  const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);
+  return {
+    ...record,
+    action: "add",
+    status: "Pending",
+    notBefore: plusSeconds(now, cooldown),
+    updatedAt: now,
+  };
 }
 
 /**

@@ -8,9 +8,11 @@ import { linkReadiness } from "./linkReadiness";
 import {
   SynapseRequestError,
   type LinkDetailedStatus,
+  type LinkedTable,
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
-import { addsToLookUp, findOwnerElsewhere, tablesInOtherLinks } from "./tableOwners";
+import { afterRemovalLanded } from "./confirmEditsApplied";
+import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -21,7 +23,16 @@ export type SendResult =
   | { kind: "wait"; reason: string; act?: "start" | "resume" }
   /** The link cannot take tables (missing, stopped without AUTO_START_LINKS): pending tables failed. */
   | { kind: "refused"; reason: string }
-  | { kind: "sent"; added: number; removed: number; failed: number; deferred: number; nextEditAt?: string };
+  | {
+      kind: "sent";
+      added: number;
+      removed: number;
+      failed: number;
+      deferred: number;
+      /** The service's answer to the edit showed it applied: nothing is left to confirm. */
+      applied: boolean;
+      nextEditAt?: string;
+    };
 
 /**
  * One batched `edittables` for the link: readiness, the batch plan and the edit itself, in one
@@ -55,22 +66,16 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   if (readiness.kind === "wait") return readiness;
 
   const linked = new Map((await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t]));
-  // Other links' tables: one listing of the workspace serves every worker of the process for a
-  // poll interval (tableOwners.ts); the service's "enabled once" refusal is the backstop.
-  const owners = await tablesInOtherLinks(
-    deps,
-    link.workspace,
-    link.linkConnection,
-    addsToLookUp(due, linked),
-    now,
-    settings.pollMinSeconds,
-  );
-  const plan = planBatch({ link, pending, linked, owners, now, settings });
+  // Other links' tables are not listed before the edit: the service refuses a table another link
+  // holds (SQL 22718), and only then are the workspace's links read to name the holder.
+  const plan = planBatch({ link, pending, linked, now, settings });
   await ledger.saveLinkTables(link, plan.settled);
   if (plan.edits.length === 0) return nothingToSend(pending, now);
 
   const byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
-  const outcome = await applyBatch(deps, link, plan.edits, byKey, now);
+  // A service that reports isApplyingChanges may still be applying what it answered with.
+  const answerShowsApplied = detailed.isApplyingChanges === undefined;
+  const outcome = await applyBatch(deps, link, plan.edits, byKey, now, answerShowsApplied);
   return {
     kind: "sent",
     ...outcome,
@@ -110,8 +115,10 @@ function isRejection(error: unknown): error is SynapseRequestError {
 
 /**
  * Sends the batch. Throttling and server errors propagate (the guard and the retry policy take
- * over). A refused batch of several tables is retried table by table so that one bad table is
- * refused alone, and each refusal is judged by its error code.
+ * over). A refused batch is split: tables another link holds are rejected when the refusal is
+ * "enabled once" and the rest sent again; otherwise the batch is halved until each refusal is one
+ * table's, judged by its error code. When the service's answer to the last accepted edit lists the
+ * link's tables (REC-23), it confirms the edit: adds present, removals gone.
  */
 async function applyBatch(
   deps: WorkerDeps,
@@ -119,37 +126,61 @@ async function applyBatch(
   edits: readonly LinkTableEdit[],
   records: ReadonlyMap<string, LinkTableRecord>,
   now: string,
-): Promise<{ added: number; removed: number; failed: number }> {
+  answerShowsApplied: boolean,
+): Promise<{ added: number; removed: number; failed: number; applied: boolean }> {
   const refused = new Map<string, LinkTableRecord>();
+  const accepted: LinkTableEdit[] = [];
+  // What the service answered last (the link's tables after every accepted edit so far), unless an
+  // accepted edit came back without a table list.
+  const answers: { last?: LinkedTable[]; missing: boolean } = { missing: false };
   const refuse = async (edit: LinkTableEdit, error: SynapseRequestError) => {
     const record = records.get(tableKey(edit.source));
     if (record) refused.set(tableKey(edit.source), await afterRefusal(deps, link, record, error, now));
   };
-  try {
-    await deps.synapse.editTables(link, edits);
-  } catch (error) {
-    if (!isRejection(error)) throw error;
-    const [only] = edits;
-    if (edits.length === 1 && only) {
-      await refuse(only, error);
-    } else {
-      for (const edit of edits) {
-        try {
-          await deps.synapse.editTables(link, [edit]);
-        } catch (single) {
-          if (!isRejection(single)) throw single;
-          await refuse(edit, single);
-        }
-      }
+  const send = async (batch: readonly LinkTableEdit[]): Promise<void> => {
+    try {
+      const result = await deps.synapse.editTables(link, batch);
+      accepted.push(...batch);
+      if (result.linkTables) answers.last = result.linkTables;
+      else answers.missing = true;
+      return;
+    } catch (error) {
+      if (!isRejection(error)) throw error;
+      const [only] = batch;
+      if (batch.length === 1 && only) return refuse(only, error);
+      const rest = isEnabledElsewhere(error) ? await rejectHeldElsewhere(batch) : batch;
+      if (rest.length < batch.length) return rest.length > 0 ? send(rest) : undefined;
+      const half = Math.ceil(batch.length / 2);
+      await send(batch.slice(0, half));
+      await send(batch.slice(half));
     }
-  }
+  };
+  /** Rejects the adds another link holds, naming it; returns the edits left to send. */
+  const rejectHeldElsewhere = async (batch: readonly LinkTableEdit[]): Promise<LinkTableEdit[]> => {
+    const adds = batch.filter((e) => e.operation === "add").map((e) => e.source);
+    const owners = await ownersElsewhere(deps, link, adds, now);
+    return batch.filter((edit) => {
+      const owner = edit.operation === "add" ? owners.get(tableKey(edit.source)) : undefined;
+      const record = records.get(tableKey(edit.source));
+      if (owner === undefined || !record) return true;
+      refused.set(tableKey(edit.source), heldElsewhere(record, owner, now));
+      return false;
+    });
+  };
+  await send(edits);
 
+  const inLink =
+    answers.last && !answers.missing ? new Set(answers.last.map((t) => tableKey(t.source))) : undefined;
+  const landed = (edit: LinkTableEdit) =>
+    answerShowsApplied &&
+    inLink !== undefined &&
+    inLink.has(tableKey(edit.source)) === (edit.operation === "add");
   const changed: LinkTableRecord[] = [...refused.values()];
   let added = 0;
   let removed = 0;
-  for (const edit of edits) {
+  for (const edit of accepted) {
     const record = records.get(tableKey(edit.source));
-    if (!record || refused.has(tableKey(edit.source))) continue;
+    if (!record) continue;
     if (edit.operation === "add") {
       added++;
       const sent: LinkTableRecord = {
@@ -164,12 +195,38 @@ async function applyBatch(
       changed.push(sent);
     } else {
       removed++;
-      changed.push({ ...record, status: "Removing", updatedAt: now });
+      const removing: LinkTableRecord = {
+        ...record,
+        status: "Removing",
+        linkTableId: edit.id,
+        updatedAt: now,
+      };
+      changed.push(landed(edit) ? afterRemovalLanded(removing, now, deps.settings) : removing);
     }
   }
   await deps.ledger.saveLinkTables(link, changed);
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
-  return { added, removed, failed };
+  return { added, removed, failed, applied: accepted.every(landed) };
+}
+
+function isEnabledElsewhere(error: SynapseRequestError): boolean {
+  return classifyTableFailure(error.code, error.serviceMessage ?? error.message).kind === "enabledElsewhere";
+}
+
+function heldElsewhere(
+  record: LinkTableRecord,
+  owner: string,
+  now: string,
+  serviceText?: string,
+): LinkTableRecord {
+  return {
+    ...record,
+    status: "Rejected",
+    error:
+      `${qualifiedName(record.source)} is already in link connection ${owner}; a table can belong to one link connection only` +
+      (serviceText ? ` (${serviceText})` : ""),
+    updatedAt: now,
+  };
 }
 
 /** What a table becomes when the service refuses its edit: rejected, failed with a fix, or retried later. */
@@ -192,14 +249,7 @@ async function afterRefusal(
   if (failure.kind !== "enabledElsewhere" || record.action === "remove") return fail(error.message);
 
   const owner = await findOwnerElsewhere(deps, link, record.source, now);
-  if (owner) {
-    return {
-      ...record,
-      status: "Rejected",
-      error: `${qualifiedName(record.source)} is already in link connection ${owner}; a table can belong to one link connection only (${error.message})`,
-      updatedAt: now,
-    };
-  }
+  if (owner) return heldElsewhere(record, owner, now, error.message);
   const { enabledOnceMaxRetries, enabledOnceRetrySeconds } = deps.settings;
   if (record.enabledOnceRetries >= enabledOnceMaxRetries) {
     return fail(enabledElsewhereGivingUp(error.message, record.enabledOnceRetries));

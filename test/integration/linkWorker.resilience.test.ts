@@ -1,4 +1,4 @@
-import { demoSeed, type SimSeed } from "../../dev/synapse-sim";
+import { demoSeed, parseSimProfile, type SimSeed } from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
 import { useLinkWorkerHarness } from "../support/linkWorkerHarness";
 
@@ -78,6 +78,25 @@ describe("link worker: resilience", () => {
     const refused = h.sim.callsTo("LinkConnection_EditTables", "demo-link").filter((c) => c.status === 400);
     expect(refused).toHaveLength(0);
     expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
+  });
+
+  it("ends a removal the link took longer to apply than the confirm step waits, at a later poll", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.tables = [{ schema: "dbo", name: "Orders" }];
+    // The service reports isApplyingChanges, and stays applying past 40 confirm polls of 15 s.
+    const h = await start(
+      seed,
+      { applyPollSeconds: 15 },
+      { applyMs: 20 * 60_000 },
+      { profile: parseSimProfile("applying:present") },
+    );
+    const removal = await h.submit(["dbo.Orders"], { action: "remove" });
+    await h.driver.run();
+
+    const view = await h.request(removal);
+    expect(view.status).toBe("Succeeded");
+    expect(h.tableStatuses(view)).toEqual({ "dbo.Orders": "Removed" });
+    expect(h.driver.getStatus(linkWorkerInstanceId(h.link()))?.runtimeStatus).toBe("Completed");
   });
 
   it("fails a re-add over a non-empty target table at once, naming actionOnExistingTargetTable", async () => {

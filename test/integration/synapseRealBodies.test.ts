@@ -314,7 +314,7 @@ describe("recorded real responses through the SDK and the adapter", () => {
     ]);
   });
 
-  it("sends an add in the recorded request's shape and accepts the recorded 200 link resource", async () => {
+  it("sends an add in the recorded request's shape and reads the link's tables from the recorded 200 link resource", async () => {
     server.reply("POST", `${BASE}/edittables`, { status: 200, body: EDIT_TABLES_RESPONSE });
     const source = { schema: "dbo", name: "weather_history_300000_rows" };
     await expect(
@@ -326,7 +326,15 @@ describe("recorded real responses through the SDK and the adapter", () => {
           target: resolveTarget(source, undefined),
         },
       ]),
-    ).resolves.toBeUndefined();
+    ).resolves.toEqual({
+      linkTables: [
+        {
+          id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
+          source,
+          target: { schema: "dbo", name: "weather_history_300000_rows", distribution: "RoundRobin" },
+        },
+      ],
+    });
     expect(JSON.parse(server.received[0]!.body)).toEqual(EDIT_TABLES_REQUEST);
   });
 
@@ -437,5 +445,20 @@ describe("no real sample: 403", () => {
     expect(error).toMatchObject({ statusCode: 403, code: "Forbidden" });
     expect(error.message).toMatch(/Synapse RBAC role.*Synapse Contributor/);
     expect(error.message).toContain("required Synapse RBAC permission");
+  });
+
+  it("answers an edit with no table list when the 200 has no body (as the spec declares)", async () => {
+    server.reply("POST", `${BASE}/edittables`, { status: 200 });
+    const source = { schema: "dbo", name: "weather_history_300000_rows" };
+    await expect(
+      staticTokenClient().editTables(LINK, [
+        {
+          operation: "add",
+          id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
+          source,
+          target: resolveTarget(source, undefined),
+        },
+      ]),
+    ).resolves.toEqual({});
   });
 });

@@ -263,6 +263,7 @@ describe("synapse-sim HTTP surface", () => {
           waiting: "Waiting",
           permanentErrors: "failedStatus",
           errorShape: "topLevel",
+          editAnswer: "wholeLink",
           text: "ids:undashed,applying:present",
         });
         expect((await request(`${sim.url}/_sim/state`)).body.profile.text).toBe("");

@@ -4,6 +4,7 @@ import type { LinkStatus } from "../../shared/synapse/serviceStrings";
 import {
   SynapseRequestError,
   type LinkConnectionInfo,
+  type EditTablesAnswer,
   type LinkDetailedStatus,
   type LinkedTable,
   type LinkTableEdit,
@@ -30,6 +31,8 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   /** Links whose target pool was asked for, in order. */
   readonly targetPoolReads: string[] = [];
   editError: Error | undefined;
+  /** Whether edittables answers with the link's tables, as the service does (REC-23). */
+  editAnswerHasTables = true;
 
   addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
     const link: FakeLink = {
@@ -71,7 +74,7 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   listLinkTables(link: LinkRef): Promise<LinkedTable[]> {
     return Promise.resolve([...this.get(link).tables]);
   }
-  editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<void> {
+  editTables(link: LinkRef, edits: readonly LinkTableEdit[]): Promise<EditTablesAnswer> {
     if (this.editError) return Promise.reject(this.editError);
     this.edits.push([...edits]);
     const l = this.get(link);
@@ -79,7 +82,8 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
       if (edit.operation === "add") l.tables.push({ id: edit.id, source: edit.source });
       else l.tables = l.tables.filter((t) => tableKey(t.source) !== tableKey(edit.source));
     }
-    return Promise.resolve();
+    // As the service: the whole link resource, its tables included (unless a test says otherwise).
+    return Promise.resolve(this.editAnswerHasTables ? { linkTables: [...l.tables] } : {});
   }
   queryTableStatus(link: LinkRef): Promise<LinkTableState[]> {
     return Promise.resolve([...this.get(link).states]);

@@ -15,6 +15,7 @@ describe("synapse-sim profiles", () => {
       waiting: "Waiting",
       permanentErrors: "failedStatus",
       errorShape: "topLevel",
+      editAnswer: "wholeLink",
     });
   });
 
@@ -69,6 +70,7 @@ describe("synapse-sim profiles", () => {
       "waiting:WaitingForSnapshot",
       "permanentErrors:badRequest",
       "errorShape:wrapped",
+      "editAnswer:empty",
     ]);
     for (const { name, profile } of matrix.slice(1)) expect(formatSimProfile(profile)).toBe(name);
   });

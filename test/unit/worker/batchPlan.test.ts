@@ -26,7 +26,6 @@ function plan(pending: LinkTableRecord[], overrides: Partial<BatchPlanInput> = {
     link,
     pending,
     linked: new Map(),
-    owners: new Map(),
     now: NOW,
     settings: { editBatchMaxTables: 100, maxTablesPerLink: 5000 },
     ...overrides,
@@ -67,14 +66,6 @@ describe("planBatch", () => {
 
   it("settles a removal of a table the link does not hold as Removed", () => {
     expect(plan([record("A", { action: "remove" })]).settled).toMatchObject([{ status: "Removed" }]);
-  });
-
-  it("rejects a table another link holds, naming it", () => {
-    const result = plan([record("A")], { owners: new Map([["dbo.a", "other-link"]]) });
-    expect(result.settled[0]).toMatchObject({
-      status: "Rejected",
-      error: expect.stringMatching(/other-link/),
-    });
   });
 
   it("rejects tables beyond MAX_TABLES_PER_LINK with the numbers", () => {

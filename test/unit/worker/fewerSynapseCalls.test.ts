@@ -1,4 +1,5 @@
 import type { OutcomePublisher, SettledTable } from "../../../shared/outcomes/outcomePublisher";
+import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { monitorTables } from "../../../shared/worker/monitorTables";
 import { sendEdits } from "../../../shared/worker/sendEdits";
@@ -33,9 +34,9 @@ async function pending(
   return target;
 }
 
-describe("other links' tables are listed once per poll interval", () => {
-  it("serves the sends of three links within POLL_MIN_SECONDS from one listing of the workspace", async () => {
-    const kit = makeDeps({ pollMinSeconds: 30 });
+describe("other links' tables are read only when the service refuses an add as 'enabled once'", () => {
+  it("sends the batches of three links without listing the workspace, each reading its own linktables once", async () => {
+    const kit = makeDeps();
     for (const name of ["l1", "l2", "l3"]) kit.synapse.addLink(name);
     const links = [
       await pending(kit, "l1", ["dbo.A"], "r1"),
@@ -44,29 +45,45 @@ describe("other links' tables are listed once per poll interval", () => {
     ];
     const calls = counted(kit);
     for (const [i, target] of links.entries()) await sendEdits(kit.deps, target, at(i));
-    expect(calls.listLinkConnections).toBe(1);
-    // One listing of the three links, then each link's own linktables for its batch plan.
-    expect(calls.listLinkTables).toBe(3 + 3);
+    expect(calls.listLinkConnections ?? 0).toBe(0);
+    expect(calls.listLinkTables).toBe(3);
     expect(calls.getLinkConnection ?? 0).toBe(0);
     expect(kit.synapse.edits).toHaveLength(3);
   });
 
-  it("lists again once the listing is older than POLL_MIN_SECONDS, and then sees a table added elsewhere", async () => {
-    const kit = makeDeps({ pollMinSeconds: 30 });
+  it("lists the workspace once per refused batch, however many of its tables another link holds", async () => {
+    const kit = makeDeps();
     kit.synapse.addLink("demo-link");
     const other = kit.synapse.addLink("other-link");
-    await pending(kit, "demo-link", ["dbo.A"], "r1");
-    await sendEdits(kit.deps, link, NOW);
-    other.tables.push({ id: "o1", source: { schema: "dbo", name: "Late" } });
-    await kit.ledger.recordRequest({ ...request("r2", ["dbo.Late"]) }, at(31));
-    await claimPendingRequests(kit.deps, link, at(31));
+    other.tables.push(
+      { id: "o1", source: { schema: "dbo", name: "X" } },
+      { id: "o2", source: { schema: "dbo", name: "Y" } },
+    );
+    await pending(kit, "demo-link", ["dbo.X", "dbo.Y", "dbo.Z"], "r1");
+    const original = kit.synapse.editTables.bind(kit.synapse);
+    kit.synapse.editTables = (l, batch) =>
+      batch.some((e) => e.source.name !== "Z")
+        ? Promise.reject(
+            new SynapseRequestError(
+              "A table can only be enabled once among all table groups.",
+              400,
+              "22718",
+              "editTables",
+            ),
+          )
+        : original(l, batch);
     const calls = counted(kit);
-    await sendEdits(kit.deps, link, at(31));
+    await sendEdits(kit.deps, link, NOW);
     expect(calls.listLinkConnections).toBe(1);
-    expect(kit.ledger.record(link, "dbo.Late")).toMatchObject({
+    expect(kit.ledger.record(link, "dbo.X")).toMatchObject({
       status: "Rejected",
       error: expect.stringMatching(/other-link/),
     });
+    expect(kit.ledger.record(link, "dbo.Y")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/other-link/),
+    });
+    expect(kit.ledger.record(link, "dbo.Z")?.status).toBe("Adding");
   });
 
   it("looks an 'enabled once' refusal up afresh, not in a listing an earlier activity read", async () => {

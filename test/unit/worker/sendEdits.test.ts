@@ -29,6 +29,7 @@ describe("sendEdits", () => {
       removed: 0,
       failed: 0,
       deferred: 0,
+      applied: true,
     });
     expect(synapse.edits).toHaveLength(1);
     expect(synapse.edits[0]?.map((e) => [e.operation, e.source.name])).toEqual([
@@ -102,16 +103,33 @@ describe("sendEdits", () => {
     expect(synapse.edits[0]).toMatchObject([{ operation: "remove", id: "existing-demo-link-0" }]);
   });
 
-  it("rejects a table that another link of the workspace holds, naming that link, without an edit", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+  it("rejects the tables another link holds when the service refuses the batch as 'enabled once', naming that link, and adds the rest in one more edit", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"]);
     synapse.addLink("demo-link");
     synapse.addLink("other-link", "Running", [{ schema: "dbo", name: "A" }]);
-    await sendEdits(deps, link, NOW);
-    expect(synapse.edits).toHaveLength(0);
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch.some((e) => e.source.name === "A") ? Promise.reject(enabledOnce()) : original(l, batch);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 2, failed: 1 });
+    expect(synapse.edits.map((batch) => batch.map((e) => e.source.name))).toEqual([["B", "C"]]);
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Rejected",
-      error: expect.stringMatching(/other-link/),
+      error: expect.stringMatching(/already in link connection other-link/),
     });
+    expect(ledger.record(link, "dbo.B")?.status).toBe("Adding");
+  });
+
+  it("lists no other link before an edit", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    synapse.addLink("other-link", "Running", [{ schema: "dbo", name: "Z" }]);
+    let listings = 0;
+    synapse.listLinkConnections = () => {
+      listings++;
+      return Promise.resolve(["demo-link", "other-link"]);
+    };
+    await sendEdits(deps, link, NOW);
+    expect(listings).toBe(0);
   });
 
   it("holds a table refused as 'enabled once' for ENABLED_ONCE_RETRY_SECONDS when no configured link holds it", async () => {
@@ -201,11 +219,51 @@ describe("sendEdits", () => {
       removed: 0,
       failed: 1,
       deferred: 0,
+      applied: true,
     });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
     expect(ledger.record(link, "dbo.Bad")).toMatchObject({
       status: "Failed",
       error: "Bad is not a valid table",
     });
+  });
+
+  it("halves a refused batch until the refused table stands alone, not one call per table", async () => {
+    const names = Array.from({ length: 16 }, (_, i) => `dbo.T${i}`);
+    const { ledger, synapse, deps } = await pendingOf(names);
+    synapse.addLink("demo-link");
+    const original = synapse.editTables.bind(synapse);
+    let calls = 0;
+    synapse.editTables = (l, batch) => {
+      calls++;
+      return batch.some((e) => e.source.name === "T5")
+        ? Promise.reject(new SynapseRequestError("T5 is not a valid table", 400, "BadRequest", "editTables"))
+        : original(l, batch);
+    };
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 15, failed: 1 });
+    // 16 → 8 + 8 → 4 + 4 → 2 + 2 → 1 + 1: 9 calls instead of 17.
+    expect(calls).toBe(9);
+    expect(ledger.record(link, "dbo.T5")?.status).toBe("Failed");
+  });
+
+  it("finishes a removal the service's answer no longer lists, with nothing left to confirm", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", removed: 1, applied: true });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
+  });
+
+  it("leaves the edit to be confirmed when the answer lists no tables", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.editAnswerHasTables = false;
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", removed: 1, applied: false });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
+  });
+
+  it("leaves the edit to be confirmed when the service reports isApplyingChanges", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link").isApplyingChanges = false;
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 1, applied: false });
   });
 });
