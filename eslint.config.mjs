@@ -39,7 +39,7 @@ const domainLayer = [
 const layered = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", ".azurite/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["dist/", "dist-bench/", "node_modules/", "coverage/", ".azurite/", "**/*.js", "**/*.mjs"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

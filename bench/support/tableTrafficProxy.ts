@@ -22,7 +22,11 @@ export type TableRequestKind =
 export interface TrafficTally {
   requests: number;
   rowsRead: number;
+  /** Milliseconds from each request's arrival to the end of its answer, added up (diagnostics). */
+  ms: number;
   byKind: Partial<Record<TableRequestKind, number>>;
+  /** Milliseconds per kind of request (diagnostics). */
+  msByKind: Partial<Record<TableRequestKind, number>>;
 }
 
 export interface TableTrafficProxy {
@@ -71,14 +75,18 @@ function entitiesIn(body: Buffer): number {
 }
 
 function emptyTally(): TrafficTally {
-  return { requests: 0, rowsRead: 0, byKind: {} };
+  return { requests: 0, rowsRead: 0, ms: 0, byKind: {}, msByKind: {} };
 }
 
 export function addTally(into: TrafficTally, from: TrafficTally): void {
   into.requests += from.requests;
   into.rowsRead += from.rowsRead;
+  into.ms += from.ms;
   for (const [kind, n] of Object.entries(from.byKind) as [TableRequestKind, number][]) {
     into.byKind[kind] = (into.byKind[kind] ?? 0) + n;
+  }
+  for (const [kind, ms] of Object.entries(from.msByKind) as [TableRequestKind, number][]) {
+    into.msByKind[kind] = (into.msByKind[kind] ?? 0) + ms;
   }
 }
 
@@ -120,6 +128,7 @@ export async function startTableTrafficProxy(
     tally.requests++;
     tally.byKind[kind] = (tally.byKind[kind] ?? 0) + 1;
     const counted = tally;
+    const arrived = performance.now();
 
     const upstream = httpRequest(
       { host: "127.0.0.1", port: tablePort, method, path, headers: req.headers, agent },
@@ -133,6 +142,9 @@ export async function startTableTrafficProxy(
         });
         answer.on("end", () => {
           if (reads) counted.rowsRead += entitiesIn(Buffer.concat(chunks));
+          const ms = performance.now() - arrived;
+          counted.ms += ms;
+          counted.msByKind[kind] = (counted.msByKind[kind] ?? 0) + ms;
           res.end();
         });
         answer.on("error", () => res.destroy());

@@ -35,21 +35,17 @@ export type SendResult =
     };
 
 /**
- * One batched `edittables` for the link: readiness, the batch plan and the edit itself, in one
- * activity so that no table list travels through the orchestration. Safe to re-run after a crash:
- * the plan treats a table the service already holds as sent.
+ * The link's due edits, in `edittables` calls of up to EDIT_BATCH_MAX_TABLES: readiness, the batch
+ * plan and the edits, in one activity so that no table list travels through the orchestration.
+ * While the service's answer shows each batch applied (it lists the link's tables), the next batch
+ * is planned against that answer and sent at once: a big backlog costs one `linktables` read and
+ * one call per batch, not a poll per batch. Safe to re-run after a crash: the plan treats a table
+ * the service already holds as sent.
  */
 export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): Promise<SendResult> {
   const { ledger, synapse, settings } = deps;
-  // Only what may be edited, filtered by the store: the link's other tables are not read.
-  // Pages of them until two batches' worth are due: a big link's backlog is not reread per batch.
-  const pending = await ledger.listLinkTables(
-    link,
-    ["Pending"],
-    (soFar) => soFar.filter((r) => isDue(r, now)).length >= 2 * settings.editBatchMaxTables,
-  );
-  const due = pending.filter((r) => isDue(r, now));
-  if (due.length === 0) return nothingToSend(pending, now);
+  let pending = await duePending(deps, link, now);
+  if (!pending.some((r) => isDue(r, now))) return nothingToSend(pending, now);
 
   const refuse = async (reason: string): Promise<SendResult> => {
     await ledger.saveLinkTables(
@@ -65,23 +61,66 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   if (readiness.kind === "refuse") return refuse(readiness.reason);
   if (readiness.kind === "wait") return readiness;
 
-  const linked = new Map((await synapse.listLinkTables(link)).map((t) => [tableKey(t.source), t]));
-  // Other links' tables are not listed before the edit: the service refuses a table another link
-  // holds (SQL 22718), and only then are the workspace's links read to name the holder.
-  const plan = planBatch({ link, pending, linked, now, settings });
-  await ledger.saveLinkTables(link, plan.settled);
-  if (plan.edits.length === 0) return nothingToSend(pending, now);
-
-  const byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
+  let linked = byTableKey(await synapse.listLinkTables(link));
   // A service that reports isApplyingChanges may still be applying what it answered with.
   const answerShowsApplied = detailed.isApplyingChanges === undefined;
-  const outcome = await applyBatch(deps, link, plan.edits, byKey, now, answerShowsApplied);
-  return {
-    kind: "sent",
-    ...outcome,
-    deferred: plan.deferred,
-    ...(plan.nextEditAt ? { nextEditAt: plan.nextEditAt } : {}),
-  };
+  const sent = { added: 0, removed: 0, failed: 0, applied: true, batches: 0 };
+  let wholeBacklog = false;
+  for (;;) {
+    // Other links' tables are not listed before the edit: the service refuses a table another link
+    // holds (SQL 22718), and only then are the workspace's links read to name the holder.
+    const plan = planBatch({ link, pending, linked, now, settings });
+    await ledger.saveLinkTables(link, plan.settled);
+    if (plan.edits.length === 0) break;
+    const byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
+    const outcome = await applyBatch(deps, link, plan.edits, byKey, now, answerShowsApplied);
+    sent.batches++;
+    sent.added += outcome.added;
+    sent.removed += outcome.removed;
+    sent.failed += outcome.failed;
+    sent.applied &&= outcome.applied;
+    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables) {
+      const next = plan.nextEditAt;
+      return {
+        kind: "sent",
+        ...counts(sent),
+        deferred: plan.deferred,
+        ...(next ? { nextEditAt: next } : {}),
+      };
+    }
+    linked = byTableKey(outcome.linkTables);
+    // The rest of the backlog, read once (pages of 1,000) and then planned batch by batch in memory.
+    // Sent or settled now (refused ones included: their saved records may carry a cool-down).
+    const handled = new Set([...plan.settled, ...plan.edits].map((t) => tableKey(t.source)));
+    pending = wholeBacklog
+      ? pending.filter((r) => !handled.has(tableKey(r.source)))
+      : await ledger.listLinkTables(link, ["Pending"]);
+    wholeBacklog = true;
+  }
+  if (sent.batches === 0) return nothingToSend(pending, now);
+  const next = nextEditAt(pending, now);
+  return { kind: "sent", ...counts(sent), deferred: 0, ...(next ? { nextEditAt: next } : {}) };
+}
+
+/**
+ * The link's Pending records, filtered by the store, a page at a time until two batches' worth are
+ * due: a big backlog is read in slices as it is sent, not whole per batch.
+ */
+function duePending(deps: WorkerDeps, link: LinkRef, now: string): Promise<LinkTableRecord[]> {
+  const enough = 2 * deps.settings.editBatchMaxTables;
+  return deps.ledger.listLinkTables(
+    link,
+    ["Pending"],
+    (soFar) => soFar.filter((r) => isDue(r, now)).length >= enough,
+  );
+}
+
+function byTableKey(tables: readonly LinkedTable[]): Map<string, LinkedTable> {
+  return new Map(tables.map((t) => [tableKey(t.source), t]));
+}
+
+function counts(sent: { added: number; removed: number; failed: number; applied: boolean }) {
+  return { added: sent.added, removed: sent.removed, failed: sent.failed, applied: sent.applied };
 }
 
 async function detailedStatusOrMissing(
@@ -127,7 +166,7 @@ async function applyBatch(
   records: ReadonlyMap<string, LinkTableRecord>,
   now: string,
   answerShowsApplied: boolean,
-): Promise<{ added: number; removed: number; failed: number; applied: boolean }> {
+): Promise<{ added: number; removed: number; failed: number; applied: boolean; linkTables?: LinkedTable[] }> {
   const refused = new Map<string, LinkTableRecord>();
   const accepted: LinkTableEdit[] = [];
   // What the service answered last (the link's tables after every accepted edit so far), unless an
@@ -206,7 +245,13 @@ async function applyBatch(
   }
   await deps.ledger.saveLinkTables(link, changed);
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
-  return { added, removed, failed, applied: accepted.every(landed) };
+  return {
+    added,
+    removed,
+    failed,
+    applied: accepted.every(landed),
+    ...(inLink && answers.last ? { linkTables: answers.last } : {}),
+  };
 }
 
 function isEnabledElsewhere(error: SynapseRequestError): boolean {

@@ -89,10 +89,36 @@ describe("sendEdits", () => {
     expect((await sendEdits(deps, link, NOW)).kind).toBe("wait");
   });
 
-  it("caps the batch and leaves the rest pending for the next edit", async () => {
+  it("sends a backlog over the batch cap in several calls, each planned on the last answer, with one linktables read", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
     synapse.addLink("demo-link");
-    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 2, deferred: 1 });
+    let listings = 0;
+    const list = synapse.listLinkTables.bind(synapse);
+    synapse.listLinkTables = (l) => {
+      listings++;
+      return list(l);
+    };
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      added: 3,
+      deferred: 0,
+      applied: true,
+    });
+    expect(synapse.edits.map((batch) => batch.length)).toEqual([2, 1]);
+    expect(listings).toBe(1);
+    expect(ledger.record(link, "dbo.C")?.status).toBe("Adding");
+  });
+
+  it("caps the batch and leaves the rest pending for the next edit when the answer cannot confirm it", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
+    synapse.addLink("demo-link");
+    synapse.editAnswerHasTables = false;
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      added: 2,
+      deferred: 1,
+      applied: false,
+    });
     expect(ledger.record(link, "dbo.C")?.status).toBe("Pending");
   });
 
