@@ -223,6 +223,19 @@ function staticTokenClient(): ArtifactsSynapseLinkClient {
   });
 }
 
+/** The recorded add (REC-23): the one table the recording sent. */
+function addRecordedTable() {
+  const source = { schema: "dbo", name: "weather_history_300000_rows" };
+  return staticTokenClient().editTables(LINK, [
+    {
+      operation: "add",
+      id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
+      source,
+      target: resolveTarget(source, undefined),
+    },
+  ]);
+}
+
 /**
  * A client with token (credential) auth, as in production. The SDK's bearer policy refuses plain
  * http, so the client is given an https endpoint and a per-retry policy, which runs after the bearer
@@ -317,16 +330,7 @@ describe("recorded real responses through the SDK and the adapter", () => {
   it("sends an add in the recorded request's shape and reads the link's tables from the recorded 200 link resource", async () => {
     server.reply("POST", `${BASE}/edittables`, { status: 200, body: EDIT_TABLES_RESPONSE });
     const source = { schema: "dbo", name: "weather_history_300000_rows" };
-    await expect(
-      staticTokenClient().editTables(LINK, [
-        {
-          operation: "add",
-          id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
-          source,
-          target: resolveTarget(source, undefined),
-        },
-      ]),
-    ).resolves.toEqual({
+    await expect(addRecordedTable()).resolves.toEqual({
       linkTables: [
         {
           id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
@@ -449,16 +453,6 @@ describe("no real sample: 403", () => {
 
   it("answers an edit with no table list when the 200 has no body (as the spec declares)", async () => {
     server.reply("POST", `${BASE}/edittables`, { status: 200 });
-    const source = { schema: "dbo", name: "weather_history_300000_rows" };
-    await expect(
-      staticTokenClient().editTables(LINK, [
-        {
-          operation: "add",
-          id: "887e9d4df0fa4afaaad0d7a2c7f42d88",
-          source,
-          target: resolveTarget(source, undefined),
-        },
-      ]),
-    ).resolves.toEqual({});
+    await expect(addRecordedTable()).resolves.toEqual({});
   });
 });
