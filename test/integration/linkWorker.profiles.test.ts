@@ -45,6 +45,21 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     expect(Object.values(h.addsPerTable()).every((n) => n === 1)).toBe(true);
   });
 
+  it("sends a backlog over EDIT_BATCH_MAX_TABLES in batches, adding each table once", async () => {
+    const h = await start(withExtraTables(10), { editBatchMaxTables: 4 }, undefined, extras);
+    const id = await h.submit(Array.from({ length: 10 }, (_, i) => `dbo.Extra${i}`));
+    await h.driver.run();
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.editCalls()).toHaveLength(3);
+    expect(Object.values(h.addsPerTable()).every((n) => n === 1)).toBe(true);
+    // Where the edit's answer shows it applied, the batches go out in one activity, planned on the
+    // answers: the link's own tables are listed once, not once per batch and again per confirmation.
+    const answered = profile.editAnswer === "wholeLink" && profile.applying === "absent";
+    const listings = h.sim.callsTo("LinkConnection_ListLinkTables", "demo-link").length;
+    if (answered) expect(listings).toBe(1);
+    else expect(listings).toBeGreaterThan(1);
+  });
+
   it("sends no edit for a table that is already in the link", async () => {
     const seed = demoSeed();
     seed.links[0]!.tables = [{ schema: "dbo", name: "Customers" }];
