@@ -103,8 +103,9 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
 }
 
 /**
- * The link's Pending records, filtered by the store, a page at a time until two batches' worth are
- * due: a big backlog is read in slices as it is sent, not whole per batch.
+ * The first of the link's Pending records, filtered by the store, a page at a time until two
+ * batches' worth are due: enough to plan one batch. The rest of a big backlog is read once, after
+ * the first batch, only when the next can go out at once.
  */
 function duePending(deps: WorkerDeps, link: LinkRef, now: string): Promise<LinkTableRecord[]> {
   const enough = 2 * deps.settings.editBatchMaxTables;
