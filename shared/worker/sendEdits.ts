@@ -35,6 +35,13 @@ export type SendResult =
     };
 
 /**
+ * How long one send activity keeps sending batches back to back. Far below the function timeout
+ * (30 minutes by default on Flex Consumption) even when the last call rides out a minute of
+ * throttling; what is left goes out from the next poll, which comes at once.
+ */
+export const SEND_ACTIVITY_BUDGET_MS = 5 * 60_000;
+
+/**
  * The link's due edits, in `edittables` calls of up to EDIT_BATCH_MAX_TABLES: readiness, the batch
  * plan and the edits, in one activity so that no table list travels through the orchestration.
  * While the service's answer shows each batch applied (it lists the link's tables), the next batch
@@ -44,6 +51,8 @@ export type SendResult =
  */
 export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): Promise<SendResult> {
   const { ledger, synapse, settings } = deps;
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
   let pending = await duePending(deps, link, now);
   if (!pending.some((r) => isDue(r, now))) return nothingToSend(pending, now);
 
@@ -79,7 +88,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     sent.removed += outcome.removed;
     sent.failed += outcome.failed;
     sent.applied &&= outcome.applied;
-    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables) {
+    const outOfTime = clock() - started >= SEND_ACTIVITY_BUDGET_MS;
+    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables || outOfTime) {
       const next = plan.nextEditAt;
       return {
         kind: "sent",

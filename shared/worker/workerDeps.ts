@@ -11,4 +11,6 @@ export interface WorkerDeps {
   settings: WorkerSettings;
   /** The configured workspaces: where a table refused as "enabled once" may be held. */
   workspaces: readonly string[];
+  /** Milliseconds of the activity's own clock (Date.now unless a test says otherwise). */
+  clock?: () => number;
 }

@@ -1,6 +1,6 @@
 import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
-import { sendEdits } from "../../../shared/worker/sendEdits";
+import { SEND_ACTIVITY_BUDGET_MS, sendEdits } from "../../../shared/worker/sendEdits";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
 
 async function pendingOf(tables: string[], settings = {}, action: "add" | "remove" = "add") {
@@ -107,6 +107,23 @@ describe("sendEdits", () => {
     expect(synapse.edits.map((batch) => batch.length)).toEqual([2, 1]);
     expect(listings).toBe(1);
     expect(ledger.record(link, "dbo.C")?.status).toBe("Adding");
+  });
+
+  it("stops sending batches back to back after SEND_ACTIVITY_BUDGET_MS and leaves the rest for the next poll", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C", "dbo.D", "dbo.E"], {
+      editBatchMaxTables: 1,
+    });
+    synapse.addLink("demo-link");
+    let ms = 0;
+    deps.clock = () => ms;
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) => {
+      ms += SEND_ACTIVITY_BUDGET_MS / 2; // each call takes half the budget
+      return original(l, batch);
+    };
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 2, deferred: 3 });
+    expect(synapse.edits).toHaveLength(2);
+    expect(ledger.record(link, "dbo.C")?.status).toBe("Pending");
   });
 
   it("caps the batch and leaves the rest pending for the next edit when the answer cannot confirm it", async () => {
