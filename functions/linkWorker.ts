@@ -15,6 +15,7 @@ import { faultBackoffSeconds } from "../shared/worker/faultBackoff";
 import { guardSynapse, isDeferred, type Deferred } from "../shared/worker/guardSynapse";
 import {
   boundedDetail,
+  LINK_WORKER_REVISION,
   type LinkActivityInput,
   type LinkWorkerInput,
   type LinkWorkerStatus,
@@ -80,6 +81,12 @@ class WorkerRun {
   sqlPoolResume: string | undefined;
   /** The preflight's notice (git mode, an unknown pool) is logged once per execution. */
   noticed = false;
+  /**
+   * Whether a table record may have become final since completion last ran (true at the start of
+   * every execution), and the open requests it counted then.
+   */
+  completionDue = true;
+  openRequests = 0;
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -188,6 +195,7 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
     ...input,
     execution: input.execution + 1,
     carry: run.carry,
+    revision: LINK_WORKER_REVISION,
   } satisfies LinkWorkerInput);
   return undefined;
 };
@@ -202,6 +210,7 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
   }
   if (claim.value.pendingTables > 0 || claim.value.claimedRequestIds.length > 0) {
+    run.completionDue = true; // claims, refusals and settled edits can finish tables
     const edited = yield* editDueTables(run);
     if (edited.kind !== "done") return edited;
   }
@@ -209,17 +218,28 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({ phase: "monitoring" });
   const monitor = yield* run.call("linkWorker_monitorTables", run.linkInput());
   if (!monitor.ok) return { kind: "trouble", trouble: monitor.trouble };
-  if ((monitor.value.counts.Removing ?? 0) > 0) {
+  const summary = monitor.value;
+  const revision = run.input.revision ?? 1;
+  if (revision >= 2 && (summary.counts.Removing ?? 0) > 0) {
     // A removal whose confirmation ran out or was lost (a crash after the edit was saved): confirm
     // it here, or its request would never end.
     const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
     if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };
+    run.completionDue = true;
   }
-  const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
-  if (!completion.ok) return { kind: "trouble", trouble: completion.trouble };
-  const summary = monitor.value;
-  if (completion.value.completedRequestIds.length > 0) {
-    run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
+  // Requests finish only when tables do: a poll that changed none skips reading the link's open
+  // requests and tables in flight again, unless nothing is left (closing needs them closed).
+  if (revision < 2 || summary.changed > 0 || (summary.active === 0 && summary.pending === 0)) {
+    run.completionDue = true;
+  }
+  if (run.completionDue) {
+    const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
+    if (!completion.ok) return { kind: "trouble", trouble: completion.trouble };
+    run.completionDue = false;
+    run.openRequests = completion.value.openRequests;
+    if (completion.value.completedRequestIds.length > 0) {
+      run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
+    }
   }
 
   if (summary.pendingDue > 0) return { kind: "again" }; // remediation or a deferred batch: edit again now
@@ -243,7 +263,7 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({
     phase: "waiting",
     tables: summary.counts,
-    openRequests: completion.value.openRequests,
+    openRequests: run.openRequests,
     nextPollAt: until.toISOString(),
   });
   return { kind: "wait", until, pollSeconds };

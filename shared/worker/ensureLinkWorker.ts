@@ -1,6 +1,6 @@
 import type { WorkerSettings } from "../config";
 import { linkWorkerInstanceId, type LinkRef } from "../domain/linkRef";
-import type { LinkWorkerInput } from "./linkWorkerInput";
+import { LINK_WORKER_REVISION, type LinkWorkerInput } from "./linkWorkerInput";
 
 export const LINK_WORKER_ORCHESTRATION = "linkWorker";
 /** Raised on a running worker when a request for its link was recorded. */
@@ -50,7 +50,7 @@ export async function ensureLinkWorker(
     // Only the link: callers often pass a whole request (tables, callback URL), which must not
     // end up in the orchestration's input and history.
     const ref: LinkRef = { workspace: link.workspace, linkConnection: link.linkConnection };
-    await scheduler.start(instanceId, { link: ref, settings, execution: 1 });
+    await scheduler.start(instanceId, { link: ref, settings, execution: 1, revision: LINK_WORKER_REVISION });
     return "started";
   } catch (error) {
     const after = await scheduler.getRuntimeStatus(instanceId);

@@ -13,7 +13,19 @@ export interface LinkWorkerInput {
   execution: number;
   /** What one execution hands the next: the poll back-off and the fault count. */
   carry?: WorkerCarry;
+  /**
+   * The orchestrator revision the execution started under (absent: 1). Steps added later run only
+   * from their revision on, so an execution an earlier version started replays as it ran after a
+   * redeploy (docs/worker.md "Changing the orchestrator"); its continueAsNew moves to the current one.
+   */
+  revision?: number;
 }
+
+/**
+ * 2: completion runs only after a poll that may have finished a table; a removal still Removing
+ * after the confirm step is confirmed at the next poll.
+ */
+export const LINK_WORKER_REVISION = 2;
 
 export interface WorkerCarry {
   pollSeconds: number;

@@ -126,4 +126,26 @@ describe("link worker: onboarding", () => {
     expect(scheduled.length).toBeGreaterThan(0);
     expect(scheduled.some((e) => (e.Input ?? "").includes("token=secret"))).toBe(false);
   });
+
+  it("keeps looking for finished requests after every poll in an execution an earlier version started (no revision)", async () => {
+    const h = await start(demoSeed(), { pollsPerExecution: 100 });
+    const id = await h.submit(["dbo.Customers"]);
+    const instanceId = linkWorkerInstanceId(h.link());
+    h.driver.terminate(instanceId, "redeploy");
+    await h.driver.run();
+    await h.driver.startNew("linkWorker", {
+      instanceId,
+      input: { link: h.link(), settings: h.settings, execution: 1 },
+    });
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    const scheduled = h.driver
+      .getHistory(instanceId)
+      .filter((e) => e.EventType === 4)
+      .map((e) => e.Name);
+    const count = (name: string) => scheduled.filter((n) => n === name).length;
+    expect(count("linkWorker_monitorTables")).toBeGreaterThan(1);
+    expect(count("linkWorker_completeRequests")).toBe(count("linkWorker_monitorTables"));
+  });
 });

@@ -1,5 +1,6 @@
 import { durableClientScheduler } from "../../../shared/worker/durableClientScheduler";
 import { ensureLinkWorker } from "../../../shared/worker/ensureLinkWorker";
+import { LINK_WORKER_REVISION } from "../../../shared/worker/linkWorkerInput";
 import { defaultSettings } from "./workerTestKit";
 
 const link = { workspace: "demo", linkConnection: "demo-link" };
@@ -39,7 +40,9 @@ describe("durableClientScheduler + ensureLinkWorker", () => {
       callbackUrl: "https://x/?token=secret",
     };
     await ensureLinkWorker(scheduler, request, defaultSettings);
-    expect(inputs).toEqual([{ link, settings: defaultSettings, execution: 1 }]);
+    expect(inputs).toEqual([
+      { link, settings: defaultSettings, execution: 1, revision: LINK_WORKER_REVISION },
+    ]);
   });
 
   it("nudges instead when a concurrent start won the race", async () => {
