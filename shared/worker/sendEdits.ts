@@ -73,15 +73,18 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   let linked = byTableKey(await synapse.listLinkTables(link));
   // A service that reports isApplyingChanges may still be applying what it answered with.
   const answerShowsApplied = detailed.isApplyingChanges === undefined;
-  const sent = { added: 0, removed: 0, failed: 0, applied: true, batches: 0 };
+  const sent = { added: 0, removed: 0, failed: 0, applied: true, deferred: 0, batches: 0 };
+  let nextEdit: string | undefined;
+  let byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
   let wholeBacklog = false;
   for (;;) {
     // Other links' tables are not listed before the edit: the service refuses a table another link
     // holds (SQL 22718), and only then are the workspace's links read to name the holder.
     const plan = planBatch({ link, pending, linked, now, settings });
     await ledger.saveLinkTables(link, plan.settled);
+    nextEdit = plan.nextEditAt;
+    sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
-    const byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
     const outcome = await applyBatch(deps, link, plan.edits, byKey, now, answerShowsApplied);
     sent.batches++;
     sent.added += outcome.added;
@@ -89,27 +92,30 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     sent.failed += outcome.failed;
     sent.applied &&= outcome.applied;
     const outOfTime = clock() - started >= SEND_ACTIVITY_BUDGET_MS;
-    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables || outOfTime) {
-      const next = plan.nextEditAt;
-      return {
-        kind: "sent",
-        ...counts(sent),
-        deferred: plan.deferred,
-        ...(next ? { nextEditAt: next } : {}),
-      };
-    }
+    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables || outOfTime) break;
     linked = byTableKey(outcome.linkTables);
     // The rest of the backlog, read once (pages of 1,000) and then planned batch by batch in memory.
     // Sent or settled now (refused ones included: their saved records may carry a cool-down).
     const handled = new Set([...plan.settled, ...plan.edits].map((t) => tableKey(t.source)));
-    pending = wholeBacklog
-      ? pending.filter((r) => !handled.has(tableKey(r.source)))
-      : await ledger.listLinkTables(link, ["Pending"]);
-    wholeBacklog = true;
+    if (wholeBacklog) {
+      pending = pending.filter((r) => !handled.has(tableKey(r.source)));
+    } else {
+      pending = await ledger.listLinkTables(link, ["Pending"]);
+      byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
+      wholeBacklog = true;
+    }
   }
   if (sent.batches === 0) return nothingToSend(pending, now);
-  const next = nextEditAt(pending, now);
-  return { kind: "sent", ...counts(sent), deferred: 0, ...(next ? { nextEditAt: next } : {}) };
+  const { added, removed, failed, applied, deferred } = sent;
+  return {
+    kind: "sent",
+    added,
+    removed,
+    failed,
+    deferred,
+    applied,
+    ...(nextEdit ? { nextEditAt: nextEdit } : {}),
+  };
 }
 
 /**
@@ -128,10 +134,6 @@ function duePending(deps: WorkerDeps, link: LinkRef, now: string): Promise<LinkT
 
 function byTableKey(tables: readonly LinkedTable[]): Map<string, LinkedTable> {
   return new Map(tables.map((t) => [tableKey(t.source), t]));
-}
-
-function counts(sent: { added: number; removed: number; failed: number; applied: boolean }) {
-  return { added: sent.added, removed: sent.removed, failed: sent.failed, applied: sent.applied };
 }
 
 async function detailedStatusOrMissing(
