@@ -40,6 +40,8 @@ export interface ArmControlPlaneOptions {
 /** Three retries of 5xx and network errors at about 1, 2 and 4 s, as the link-connection adapter does. */
 const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs: 8_000 } as const;
 const WORKSPACE_CACHE_MS = 5 * 60_000;
+/** A failed workspace read is answered from memory this long, so an ARM outage (or a missing Reader role) costs one call a minute, not one per Synapse call or outcome. */
+const FAILED_READ_RETRY_MS = 60_000;
 
 /** Bearer auth for the loopback simulator: the SDK's bearer policy refuses non-https URLs by design. */
 function staticTokenPolicy(token: string): PipelinePolicy {
@@ -55,7 +57,10 @@ function staticTokenPolicy(token: string): PipelinePolicy {
 /** {@link ControlPlane} on the official `@azure/arm-synapse` SynapseManagementClient (api-version 2021-06-01). */
 export class ArmSynapseControlPlane implements ControlPlane {
   private readonly clients = new Map<string, SynapseManagementClient>();
-  private readonly workspaceCache = new Map<string, { at: number; value: Promise<WorkspaceResource> }>();
+  private readonly workspaceCache = new Map<
+    string,
+    { at: number; value: Promise<WorkspaceResource>; failed?: boolean }
+  >();
   private readonly clock: () => number;
 
   constructor(private readonly options: ArmControlPlaneOptions) {
@@ -67,8 +72,11 @@ export class ArmSynapseControlPlane implements ControlPlane {
   }
 
   getWorkspace(workspace: string): Promise<WorkspaceResource> {
-    const cached = this.workspaceCache.get(workspace);
-    const maxAge = this.options.workspaceCacheMs ?? WORKSPACE_CACHE_MS;
+    const key = workspace.toLowerCase();
+    const cached = this.workspaceCache.get(key);
+    const maxAge = cached?.failed
+      ? Math.min(FAILED_READ_RETRY_MS, this.options.workspaceCacheMs ?? FAILED_READ_RETRY_MS)
+      : (this.options.workspaceCacheMs ?? WORKSPACE_CACHE_MS);
     if (cached && this.clock() - cached.at < maxAge) return cached.value;
     const value = this.call("getWorkspace", workspace, async (client, id) => {
       const ws = await client.workspaces.get(id.resourceGroup, id.workspace);
@@ -88,9 +96,16 @@ export class ArmSynapseControlPlane implements ControlPlane {
           : {}),
       };
     });
-    // A failed read is not cached: the next caller asks again.
-    value.catch(() => this.workspaceCache.delete(workspace));
-    this.workspaceCache.set(workspace, { at: this.clock(), value });
+    const entry: { at: number; value: Promise<WorkspaceResource>; failed?: boolean } = {
+      at: this.clock(),
+      value,
+    };
+    // A failed read is kept for a shorter while (FAILED_READ_RETRY_MS), then asked again.
+    value.catch(() => {
+      entry.failed = true;
+      entry.at = this.clock();
+    });
+    this.workspaceCache.set(key, entry);
     return value;
   }
 

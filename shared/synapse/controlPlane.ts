@@ -1,4 +1,4 @@
-import type { OutcomePublisher, TableOutcome } from "../outcomes/outcomePublisher";
+import { publishTableOutcomes, type OutcomePublisher, type TableOutcome } from "../outcomes/outcomePublisher";
 import type { WorkspaceEndpoint } from "./artifactsSynapseLinkClient";
 import type { SynapseLinkClient } from "./synapseLinkClient";
 
@@ -109,7 +109,7 @@ export function lazyControlPlane(
     return loaded;
   };
   return {
-    manages: (workspace) => workspaces.has(workspace),
+    manages: (workspace) => [...workspaces.keys()].some((w) => w.toLowerCase() === workspace.toLowerCase()),
     getWorkspace: async (workspace) => (await adapter()).getWorkspace(workspace),
     getSqlPool: async (workspace, pool) => (await adapter()).getSqlPool(workspace, pool),
     listSqlPools: async (workspace) => (await adapter()).listSqlPools(workspace),
@@ -146,6 +146,12 @@ export function withGitModeWarnings(
   return {
     tableReplicating: async (outcome) => publisher.tableReplicating(await withWarnings(outcome)),
     tableFailed: async (outcome) => publisher.tableFailed(await withWarnings(outcome)),
+    // A poll's outcomes stay one batch (one Event Grid request), as without the warnings.
+    tablesSettled: async (outcomes) =>
+      publishTableOutcomes(
+        publisher,
+        await Promise.all(outcomes.map(async ({ status, ...o }) => ({ ...(await withWarnings(o)), status }))),
+      ),
     requestCompleted: (request) => publisher.requestCompleted(request),
   };
 }
@@ -154,7 +160,8 @@ export function withGitModeWarnings(
  * The link-connection client, with each ARM-managed workspace's data-plane endpoint taken from
  * ARM (`connectivityEndpoints.dev`) before the workspace's first call, so nobody has to type it.
  * `endpoints` must be the very objects the inner client reads when it builds a workspace's SDK
- * client. When ARM cannot be read, the configured endpoint stays and the next call asks again.
+ * client. When ARM cannot be read, the configured endpoint stays; the control plane keeps the
+ * failure for a minute, and the warning is written once per failed read, not per call.
  */
 export function withDevEndpointsFromArm(
   inner: SynapseLinkClient,
@@ -169,11 +176,13 @@ export function withDevEndpointsFromArm(
     if (!pending) {
       pending = controlPlane.getWorkspace(workspace).then(
         (resource) => {
-          const entry = endpoints.find((e) => e.name === workspace);
+          const entry = endpoints.find((e) => e.name.toLowerCase() === workspace.toLowerCase());
           if (entry && resource.devEndpoint) entry.endpoint = resource.devEndpoint;
         },
         (error: unknown) => {
-          resolved.delete(workspace);
+          // Asked again once the control plane reads afresh (it keeps a failure for a minute).
+          const retry = setTimeout(() => resolved.delete(workspace), 60_000);
+          retry.unref();
           warn(
             `workspace ${workspace}: the dev endpoint could not be read from ARM, using the configured one (${String(error)})`,
           );

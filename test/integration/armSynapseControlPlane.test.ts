@@ -53,6 +53,34 @@ describe("ArmSynapseControlPlane", () => {
     }
   });
 
+  it("keeps a failed workspace read for a minute before it asks ARM again", async () => {
+    const { sim } = await setUp();
+    let now = 0;
+    const controlPlane = new ArmSynapseControlPlane({
+      workspaces: new Map([
+        [
+          "contoso",
+          { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" },
+        ],
+      ]),
+      endpoint: sim.url,
+      auth: { kind: "staticToken", token: TOKEN },
+      retryOptions: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 },
+      clock: () => now,
+    });
+    try {
+      sim.addFault({ kind: "status", status: 500, times: 1, operations: ["Workspaces_Get"] });
+      await expect(controlPlane.getWorkspace("contoso")).rejects.toThrow();
+      await expect(controlPlane.getWorkspace("CONTOSO")).rejects.toThrow();
+      expect(sim.callsTo("Workspaces_Get")).toHaveLength(1);
+      now += 60_001;
+      expect((await controlPlane.getWorkspace("contoso")).name).toBe("contoso");
+      expect(sim.callsTo("Workspaces_Get")).toHaveLength(2);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("starts a resume without waiting for it, and polls it to the end on later calls", async () => {
     const { sim, controlPlane, advance } = await setUp();
     try {

@@ -1,0 +1,46 @@
+import type { OutcomePublisher, SettledTable } from "../../../shared/outcomes/outcomePublisher";
+import { withGitModeWarnings, type ControlPlane } from "../../../shared/synapse/controlPlane";
+
+const gitWorkspace: ControlPlane = {
+  manages: () => true,
+  getWorkspace: (name) => Promise.resolve({ name, git: { type: "WorkspaceVSTSConfiguration" } }),
+  getSqlPool: () => Promise.reject(new Error("not used")),
+  listSqlPools: () => Promise.reject(new Error("not used")),
+  beginResume: () => Promise.reject(new Error("not used")),
+  pollResume: () => Promise.reject(new Error("not used")),
+};
+
+const settled = (name: string, status: SettledTable["status"]): SettledTable => ({
+  workspace: "demo",
+  linkConnection: "demo-link",
+  table: { schema: "dbo", name },
+  requestIds: ["r1"],
+  status,
+});
+
+describe("withGitModeWarnings", () => {
+  it("keeps a poll's outcomes one batch, each carrying the git-mode warning", async () => {
+    const batches: SettledTable[][] = [];
+    const single = jest.fn(() => Promise.resolve());
+    const publisher: OutcomePublisher = {
+      tableReplicating: single,
+      tableFailed: single,
+      tablesSettled: (outcomes) => {
+        batches.push([...outcomes]);
+        return Promise.resolve();
+      },
+      requestCompleted: () => Promise.resolve(),
+    };
+    await withGitModeWarnings(publisher, gitWorkspace).tablesSettled?.([
+      settled("A", "Replicating"),
+      settled("B", "Failed"),
+    ]);
+    expect(single).not.toHaveBeenCalled();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.map((o) => [o.table.name, o.status])).toEqual([
+      ["A", "Replicating"],
+      ["B", "Failed"],
+    ]);
+    expect(batches[0]?.every((o) => /git/i.test(String((o as { warnings?: string[] }).warnings)))).toBe(true);
+  });
+});
