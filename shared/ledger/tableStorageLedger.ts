@@ -1044,14 +1044,19 @@ export class TableStorageLedger implements Ledger {
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
     await this.ensureTable();
     const partitionKey = requestPartition(requestId);
-    await this.client.submitTransaction([
-      [
-        "update",
-        { partitionKey, rowKey: tableRow(table), status: table.status, error: clip(table.error) ?? "" },
-        "Merge",
-      ],
-      ["update", { partitionKey, rowKey: REQUEST_ROW, updatedAt: now }, "Merge"],
-    ]);
+    try {
+      await this.client.submitTransaction([
+        [
+          "update",
+          { partitionKey, rowKey: tableRow(table), status: table.status, error: clip(table.error) ?? "" },
+          "Merge",
+        ],
+        ["update", { partitionKey, rowKey: REQUEST_ROW, updatedAt: now }, "Merge"],
+      ]);
+    } catch (error) {
+      // A request without that row (or no longer stored) has nothing to mirror.
+      if (!isStatus(error, 404)) throw error;
+    }
   }
 
   async completeRequest(

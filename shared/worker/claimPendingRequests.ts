@@ -95,12 +95,23 @@ export async function claimPendingRequests(
   for (const request of queued) {
     for (const table of request.tables) {
       const key = tableKey(table.source);
-      const claim = claimTable(records.get(key), request, table, now, settings.reAddCooldownSeconds);
+      const existing = records.get(key);
+      const claim = claimTable(existing, request, table, now, settings.reAddCooldownSeconds);
       if (claim.kind === "unchanged") continue;
       // A different operation replaces the one in flight; its requests learn why.
       for (const previous of claim.kind === "replace" ? claim.superseded : []) {
         const error = `Superseded by request ${request.requestId} (${request.action} ${qualifiedName(table.source)})`;
         await ledger.setRequestTableStatus(previous, { ...table.source, status: "Failed", error }, now);
+      }
+      // A finished record handed to a new request no longer names the earlier ones: they keep its
+      // outcome in their own rows (a request's rows mirror the records only until it completes).
+      if (claim.kind === "replace" && existing && isTerminal(existing.status)) {
+        const outcome = {
+          ...table.source,
+          status: existing.status,
+          ...(existing.error ? { error: existing.error } : {}),
+        };
+        for (const earlier of existing.requestIds) await ledger.setRequestTableStatus(earlier, outcome, now);
       }
       records.set(key, claim.record);
       changed.set(key, claim.record);

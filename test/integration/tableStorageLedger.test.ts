@@ -54,6 +54,14 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await newLedger().getRequest("nope")).toBeUndefined();
   });
 
+  it("ignores a table status for a request it does not hold", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    const table = { schema: "dbo", name: "A", status: "Replicating" as const };
+    await expect(ledger.setRequestTableStatus("gone", table, NOW)).resolves.toBeUndefined();
+    await expect(ledger.setRequestTableStatus("r1", { ...table, name: "B" }, NOW)).resolves.toBeUndefined();
+  });
+
   it("keeps identifiers that table keys forbid (/ # ? and quotes) intact", async () => {
     const ledger = newLedger();
     const odd = request("r/2#?'", ["we'ird.Ta/ble#1"]);

@@ -179,9 +179,25 @@ export class InMemoryLedger implements Ledger {
     return { recorded, nudge: await this.takeNudge(request) };
   }
 
+  /**
+   * As the Table storage ledger: a request's own rows change at intake, at completion and when a
+   * table is handed to another request; while it is open, progress is read through to the link's
+   * records that still name it.
+   */
   getRequest(requestId: string): Promise<RequestView | undefined> {
     const entry = this.requests.get(requestId);
-    return Promise.resolve(entry ? clone(entry.view) : undefined);
+    if (!entry) return Promise.resolve(undefined);
+    const view = clone(entry.view);
+    if (entry.claimed && entry.open) {
+      const records = this.linkTables(entry.request);
+      view.tables = view.tables.map((t) => {
+        const record = records.get(tableKey(t));
+        if (!record?.requestIds.includes(requestId)) return t;
+        const name = { schema: t.schema, name: t.name };
+        return { ...name, status: record.status, ...(record.error ? { error: record.error } : {}) };
+      });
+    }
+    return Promise.resolve(view);
   }
 
   private queued(entry: { request: OnboardingRequest; view: RequestView }): QueuedRequest {
@@ -255,18 +271,10 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(tables.flatMap((t) => all.get(tableKey(t)) ?? []).map(clone));
   }
 
-  async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
+  saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     const tables = this.linkTables(link);
-    for (const record of records) {
-      tables.set(tableKey(record.source), clone(record));
-      for (const requestId of record.requestIds) {
-        await this.setRequestTableStatus(
-          requestId,
-          { ...record.source, status: record.status, ...(record.error ? { error: record.error } : {}) },
-          record.updatedAt,
-        );
-      }
-    }
+    for (const record of records) tables.set(tableKey(record.source), clone(record));
+    return Promise.resolve();
   }
 
   setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {

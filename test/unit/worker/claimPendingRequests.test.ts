@@ -84,6 +84,26 @@ describe("claimPendingRequests", () => {
     expect((await ledger.getRequest("r2"))?.status).toBe("Succeeded");
   });
 
+  it("keeps a finished table's status for the earlier request when a later request takes the table over", async () => {
+    const { ledger, deps } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.T", "dbo.U"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.T")!, status: "Replicating" }]);
+
+    // A later request asks for T again (a remove): T's record now names r2 only.
+    await ledger.recordRequest(request("r2", ["dbo.T"], "remove"), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.U")!, status: "Replicating" }]);
+    await completeRequests(deps, link, NOW);
+
+    const r1 = await ledger.getRequest("r1");
+    expect(r1?.status).toBe("Succeeded");
+    expect(r1?.tables.map((t) => [t.name, t.status])).toEqual([
+      ["T", "Replicating"],
+      ["U", "Replicating"],
+    ]);
+  });
+
   it("records when a table was requested, and a request that joins keeps the earliest time", async () => {
     const { ledger, deps } = makeDeps();
     await ledger.recordRequest({ ...request("r1", ["dbo.A"]), receivedAt: "2026-01-05T07:59:00.000Z" }, NOW);
