@@ -1,6 +1,6 @@
 import { plusSeconds } from "../domain/time";
 import type { LinkRef } from "../domain/linkRef";
-import { tableKey } from "../domain/tableName";
+import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -26,13 +26,27 @@ export async function confirmEditsApplied(
   const inFlight = await ledger.listLinkTables(link, ["Adding", "Removing"]);
   if (inFlight.length === 0) return { applied: true, outstanding: 0 };
 
+  // A removal the link has not applied within TABLE_DEADLINE_MINUTES fails, so its request ends.
+  const overdue = inFlight.filter((r) => r.status === "Removing" && removalOverdue(r, now, settings));
+  await ledger.saveLinkTables(
+    link,
+    overdue.map((r) => ({
+      ...r,
+      status: "Failed",
+      error: `The link did not apply the removal of ${qualifiedName(r.source)} within ${settings.tableDeadlineMinutes} minutes (TABLE_DEADLINE_MINUTES)`,
+      updatedAt: now,
+    })),
+  );
+  const waiting = inFlight.filter((r) => !overdue.includes(r));
+  if (waiting.length === 0) return { applied: true, outstanding: 0 };
+
   const detailed = await synapse.getDetailedStatus(link);
   // Still applying: nothing in `linktables` could confirm the edit yet, so it is not read.
-  if (detailed.isApplyingChanges === true) return { applied: false, outstanding: inFlight.length };
+  if (detailed.isApplyingChanges === true) return { applied: false, outstanding: waiting.length };
   const linked = new Set((await synapse.listLinkTables(link)).map((t) => tableKey(t.source)));
   const changed: LinkTableRecord[] = [];
   let outstanding = 0;
-  for (const record of inFlight) {
+  for (const record of waiting) {
     const present = linked.has(tableKey(record.source));
     if (record.status === "Adding") {
       if (!present) outstanding++;
@@ -44,6 +58,14 @@ export async function confirmEditsApplied(
   }
   await ledger.saveLinkTables(link, changed);
   return { applied: outstanding === 0, outstanding };
+}
+
+function removalOverdue(
+  record: LinkTableRecord,
+  now: string,
+  settings: Pick<WorkerDeps["settings"], "tableDeadlineMinutes">,
+): boolean {
+  return Date.parse(now) - Date.parse(record.updatedAt) > settings.tableDeadlineMinutes * 60_000;
 }
 
 /**

@@ -1,0 +1,41 @@
+import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { confirmEditsApplied } from "../../../shared/worker/confirmEditsApplied";
+import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
+
+async function removing(settings = {}) {
+  const kit = makeDeps(settings);
+  await kit.ledger.recordRequest(request("r1", ["dbo.A"], "remove"), NOW);
+  await claimPendingRequests(kit.deps, link, NOW);
+  const record = kit.ledger.record(link, "dbo.A")!;
+  await kit.ledger.saveLinkTables(link, [{ ...record, status: "Removing", updatedAt: NOW }]);
+  // The link still holds the table: the removal has not been applied.
+  kit.synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+  return kit;
+}
+
+describe("confirmEditsApplied", () => {
+  it("keeps waiting for a removal the link has not applied yet", async () => {
+    const { ledger, deps } = await removing({ tableDeadlineMinutes: 60 });
+    expect(await confirmEditsApplied(deps, link, later(30))).toEqual({ applied: false, outstanding: 1 });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
+  });
+
+  it("finishes a removal once the table has left linktables", async () => {
+    const { ledger, synapse, deps } = await removing();
+    synapse.links.get("demo-link")!.tables = [];
+    expect(await confirmEditsApplied(deps, link, later(1))).toEqual({ applied: true, outstanding: 0 });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
+  });
+
+  it("fails a removal the link has not applied within TABLE_DEADLINE_MINUTES, naming the setting", async () => {
+    const { ledger, synapse, deps } = await removing({ tableDeadlineMinutes: 60 });
+    synapse.links.get("demo-link")!.isApplyingChanges = true;
+    expect(await confirmEditsApplied(deps, link, later(61))).toEqual({ applied: true, outstanding: 0 });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(/removal of dbo\.A within 60 minutes \(TABLE_DEADLINE_MINUTES\)/),
+    });
+  });
+});
