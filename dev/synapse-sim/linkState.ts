@@ -309,7 +309,7 @@ export class LinkState {
 
     link.etag = this.nextEtag();
     if (plan.adds.length + plan.updates.length + plan.removes.length === 0) {
-      return this.editAnswer(link); // only retried no-ops
+      return this.editAnswer(link, body); // only retried no-ops
     }
     link.applyingUntil = Math.max(link.applyingUntil, now + this.timings.applyMs);
     for (const table of plan.removes) this.retire(table, now);
@@ -327,11 +327,20 @@ export class LinkState {
         progress: { ...this.newTableProgress(link, now), ...(decided ? { failure: decided } : {}) },
       });
     }
-    return this.editAnswer(link);
+    return this.editAnswer(link, body);
   }
 
-  private editAnswer(link: LinkRecord): Json | undefined {
-    return this.profile.editAnswer === "empty" ? undefined : this.resourceOf(link, FACTORY_RESOURCE, true);
+  private editAnswer(link: LinkRecord, body: EditTablesRequestWire): Json | undefined {
+    if (this.profile.editAnswer === "empty") return undefined;
+    const resource = this.resourceOf(link, FACTORY_RESOURCE, true);
+    if (this.profile.editAnswer === "wholeLink") return resource;
+    // editedOnly: the definition lists the request's tables still in the link, not the others.
+    const edited = new Set(
+      (body.linkTables ?? []).map((t) => tableKey(t.source?.schemaName ?? "", t.source?.tableName ?? "")),
+    );
+    const properties = resource.properties as Json;
+    properties.linkTables = link.tables.filter((t) => edited.has(sourceKeyOf(t))).map((t) => linkTableJson(t));
+    return resource;
   }
 
   /** REC-22/23 items: `{ id, source, target }` (no `name`, no `etag`). */

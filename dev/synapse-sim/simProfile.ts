@@ -18,8 +18,11 @@ export const SIM_PROFILE_ANSWERS = {
   permanentErrors: ["failedStatus", "badRequest"],
   /** Error bodies: `{ code, message, target, details, error: null }` as recorded, or wrapped `{ error: { … } }`. */
   errorShape: ["topLevel", "wrapped"],
-  /** The edittables answer: the whole link resource with its tables, as recorded, or an empty 200 (the spec declares no body). */
-  editAnswer: ["wholeLink", "empty"],
+  /**
+   * The edittables answer: the whole link resource with all its tables, as recorded for a one-table
+   * link; the resource listing only the edited tables; or an empty 200 (the spec declares no body).
+   */
+  editAnswer: ["wholeLink", "empty", "editedOnly"],
 } as const;
 
 type Answers = typeof SIM_PROFILE_ANSWERS;

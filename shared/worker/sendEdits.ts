@@ -85,7 +85,14 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
-    const outcome = await applyBatch(deps, link, plan.edits, byKey, now, answerShowsApplied);
+    const outcome = await applyBatch(
+      deps,
+      link,
+      plan.edits,
+      byKey,
+      now,
+      answerShowsApplied ? linked : undefined,
+    );
     sent.batches++;
     sent.added += outcome.added;
     sent.removed += outcome.removed;
@@ -170,7 +177,9 @@ function isRejection(error: unknown): error is SynapseRequestError {
  * over). A refused batch is split: tables another link holds are rejected when the refusal is
  * "enabled once" and the rest sent again; otherwise the batch is halved until each refusal is one
  * table's, judged by its error code. When the service's answer to the last accepted edit lists the
- * link's tables (REC-23), it confirms the edit: adds present, removals gone.
+ * link's tables (REC-23), it confirms the edit: adds present, removals gone. `before` is what the
+ * link held before the batch, or undefined when no answer may confirm the edit (the service
+ * reports isApplyingChanges).
  */
 async function applyBatch(
   deps: WorkerDeps,
@@ -178,7 +187,7 @@ async function applyBatch(
   edits: readonly LinkTableEdit[],
   records: ReadonlyMap<string, LinkTableRecord>,
   now: string,
-  answerShowsApplied: boolean,
+  before: ReadonlyMap<string, LinkedTable> | undefined,
 ): Promise<{ added: number; removed: number; failed: number; applied: boolean; linkTables?: LinkedTable[] }> {
   const refused = new Map<string, LinkTableRecord>();
   const accepted: LinkTableEdit[] = [];
@@ -221,12 +230,9 @@ async function applyBatch(
   };
   await send(edits);
 
-  const inLink =
-    answers.last && !answers.missing ? new Set(answers.last.map((t) => tableKey(t.source))) : undefined;
+  const inLink = wholeLink(answers.missing ? undefined : answers.last, before, accepted);
   const landed = (edit: LinkTableEdit) =>
-    answerShowsApplied &&
-    inLink !== undefined &&
-    inLink.has(tableKey(edit.source)) === (edit.operation === "add");
+    inLink !== undefined && inLink.has(tableKey(edit.source)) === (edit.operation === "add");
   const changed: LinkTableRecord[] = [...refused.values()];
   let added = 0;
   let removed = 0;
@@ -265,6 +271,22 @@ async function applyBatch(
     applied: accepted.every(landed),
     ...(inLink && answers.last ? { linkTables: answers.last } : {}),
   };
+}
+
+/**
+ * The answer's table keys when it lists the whole link: every table the link held before the batch
+ * and did not remove is in it. An answer that lists the edited tables only (no recording shows
+ * which the service sends for a link of several tables) confirms nothing and plans nothing.
+ */
+function wholeLink(
+  answer: readonly LinkedTable[] | undefined,
+  before: ReadonlyMap<string, LinkedTable> | undefined,
+  accepted: readonly LinkTableEdit[],
+): Set<string> | undefined {
+  if (!answer || !before) return undefined;
+  const listed = new Set(answer.map((t) => tableKey(t.source)));
+  const removed = new Set(accepted.filter((e) => e.operation === "remove").map((e) => tableKey(e.source)));
+  return [...before.keys()].every((key) => removed.has(key) || listed.has(key)) ? listed : undefined;
 }
 
 function isEnabledElsewhere(error: SynapseRequestError): boolean {

@@ -31,8 +31,8 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   /** Links whose target pool was asked for, in order. */
   readonly targetPoolReads: string[] = [];
   editError: Error | undefined;
-  /** Whether edittables answers with the link's tables, as the service does (REC-23). */
-  editAnswerHasTables = true;
+  /** What the edittables answer lists: the link's tables (REC-23), only the edited ones, or nothing. */
+  editAnswerLists: "link" | "edited" | "nothing" = "link";
 
   addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
     const link: FakeLink = {
@@ -83,7 +83,11 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
       else l.tables = l.tables.filter((t) => tableKey(t.source) !== tableKey(edit.source));
     }
     // As the service: the whole link resource, its tables included (unless a test says otherwise).
-    return Promise.resolve(this.editAnswerHasTables ? { linkTables: [...l.tables] } : {});
+    if (this.editAnswerLists === "nothing") return Promise.resolve({});
+    const edited = new Set(edits.map((e) => tableKey(e.source)));
+    const listed =
+      this.editAnswerLists === "link" ? l.tables : l.tables.filter((t) => edited.has(tableKey(t.source)));
+    return Promise.resolve({ linkTables: [...listed] });
   }
   queryTableStatus(link: LinkRef): Promise<LinkTableState[]> {
     return Promise.resolve([...this.get(link).states]);

@@ -71,6 +71,7 @@ describe("synapse-sim profiles", () => {
       "permanentErrors:badRequest",
       "errorShape:wrapped",
       "editAnswer:empty",
+      "editAnswer:editedOnly",
     ]);
     for (const { name, profile } of matrix.slice(1)) expect(formatSimProfile(profile)).toBe(name);
   });

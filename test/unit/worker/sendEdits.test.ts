@@ -129,7 +129,7 @@ describe("sendEdits", () => {
   it("caps the batch and leaves the rest pending for the next edit when the answer cannot confirm it", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
     synapse.addLink("demo-link");
-    synapse.editAnswerHasTables = false;
+    synapse.editAnswerLists = "nothing";
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
       added: 2,
@@ -299,7 +299,7 @@ describe("sendEdits", () => {
   it("leaves the edit to be confirmed when the answer lists no tables", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
-    synapse.editAnswerHasTables = false;
+    synapse.editAnswerLists = "nothing";
     expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", removed: 1, applied: false });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
   });
@@ -308,5 +308,19 @@ describe("sendEdits", () => {
     const { synapse, deps } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link").isApplyingChanges = false;
     expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 1, applied: false });
+  });
+
+  it("neither confirms nor plans on an answer that lists only the edited tables of a link holding others", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "Old" }]);
+    synapse.editAnswerLists = "edited";
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      added: 2,
+      deferred: 1,
+      applied: false,
+    });
+    expect(synapse.edits).toHaveLength(1);
+    expect(ledger.record(link, "dbo.C")?.status).toBe("Pending");
   });
 });
