@@ -18,9 +18,14 @@ type ListLinkTables = Pick<SynapseLinkClient, "listLinkTables">;
 
 interface SharedRead {
   tables: Promise<LinkedTable[]>;
-  /** Epoch ms after which the answer is not shared any more; set once the read settled. */
+  /**
+   * Epoch ms after which the read is not shared any more: while in flight, a minute from its start
+   * (a call that hangs must not hold every later event of the link); once answered, `shareMs`.
+   */
   expiresAt: number;
 }
+
+const IN_FLIGHT_SHARE_MS = 60_000;
 
 class SharedLinkTableReads implements ListLinkTables {
   private readonly reads = new Map<string, SharedRead>();
@@ -39,7 +44,7 @@ class SharedLinkTableReads implements ListLinkTables {
     this.forgetExpired();
     const read: SharedRead = {
       tables: this.synapse.listLinkTables(link),
-      expiresAt: Number.POSITIVE_INFINITY,
+      expiresAt: this.now() + IN_FLIGHT_SHARE_MS,
     };
     this.reads.set(key, read);
     read.tables.then(

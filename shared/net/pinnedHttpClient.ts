@@ -2,7 +2,12 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
-import { createDefaultHttpClient, RestError, type HttpClient } from "@azure/core-rest-pipeline";
+import {
+  createDefaultHttpClient,
+  RestError,
+  type HttpClient,
+  type PipelineRequest,
+} from "@azure/core-rest-pipeline";
 import { unbracketed, type CallbackTargetPolicy, type ResolvedAddress } from "./addressPolicy";
 
 /** Every address a name resolves to (`dns.lookup` with `all`, what Node's own connect uses). */
@@ -55,8 +60,9 @@ export function createPinnedHttpClient(
         addresses = [{ address: host, family }];
       } else {
         try {
-          addresses = await resolve(host);
+          addresses = await withinRequestLimits(resolve(host), request);
         } catch (error) {
+          if ((error as Error).name === "AbortError") throw error;
           const code = (error as NodeJS.ErrnoException).code ?? "ENOTFOUND";
           throw new RestError(`cannot resolve ${host}: ${(error as Error).message}`, { code, request });
         }
@@ -69,4 +75,31 @@ export function createPinnedHttpClient(
       return inner.sendRequest(request);
     },
   };
+}
+
+/**
+ * The name lookup happens before the inner client applies the request's timeout and abort signal:
+ * hold it to the same limits, so a lookup that never answers cannot hold a delivery past them.
+ */
+function withinRequestLimits<T>(work: Promise<T>, request: PipelineRequest): Promise<T> {
+  const { abortSignal, timeout } = request;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      const error = new Error("The operation was aborted.");
+      error.name = "AbortError";
+      reject(error);
+    };
+    if (abortSignal?.aborted) return abort();
+    const timer =
+      timeout > 0
+        ? setTimeout(() => {
+            reject(Object.assign(new Error(`no answer within ${timeout} ms`), { code: "ETIMEDOUT" }));
+          }, timeout)
+        : undefined;
+    abortSignal?.addEventListener("abort", abort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      abortSignal?.removeEventListener("abort", abort);
+    });
+  });
 }

@@ -90,6 +90,19 @@ describe("sharedLinkTableReads", () => {
     expect(synapse.calls).toHaveLength(1);
   });
 
+  it("stops sharing a read still in flight after a minute, so a hung call does not hold later events", () => {
+    const synapse = controllableSynapse();
+    const time = clock();
+    const reads = sharedLinkTableReads(synapse, { shareMs: 5000, now: time.now });
+    void reads.listLinkTables(DEMO);
+    time.advance(59_000);
+    void reads.listLinkTables(DEMO);
+    expect(synapse.calls).toHaveLength(1);
+    time.advance(2_000);
+    void reads.listLinkTables(DEMO);
+    expect(synapse.calls).toHaveLength(2);
+  });
+
   it("keeps no failure: the read that failed rejects for everyone waiting, the next one asks again", async () => {
     const synapse = controllableSynapse();
     const reads = sharedLinkTableReads(synapse, { now: clock().now });
