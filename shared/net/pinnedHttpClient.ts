@@ -89,7 +89,10 @@ function withinRequestLimits<T>(work: Promise<T>, request: PipelineRequest): Pro
       error.name = "AbortError";
       reject(error);
     };
-    if (abortSignal?.aborted) return abort();
+    if (abortSignal?.aborted) {
+      abort();
+      return;
+    }
     const timer =
       timeout > 0
         ? setTimeout(() => {
