@@ -45,9 +45,9 @@ export async function checkSqlPool(
 ): Promise<SqlPoolCheck> {
   const { controlPlane, ledger } = deps;
   if (!controlPlane?.manages(link.workspace)) return { kind: "ready" };
-  const records = await ledger.listLinkTables(link);
-  const pending = records.filter((r) => r.status === "Pending");
-  if (!pending.some((r) => isDue(r, now))) return { kind: "ready" };
+  // Pending records only (filtered by the store), until one is due: not the link's finished tables.
+  const due = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.some((r) => isDue(r, now)));
+  if (!due.some((r) => isDue(r, now))) return { kind: "ready" };
 
   const workspace = await controlPlane.getWorkspace(link.workspace);
   const warning =
@@ -87,6 +87,7 @@ export async function checkSqlPool(
     return withNotice({ kind: "ready" }, notices);
   }
   if (decision.kind === "fail") {
+    const pending = await ledger.listLinkTables(link, ["Pending"]);
     await ledger.saveLinkTables(
       link,
       pending.map((r) => ({ ...r, status: "Failed", error: decision.reason, updatedAt: now })),

@@ -1,9 +1,6 @@
 import type { LinkRef } from "../domain/linkRef";
-import { TABLE_STATUSES, isTerminal } from "../domain/tableStatus";
+import { NON_TERMINAL_STATUSES } from "../domain/tableStatus";
 import type { WorkerDeps } from "./workerDeps";
-
-/** Statuses of a table still in flight (filtered by the store: finished tables are not read). */
-const IN_FLIGHT = TABLE_STATUSES.filter((s) => !isTerminal(s));
 
 export type IdleCheck =
   | { idle: true }
@@ -22,7 +19,7 @@ export async function closeIfIdle(deps: Pick<WorkerDeps, "ledger">, link: LinkRe
   const [queued, openRequests, records] = await Promise.all([
     ledger.listQueuedRequests(link),
     ledger.listOpenRequestIds(link),
-    ledger.listLinkTables(link, IN_FLIGHT),
+    ledger.listLinkTables(link, NON_TERMINAL_STATUSES),
   ]);
   if (queued.length > 0) return { idle: false, reason: "queued" };
   if (records.length > 0) return { idle: false, reason: "busy" };

@@ -1,6 +1,6 @@
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey } from "../domain/tableName";
-import { TABLE_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
+import { NON_TERMINAL_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
 import type { LinkTableRecord, QueuedRequest, RequestTableView, RequestView } from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -35,9 +35,6 @@ export function finalTables(
   });
 }
 
-/** Statuses a table can still leave without a new request: a request waiting on one is not done. */
-const IN_FLIGHT = TABLE_STATUSES.filter((s) => !isTerminal(s));
-
 /**
  * Closes every claimed request that no table in flight waits on, then reports them. The open
  * requests and the tables in flight are read from the link (filtered by the store); the link's
@@ -54,7 +51,9 @@ export async function completeRequests(
   const { ledger, outcomes } = deps;
   const open = await ledger.listOpenRequests(link);
   if (open.length === 0) return { completedRequestIds: [], openRequests: 0 };
-  const inFlight = new Set((await ledger.listLinkTables(link, IN_FLIGHT)).flatMap((r) => r.requestIds));
+  const inFlight = new Set(
+    (await ledger.listLinkTables(link, NON_TERMINAL_STATUSES)).flatMap((r) => r.requestIds),
+  );
   const candidates = open.filter((r) => !inFlight.has(r.requestId));
   if (candidates.length === 0) return { completedRequestIds: [], openRequests: open.length };
   // Only the candidates' tables: rows read follow the requests about to close, not the link. Keyed

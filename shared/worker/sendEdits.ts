@@ -57,9 +57,10 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   if (!pending.some((r) => isDue(r, now))) return nothingToSend(pending, now);
 
   const refuse = async (reason: string): Promise<SendResult> => {
+    const all = await ledger.listLinkTables(link, ["Pending"]);
     await ledger.saveLinkTables(
       link,
-      pending.map((r) => ({ ...r, status: "Failed", error: reason, updatedAt: now })),
+      all.map((r) => ({ ...r, status: "Failed", error: reason, updatedAt: now })),
     );
     return { kind: "refused", reason };
   };
@@ -76,7 +77,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   const sent = { added: 0, removed: 0, failed: 0, applied: true, deferred: 0, batches: 0 };
   let nextEdit: string | undefined;
   let byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
-  let wholeBacklog = false;
+  // The first read stopped early only when two batches' worth were due; else it holds them all.
+  let wholeBacklog = pending.filter((r) => isDue(r, now)).length < 2 * settings.editBatchMaxTables;
   for (;;) {
     // Other links' tables are not listed before the edit: the service refuses a table another link
     // holds (SQL 22718), and only then are the workspace's links read to name the holder.
