@@ -41,9 +41,11 @@
     const search = new URLSearchParams(params || {});
     if (code) search.set("code", code);
     const qs = search.toString();
+    // A hung request must not stop the refresh cycle (refresh().finally(schedule)).
     const response = await fetch(API + path + (qs ? "?" + qs : ""), {
       headers: { accept: "application/json" },
       credentials: "same-origin",
+      signal: AbortSignal.timeout(Math.max(3 * REFRESH_MS, 15000)),
     });
     if (!response.ok) {
       let detail = response.status + " " + response.statusText;

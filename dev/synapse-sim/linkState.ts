@@ -339,7 +339,9 @@ export class LinkState {
       (body.linkTables ?? []).map((t) => tableKey(t.source?.schemaName ?? "", t.source?.tableName ?? "")),
     );
     const properties = resource.properties as Json;
-    properties.linkTables = link.tables.filter((t) => edited.has(sourceKeyOf(t))).map((t) => linkTableJson(t));
+    properties.linkTables = link.tables
+      .filter((t) => edited.has(sourceKeyOf(t)))
+      .map((t) => linkTableJson(t));
     return resource;
   }
 

@@ -86,11 +86,6 @@ export class LinkedServiceSpec {
     }
   }
 
-  /** The linked-service types whose schema is vendored (the simulator serves only these). */
-  get knownTypes(): string[] {
-    return [...this.subtypes.keys()];
-  }
-
   /** Issues with a LinkedServiceResource: the resource schema, then the subtype its `properties.type` names. */
   validateResource(body: unknown): ValidationIssue[] {
     const issues = this.resource(body) ? [] : issuesOf(this.resource.errors, "");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { WORKER_PHASES } from "../worker/linkWorkerInput";
 import type { WorkerRuntimeStatus, WorkerScheduler } from "../worker/ensureLinkWorker";
+import { isNotFound } from "../worker/durableClientScheduler";
 
 /** What the dashboard shows of a worker's durable custom status (`functions/linkWorker.ts` writes it). */
 export interface WorkerPhase {
@@ -44,8 +45,6 @@ export function parseWorkerPhase(customStatus: unknown): WorkerPhase | undefined
 }
 
 /** durable-functions 3 throws on 404 instead of returning undefined (durable-js #251). */
-const isNotFound = (error: unknown) => error instanceof Error && /404/.test(error.message);
-
 export function durableWorkerStatusReader(client: DurableStatusClient): WorkerStatusReader {
   return async (instanceId) => {
     try {

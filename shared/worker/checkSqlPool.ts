@@ -145,7 +145,7 @@ async function recordOnHealth(
  * every poll while tables wait, and the link's linked service changes rarely (an edit is picked up
  * within this time). Measured on the orchestration's clock, so replays and tests agree.
  */
-export const TARGET_POOL_TTL_MS = 5 * 60_000;
+const TARGET_POOL_TTL_MS = 5 * 60_000;
 
 type TargetPool = { pool: string } | { unknown: string };
 

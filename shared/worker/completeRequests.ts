@@ -20,7 +20,7 @@ const SUPERSEDED = "Superseded by a later request for the same table";
  * A table whose record no longer names the request was handed to a different operation; it keeps
  * the final status written when that happened, or fails as superseded when that write was lost.
  */
-export function finalTables(
+function finalTables(
   request: RequestView,
   records: ReadonlyMap<string, LinkTableRecord>,
 ): RequestTableView[] {

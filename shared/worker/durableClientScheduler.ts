@@ -13,7 +13,7 @@ export interface DurableClientLike {
 }
 
 /** durable-functions 3 throws on 404 instead of returning undefined (durable-js #251). */
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   return error instanceof Error && /404/.test(error.message);
 }
 

@@ -94,10 +94,6 @@ export class ArmState {
     this.operations.clear();
   }
 
-  get subscriptionId(): string {
-    return this.seed.subscriptionId;
-  }
-
   /** Whether the path's subscription, resource group and workspace name this workspace (ARM names are case-insensitive). */
   isWorkspace(subscriptionId: string, resourceGroup: string, workspace: string): boolean {
     return (
