@@ -7,14 +7,14 @@ import { refusalResponse } from "./httpProblems";
 
 /** GET /api/links/{workspace}/{linkConnection} — link status, its worker, every table the app tracks. */
 export async function linkStatus(request: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> {
-  const { config, ledger, synapse } = getDependencies();
+  const { config, ledger, synapse, workspaces } = getDependencies();
   const result = await getLinkStatus(
     {
       ledger,
       synapse,
       scheduler: durableClientScheduler(client),
       routing: config.intake.routing,
-      workspaces: config.synapse.workspaces.map((w) => w.name),
+      workspaces,
     },
     { workspace: request.params.workspace ?? "", linkConnection: request.params.linkConnection ?? "" },
     new Date().toISOString(),

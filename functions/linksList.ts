@@ -7,14 +7,14 @@ import { refusalResponse } from "./httpProblems";
 
 /** GET /api/links — every link the app tracks or may touch: service status, worker phase, table counts. */
 export async function linksList(request: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> {
-  const { config, ledger, synapse } = getDependencies();
+  const { config, ledger, synapse, workspaces } = getDependencies();
   const result = await listLinks(
     {
       ledger,
       synapse,
       readWorker: durableWorkerStatusReader(client),
       routing: config.intake.routing,
-      workspaces: config.synapse.workspaces.map((w) => w.name),
+      workspaces,
     },
     { continuationToken: request.query.get("continuationToken") },
     new Date().toISOString(),

@@ -16,7 +16,7 @@ export async function onboardingHttp(
   if (declared > MAX_BODY_BYTES) {
     return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
-  const { appKeys, config } = getDependencies();
+  const { appKeys, config, workspaces } = getDependencies();
   const result = submitOnboarding(
     {
       // Read once per instance, then cached: no storage call per request.
@@ -24,7 +24,7 @@ export async function onboardingHttp(
       webhookSecrets: config.intake.webhookSecrets,
       callbackAllowList: config.outcomes.callbackAllowList,
       routing: config.intake.routing,
-      workspaces: config.synapse.workspaces.map((w) => w.name),
+      workspaces,
       newRequestId: randomUUID,
     },
     {

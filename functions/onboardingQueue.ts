@@ -20,7 +20,7 @@ export async function onboardingQueue(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<void> {
-  const { config, ledger, settings } = getDependencies();
+  const { ledger, settings, workspaces } = getDependencies();
   const messageId =
     typeof context.triggerMetadata?.id === "string" ? context.triggerMetadata.id : context.invocationId;
   const result = await handleQueueMessage(
@@ -28,7 +28,7 @@ export async function onboardingQueue(
       ledger,
       settings,
       scheduler: durableClientScheduler(client),
-      workspaces: config.synapse.workspaces.map((w) => w.name),
+      workspaces,
     },
     message,
     { messageId },

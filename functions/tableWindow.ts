@@ -8,14 +8,14 @@ import { onboardingQueueOutput } from "./onboardingQueueOutput";
 /** POST /api/links/{workspace}/{linkConnection}/tables/{schema}.{table}/detach|attach — the schema-change window. */
 function tableWindow(operation: WindowOperation) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const { appKeys, config, ledger, synapse } = getDependencies();
+    const { appKeys, config, ledger, synapse, workspaces } = getDependencies();
     const useCase = operation === "detach" ? detachTable : attachTable;
     const result = await useCase(
       {
         ledger,
         synapse,
         routing: config.intake.routing,
-        workspaces: config.synapse.workspaces.map((w) => w.name),
+        workspaces,
         webhookSecrets: config.intake.webhookSecrets,
         acceptanceKey: await appKeys.acceptanceKey(),
       },

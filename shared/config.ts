@@ -300,6 +300,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Names are case-insensitive: messages built from a rule name the workspace as SYNAPSE_WORKSPACES does.
     return { ...rule, workspace: listed.name };
   });
+  routing.allowedLinks = routing.allowedLinks.map((pattern) => {
+    const listed = e.SYNAPSE_WORKSPACES.find((w) => w.name.toLowerCase() === pattern.workspace.toLowerCase());
+    return listed ? { ...pattern, workspace: listed.name } : pattern;
+  });
   const arm = parseArm(e, problems);
   if (arm && e.SYNAPSE_STATIC_TOKEN !== undefined && !isLoopback(arm.endpoint)) {
     problems.push(

@@ -4,7 +4,8 @@ import type { WorkerScheduler } from "../worker/ensureLinkWorker";
 import { acceptOnboardingRequest, type AcceptResult } from "./acceptOnboardingRequest";
 import { configuredWorkspace } from "./checkLink";
 import { fieldErrors } from "./onboardingRequestBody";
-import { queueMessageSchema, toOnboardingRequest, type QueueMessage } from "./queueMessage";
+import { textWithoutLoneSurrogates } from "./identifiers";
+import { queueMessageSchema, requestIdSchema, toOnboardingRequest, type QueueMessage } from "./queueMessage";
 
 export type QueueMessageResult =
   | ({ kind: "accepted"; requestId: string } & AcceptResult)
@@ -63,10 +64,6 @@ export async function handleQueueMessage(
   return { kind: "accepted", requestId: request.requestId, ...accepted };
 }
 
-/** No unpaired surrogates (String.prototype.isWellFormed is newer than the compile target). */
-const wellFormed = (text: string) =>
-  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -99,10 +96,11 @@ async function refuseToServe(deps: QueueMessageDeps, message: QueueMessage, now:
 function rejectedShell(json: unknown): OnboardingRequest | undefined {
   if (typeof json !== "object" || json === null) return undefined;
   const m = json as Record<string, unknown>;
-  const requestId = m.requestId;
-  if (typeof requestId !== "string" || requestId.length === 0 || requestId.length > 200) return undefined;
-  if (!wellFormed(requestId)) return undefined;
-  const text = (v: unknown) => (typeof v === "string" && wellFormed(v) ? v.slice(0, 200) : "");
+  const parsed = requestIdSchema.safeParse(m.requestId);
+  if (!parsed.success) return undefined;
+  const requestId = parsed.data;
+  const text = (v: unknown) =>
+    textWithoutLoneSurrogates.safeParse(v).success ? Array.from(String(v)).slice(0, 200).join("") : "";
   return {
     requestId,
     action: "add",

@@ -26,7 +26,9 @@ const target = z.strictObject({
 /** What a caller asked of a table's target; the rest comes from the message's `defaults`. */
 const targetOverrides = target.partial();
 
-const requestId = textWithoutLoneSurrogates.pipe(z.string().min(1).max(200));
+/** A request id as a message carries it: text of 1–200 characters (it becomes a ledger key). */
+export const requestIdSchema = textWithoutLoneSurrogates.pipe(z.string().min(1).max(200));
+const requestId = requestIdSchema;
 const origin = z.strictObject({ kind: z.enum(["http", "event"]), id: z.string().min(1).max(1000) });
 
 /** One table may appear once: the ledger keeps one row per table (names compare case-insensitively). */

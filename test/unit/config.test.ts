@@ -257,6 +257,13 @@ describe("loadConfig", () => {
     });
   });
 
+  it("spells ALLOWED_LINKS workspaces as SYNAPSE_WORKSPACES does, since workspace names ignore case", () => {
+    const config = loadConfig({ ...base, ALLOWED_LINKS: "CONTOSO-Synapse/sales-link" });
+    expect(config.intake.routing.allowedLinks).toEqual([
+      { workspace: "contoso-synapse", linkConnection: "sales-link" },
+    ]);
+  });
+
   it("names a malformed ALLOWED_LINKS entry", () => {
     expect(problemsOf({ ...base, ALLOWED_LINKS: "demo/*, justone" }).join("\n")).toMatch(
       /ALLOWED_LINKS: "justone" must be workspace\/linkConnection/,
