@@ -2,15 +2,16 @@
  * Hostile requests to POST /api/onboarding, generated from tables of cases and sent to the REAL
  * registered function (Azurite ledger, simulator-backed configuration). Every hostile request
  * must get a 4xx `application/problem+json` that conforms to openapi.json and names the problem
- * (a pointer in `errors[]` or a pattern in `detail`), never a 5xx, and must enqueue nothing:
- * no extra output set by the handler, and the real `onboarding-requests` queue empty at the end.
- * A few valid control requests must get 202, so the suite proves it tells the two apart.
+ * (a pointer in `errors[]` or a pattern in `detail`), never a 5xx, and must enqueue nothing (the
+ * handler sets no output binding). A few valid control requests must get 202, so the suite proves
+ * it tells the two apart; their messages are sent to the real `onboarding-requests` queue, which
+ * refuses what a queue cannot hold.
  */
 import { QueueServiceClient } from "@azure/storage-queue";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { encodeQueueMessage } from "../../dev/host";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { ONBOARDING_POISON_QUEUE, ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
+import { ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
 import {
   describeThrown,
   invokeHttp,
@@ -469,7 +470,7 @@ for (const [name, key] of [
   add("Idempotency-Key", name, () => raw(valid, { ...JSON_TYPE, "idempotency-key": key }), keyError);
 }
 // The same Idempotency-Key with another body is accepted and recorded as Rejected by the queue
-// consumer (test/integration/intake.endToEnd.test.ts): intake pays one storage call (docs/api.md).
+// consumer (test/integration/httpContract.test.ts): intake pays one storage call (docs/api.md).
 
 // Workspaces and links
 const notAllowed: Expectation = {
@@ -854,7 +855,6 @@ const countsByStatus = new Map<number, number>();
 const countsByGroup = new Map<string, number>();
 let hostileSent = 0;
 let controlsSent = 0;
-let enqueued = 0;
 let queueReady: Promise<unknown> | undefined;
 
 function onboardingQueue() {
@@ -985,7 +985,6 @@ for (const profile of ["default", "restricted", "signed"] as const) {
       expect(Object.keys(result.queueOutputs)).toEqual([ONBOARDING_QUEUE]);
       // Sent to the real queue as the host would (base64): Azurite refuses what a queue cannot hold.
       await onboardingQueue().sendMessage(encodeQueueMessage(result.queueOutputs[ONBOARDING_QUEUE]));
-      enqueued++;
     });
   });
 }
@@ -993,19 +992,5 @@ for (const profile of ["default", "restricted", "signed"] as const) {
 describe("afterwards", () => {
   it("sent at least 200 hostile requests", () => {
     expect(cases.length).toBeGreaterThanOrEqual(200);
-  });
-
-  it("queued exactly the accepted controls on the real queue, and nothing for a refused request", async () => {
-    const { approximateMessagesCount } = await onboardingQueue().getProperties();
-    expect({ queued: approximateMessagesCount, accepted: enqueued }).toEqual({
-      queued: controlsSent,
-      accepted: controlsSent,
-    });
-    const poison = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(
-      ONBOARDING_POISON_QUEUE,
-    );
-    if (await poison.exists()) {
-      expect((await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(0);
-    }
   });
 });

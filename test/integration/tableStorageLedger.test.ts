@@ -325,13 +325,24 @@ describe("TableStorageLedger (Azurite)", () => {
       const names = Array.from({ length: 150 }, (_, i) => `dbo.T${i}`);
       expect(await ledger.recordRequest(request("big", names), NOW)).toBe("created");
       await ledger.markClaimed(link, "big", NOW);
-      await ledger.saveLinkTables(link, [replicating("T0", ["big"]), replicating("T149", ["big"])]);
+      // Its own rows hold the worker's statuses (completed), so a rewrite would show.
+      const tables = names.map((n, i) => ({
+        schema: "dbo",
+        name: n.slice(4),
+        status: i === 0 || i === 149 ? ("Replicating" as const) : ("Failed" as const),
+      }));
+      await ledger.completeRequestBatch(
+        link,
+        [{ requestId: "big", status: "PartiallySucceeded", tables }],
+        NOW,
+      );
       expect(await ledger.recordRequest(request("big", names), NOW)).toBe("exists");
       const view = await ledger.getRequest("big");
       expect(view?.tables).toHaveLength(150);
+      expect(view?.status).toBe("PartiallySucceeded");
       expect(view?.tables[0]?.status).toBe("Replicating");
       expect(view?.tables[149]?.status).toBe("Replicating");
-      expect(view?.tables[1]?.status).toBe("Pending");
+      expect(view?.tables[1]?.status).toBe("Failed");
     });
 
     it("records tables whose URI-encoded names are longer than a table key (128 CJK characters each)", async () => {
