@@ -106,6 +106,15 @@ describe("ArmSynapseControlPlane", () => {
       sim.addFault({
         kind: "status",
         status: 429,
+        retryAfterSeconds: 1,
+        times: 1,
+        operations: ["SqlPools_Get"],
+      });
+      expect((await controlPlane.getSqlPool("contoso", "dw")).status).toBe("Paused");
+      expect(sim.callsTo("SqlPools_Get").map((c) => c.status)).toEqual([500, 500, 200, 429, 200]);
+      sim.addFault({
+        kind: "status",
+        status: 429,
         retryAfterSeconds: 3600,
         times: 1,
         operations: ["SqlPools_Get"],

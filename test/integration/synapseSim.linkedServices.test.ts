@@ -152,9 +152,14 @@ describe("simulator: GET /linkedservices/{name}", () => {
   });
 
   it("seeds the demo's links with their target linked services", () => {
-    expect(demoSeed().linkedServices?.map((s) => s.name)).toEqual([
+    const seed = demoSeed();
+    expect(seed.linkedServices?.map((s) => s.name)).toEqual([
       workspaceDefaultSqlServer("demo").name,
       dedicatedPoolLinkedService("pausedpool", "pausedpool").name,
+    ]);
+    expect(seed.links.map((l) => [l.name, l.targetLinkedService])).toEqual([
+      ["demo-link", { referenceName: "demo-WorkspaceDefaultSqlServer", parameters: { DBName: "demopool" } }],
+      ["other-link", { referenceName: "demo-WorkspaceDefaultSqlServer" }],
     ]);
   });
 });
