@@ -6,16 +6,9 @@ import { TELEMETRY_SCOPE } from "./logRecords";
 import { METRIC } from "./pipelineMetrics";
 
 /** Most open requests read per link per collection: the gauge wants the oldest, not a census. */
-const OPEN_REQUESTS_READ_PER_LINK = 20;
-
 export type HealthLedger = Pick<
   Ledger,
-  | "getBreaker"
-  | "listOpenLinks"
-  | "getWorkerHealth"
-  | "listQueuedRequests"
-  | "listOpenRequestIds"
-  | "getRequest"
+  "getBreaker" | "listOpenLinks" | "getWorkerHealth" | "listQueuedRequests" | "listOpenRequests"
 >;
 
 export interface HealthGaugeDeps {
@@ -64,15 +57,13 @@ export function registerHealthGauges(
             health.retryAt !== undefined &&
             Date.parse(health.retryAt) > now.getTime();
           observer.observe(backoff, waiting ? 1 : 0, attributes);
-          // Queued (not yet claimed: oldest first) and InProgress (claimed, not completed) requests.
-          const queued = (await deps.ledger.listQueuedRequests(open.link))
-            .slice(0, 1)
-            .map((r) => r.receivedAt);
-          const ids = (await deps.ledger.listOpenRequestIds(open.link)).slice(0, OPEN_REQUESTS_READ_PER_LINK);
-          const claimed = (await Promise.all(ids.map((id) => deps.ledger.getRequest(id))))
-            .filter((r) => r !== undefined && (r.status === "Queued" || r.status === "InProgress"))
-            .map((r) => r?.createdAt ?? "");
-          const created = [...queued, ...claimed].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
+          // Queued (not yet claimed) and InProgress (claimed, not completed) requests: one read of
+          // the link's request markers each, no read per request.
+          const requests = [
+            ...(await deps.ledger.listQueuedRequests(open.link)),
+            ...(await deps.ledger.listOpenRequests(open.link)),
+          ];
+          const created = requests.map((r) => Date.parse(r.createdAt)).filter((t) => !Number.isNaN(t));
           if (created.length > 0) {
             observer.observe(oldest, Math.max(0, (now.getTime() - Math.min(...created)) / 1000), attributes);
           }

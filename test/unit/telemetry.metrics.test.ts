@@ -137,6 +137,22 @@ describe("registerHealthGauges", () => {
     await m.shutdown();
   });
 
+  it("ages a claimed request as well as a queued one, by when each was recorded", async () => {
+    const m = meterUnderTest();
+    const ledger = new InMemoryLedger();
+    const earlier = new Date(Date.parse(NOW) - 20 * 60_000).toISOString();
+    await ledger.recordRequest(request("claimed", ["dbo.Orders"]), earlier);
+    await ledger.claimRequests(link, [], ["claimed"], NOW);
+    await ledger.recordRequest(request("queued", ["dbo.Customers"]), NOW);
+    registerHealthGauges(
+      { ledger, workspaces: ["demo"], logger: loggerInto([]), now: () => TEN_MINUTES_LATER },
+      m.meter,
+    );
+    const all = await m.collect();
+    expect(points(all, METRIC.oldestOpenRequestAge)).toEqual([{ attributes: link, value: 1800 }]);
+    await m.shutdown();
+  });
+
   it("reports the breaker closed and no back-off once the worker recovered", async () => {
     const m = meterUnderTest();
     const ledger = new InMemoryLedger();
