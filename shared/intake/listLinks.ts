@@ -156,7 +156,19 @@ export async function listLinks(
     if (known >= 0) links.splice(known, 1, tracked);
     else links.push(tracked);
   }
-  const summaries = await Promise.all(links.map((link) => summarize(deps, link, now)));
+  // The links of one workspace share its breaker row: read once per workspace for the page.
+  const breakers = new Map<string, ReturnType<Ledger["getBreaker"]>>();
+  const ledger: Pick<Ledger, "listLinkTables" | "getWorkerHealth" | "getBreaker"> = {
+    listLinkTables: (link, statuses, enough) => deps.ledger.listLinkTables(link, statuses, enough),
+    getWorkerHealth: (link) => deps.ledger.getWorkerHealth(link),
+    getBreaker: (workspace: string) => {
+      const key = workspace.toLowerCase();
+      let read = breakers.get(key);
+      if (!read) breakers.set(key, (read = deps.ledger.getBreaker(workspace)));
+      return read;
+    },
+  };
+  const summaries = await Promise.all(links.map((link) => summarize({ ...deps, ledger }, link, now)));
   summaries.sort((a, b) => describeLink(a).localeCompare(describeLink(b)));
   return {
     kind: "ok",

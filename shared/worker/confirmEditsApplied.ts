@@ -8,6 +8,8 @@ export interface ConfirmResult {
   applied: boolean;
   /** Tables still waiting to show up in (or leave) `linktables`. */
   outstanding: number;
+  /** Removals this check finished (Removed, a re-add's Pending, or Failed past the deadline). */
+  settled: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function confirmEditsApplied(
 ): Promise<ConfirmResult> {
   const { ledger, synapse, settings } = deps;
   const inFlight = await ledger.listLinkTables(link, ["Adding", "Removing"]);
-  if (inFlight.length === 0) return { applied: true, outstanding: 0 };
+  if (inFlight.length === 0) return { applied: true, outstanding: 0, settled: 0 };
 
   // A removal the link has not applied within TABLE_DEADLINE_MINUTES fails, so its request ends.
   const overdue = inFlight.filter((r) => r.status === "Removing" && removalOverdue(r, now, settings));
@@ -38,11 +40,13 @@ export async function confirmEditsApplied(
     })),
   );
   const waiting = inFlight.filter((r) => !overdue.includes(r));
-  if (waiting.length === 0) return { applied: true, outstanding: 0 };
+  if (waiting.length === 0) return { applied: true, outstanding: 0, settled: overdue.length };
 
   const detailed = await synapse.getDetailedStatus(link);
   // Still applying: nothing in `linktables` could confirm the edit yet, so it is not read.
-  if (detailed.isApplyingChanges === true) return { applied: false, outstanding: waiting.length };
+  if (detailed.isApplyingChanges === true) {
+    return { applied: false, outstanding: waiting.length, settled: overdue.length };
+  }
   const linked = new Set((await synapse.listLinkTables(link)).map((t) => tableKey(t.source)));
   const changed: LinkTableRecord[] = [];
   let outstanding = 0;
@@ -57,7 +61,7 @@ export async function confirmEditsApplied(
     }
   }
   await ledger.saveLinkTables(link, changed);
-  return { applied: outstanding === 0, outstanding };
+  return { applied: outstanding === 0, outstanding, settled: overdue.length + changed.length };
 }
 
 function removalOverdue(

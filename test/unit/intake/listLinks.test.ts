@@ -107,12 +107,21 @@ describe("listLinks", () => {
       openUntil: "2026-01-05T09:00:00.000Z",
       lastError: "503 from Synapse",
     });
+    const reads: string[] = [];
+    const getBreaker = ledger.getBreaker.bind(ledger);
+    ledger.getBreaker = (workspace) => {
+      reads.push(workspace);
+      return getBreaker(workspace);
+    };
     const body = await ok(deps);
     expect(body.links.find((l) => l.linkConnection === "sales-link")).toMatchObject({
       breaker: "open",
       lastError: "503 from Synapse",
       warnings: ["circuit breaker open for workspace demo"],
     });
+    // Every link of the page is in workspace demo: its breaker row is read once.
+    expect(body.links.length).toBeGreaterThan(1);
+    expect(reads).toEqual(["demo"]);
   });
 
   it("pages the tracked links with a token, the configured ones on the first page only", async () => {

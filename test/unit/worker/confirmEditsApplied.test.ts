@@ -18,21 +18,33 @@ async function removing(settings = {}) {
 describe("confirmEditsApplied", () => {
   it("keeps waiting for a removal the link has not applied yet", async () => {
     const { ledger, deps } = await removing({ tableDeadlineMinutes: 60 });
-    expect(await confirmEditsApplied(deps, link, later(30))).toEqual({ applied: false, outstanding: 1 });
+    expect(await confirmEditsApplied(deps, link, later(30))).toEqual({
+      applied: false,
+      outstanding: 1,
+      settled: 0,
+    });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
   });
 
   it("finishes a removal once the table has left linktables", async () => {
     const { ledger, synapse, deps } = await removing();
     synapse.links.get("demo-link")!.tables = [];
-    expect(await confirmEditsApplied(deps, link, later(1))).toEqual({ applied: true, outstanding: 0 });
+    expect(await confirmEditsApplied(deps, link, later(1))).toEqual({
+      applied: true,
+      outstanding: 0,
+      settled: 1,
+    });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
   });
 
   it("fails a removal the link has not applied within TABLE_DEADLINE_MINUTES, naming the setting", async () => {
     const { ledger, synapse, deps } = await removing({ tableDeadlineMinutes: 60 });
     synapse.links.get("demo-link")!.isApplyingChanges = true;
-    expect(await confirmEditsApplied(deps, link, later(61))).toEqual({ applied: true, outstanding: 0 });
+    expect(await confirmEditsApplied(deps, link, later(61))).toEqual({
+      applied: true,
+      outstanding: 0,
+      settled: 1,
+    });
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Failed",
       error: expect.stringMatching(/removal of dbo\.A within 60 minutes \(TABLE_DEADLINE_MINUTES\)/),
