@@ -14,6 +14,15 @@ const arm: ArmSeed = {
   sqlPools: [{ name: "dw", status: "Paused" }],
 };
 
+/** The adapter for workspace contoso of the simulator at `url`, with the options a test adds. */
+function controlPlaneOn(
+  url: string,
+  options: Omit<ConstructorParameters<typeof ArmSynapseControlPlane>[0], "workspaces" | "endpoint">,
+): ArmSynapseControlPlane {
+  const id = { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" };
+  return new ArmSynapseControlPlane({ workspaces: new Map([["contoso", id]]), endpoint: url, ...options });
+}
+
 async function setUp() {
   let now = Date.parse("2026-02-01T08:00:00Z");
   const sim = await startSynapseSim({
@@ -22,14 +31,7 @@ async function setUp() {
     arm,
     armTimings: { poolTransitionMs: 60_000 },
   });
-  const controlPlane = new ArmSynapseControlPlane({
-    workspaces: new Map([
-      [
-        "contoso",
-        { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" },
-      ],
-    ]),
-    endpoint: sim.url,
+  const controlPlane = controlPlaneOn(sim.url, {
     auth: { kind: "staticToken", token: TOKEN },
     retryOptions: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
   });
@@ -56,14 +58,7 @@ describe("ArmSynapseControlPlane", () => {
   it("keeps a failed workspace read for a minute before it asks ARM again", async () => {
     const { sim } = await setUp();
     let now = 0;
-    const controlPlane = new ArmSynapseControlPlane({
-      workspaces: new Map([
-        [
-          "contoso",
-          { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" },
-        ],
-      ]),
-      endpoint: sim.url,
+    const controlPlane = controlPlaneOn(sim.url, {
       auth: { kind: "staticToken", token: TOKEN },
       retryOptions: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 },
       clock: () => now,
@@ -131,24 +126,10 @@ describe("ArmSynapseControlPlane", () => {
 
   it("explains a missing pool and a refused token, naming ARM and the workspace", async () => {
     const { sim } = await setUp();
-    const wrongToken = new ArmSynapseControlPlane({
-      workspaces: new Map([
-        [
-          "contoso",
-          { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" },
-        ],
-      ]),
-      endpoint: sim.url,
+    const wrongToken = controlPlaneOn(sim.url, {
       auth: { kind: "staticToken", token: "wrong" },
     });
-    const right = new ArmSynapseControlPlane({
-      workspaces: new Map([
-        [
-          "contoso",
-          { subscriptionId: arm.subscriptionId, resourceGroup: arm.resourceGroup, workspace: "contoso" },
-        ],
-      ]),
-      endpoint: sim.url,
+    const right = controlPlaneOn(sim.url, {
       auth: { kind: "staticToken", token: TOKEN },
     });
     try {
