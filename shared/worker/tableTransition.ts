@@ -48,8 +48,11 @@ export function nextTableState(
   const failure = failureOf(state);
   if (state && failure) return afterFailure(record, serviceError(state), failure, context);
 
+  // A table the service reports Replicating got there, however late the worker looks: a poll held
+  // back (a paused SQL pool, a back-off, a redeploy) must not turn that into a deadline failure.
+  const arrived = state?.status === "Replicating";
   const deadline = Date.parse(record.editedAt ?? record.updatedAt) + settings.tableDeadlineMinutes * 60_000;
-  if (Date.parse(now) > deadline) {
+  if (!arrived && Date.parse(now) > deadline) {
     return {
       ...record,
       status: "Failed",

@@ -73,6 +73,13 @@ describe("nextTableState", () => {
       { status: "Failed", error: expect.stringMatching(/TABLE_DEADLINE_MINUTES/) as unknown as string },
     ],
     [
+      "past the deadline, Replicating is taken over: the table got there while no poll looked",
+      record({ status: "Snapshotting" }),
+      state("Replicating"),
+      at(61),
+      { status: "Replicating" },
+    ],
+    [
       "a transient failure is removed and re-added",
       record(),
       failed("E1", "boom"),
