@@ -72,12 +72,15 @@ type PollEnd =
   | { kind: "finished"; tables: MonitorSummary["counts"] }
   | { kind: "trouble"; trouble: Trouble };
 
+/** The edit step's end: done (sent, or nothing to send), blocked by the link or its SQL pool, or a poll's end. */
+type EditEnd = PollEnd | { kind: "done" } | { kind: "blocked"; reason: string };
+
 class WorkerRun {
   private readonly retry = activityRetry();
   /** One requestQueued wait, kept across polls and replaced only once it completed (docs/worker.md "Nudges"). */
   private nudge: Task;
   poll = 0;
-  /** A SQL pool resume this execution started, polled by the next preflight (docs/control-plane.md). */
+  /** A SQL pool resume the worker started, polled by the next preflight (docs/control-plane.md). */
   sqlPoolResume: string | undefined;
   /** The preflight's notice (git mode, an unknown pool) is logged once per execution. */
   noticed = false;
@@ -87,6 +90,12 @@ class WorkerRun {
    */
   completionDue = true;
   openRequests = 0;
+  /**
+   * When the tables in flight are next due a monitoring poll (orchestration time, ms): while edits
+   * are blocked the worker checks the link or pool every POLL_MIN_SECONDS, but watches the tables
+   * on the adaptive interval. 0: at the first poll of the execution.
+   */
+  monitorDueAt = 0;
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -94,6 +103,7 @@ class WorkerRun {
     public carry: WorkerCarry,
   ) {
     this.nudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
+    this.sqlPoolResume = input.carry?.sqlPoolResume;
   }
 
   get settings() {
@@ -194,7 +204,12 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
   context.df.continueAsNew({
     ...input,
     execution: input.execution + 1,
-    carry: run.carry,
+    // A resume in flight is polled on in the next execution too, not started again.
+    carry: {
+      pollSeconds: run.carry.pollSeconds,
+      faults: run.carry.faults,
+      ...(run.sqlPoolResume !== undefined ? { sqlPoolResume: run.sqlPoolResume } : {}),
+    },
     revision: LINK_WORKER_REVISION,
   } satisfies LinkWorkerInput);
   return undefined;
@@ -202,6 +217,7 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
 
 /** One poll: claim, edit what is due, watch the tables, close finished requests, decide what next. */
 function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
+  const revision = run.input.revision ?? 1;
   run.status({ phase: "claiming" });
   const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
@@ -209,17 +225,30 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     const gathered = yield* gatherBurst(run);
     if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
   }
+  /** Why the due edits could not go out this poll (the link is not running, its SQL pool is not Online). */
+  let blocked: string | undefined;
   if (claim.value.pendingTables > 0 || claim.value.claimedRequestIds.length > 0) {
     run.completionDue = true; // claims, refusals and settled edits can finish tables
     const edited = yield* editDueTables(run);
-    if (edited.kind !== "done") return edited;
+    if (edited.kind === "blocked") {
+      run.status({ phase: "waitingForLink", detail: edited.reason });
+      if (revision < 3) {
+        // Revisions 1 and 2 waited here and skipped monitoring: tables already sent went unwatched.
+        yield* run.sleepUntil(run.secondsFromNow(run.settings.pollMinSeconds));
+        return { kind: "again" };
+      }
+      blocked = edited.reason;
+      if (run.now.getTime() < run.monitorDueAt) return waitWhileBlocked(run, blocked, run.carry.pollSeconds);
+    } else if (edited.kind !== "done") {
+      return edited;
+    }
   }
 
-  run.status({ phase: "monitoring" });
+  // While edits are blocked, the reason stays in sight.
+  run.status({ phase: "monitoring", ...(blocked !== undefined ? { detail: blocked } : {}) });
   const monitor = yield* run.call("linkWorker_monitorTables", run.linkInput());
   if (!monitor.ok) return { kind: "trouble", trouble: monitor.trouble };
   const summary = monitor.value;
-  const revision = run.input.revision ?? 1;
   if (revision >= 2 && (summary.counts.Removing ?? 0) > 0) {
     // A removal whose confirmation ran out or was lost (a crash after the edit was saved): confirm
     // it here, or its request would never end.
@@ -242,6 +271,10 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     }
   }
 
+  const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
+  const nextPoll = run.secondsFromNow(pollSeconds);
+  run.monitorDueAt = nextPoll.getTime();
+  if (blocked !== undefined) return waitWhileBlocked(run, blocked, pollSeconds, summary);
   if (summary.pendingDue > 0) return { kind: "again" }; // remediation or a deferred batch: edit again now
   if (summary.active === 0 && summary.pending === 0) {
     const close = yield* run.call("linkWorker_closeIfIdle", run.linkInput());
@@ -254,8 +287,6 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     // that cannot be closed never spins the worker.
     if (close.value.reason !== "busy") return { kind: "again" };
   }
-  const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
-  const nextPoll = run.secondsFromNow(pollSeconds);
   const until =
     summary.nextEditAt && Date.parse(summary.nextEditAt) < nextPoll.getTime()
       ? new Date(summary.nextEditAt)
@@ -263,6 +294,29 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({
     phase: "waiting",
     tables: summary.counts,
+    openRequests: run.openRequests,
+    nextPollAt: until.toISOString(),
+  });
+  return { kind: "wait", until, pollSeconds };
+}
+
+/**
+ * Edits are blocked: check the link (or its pool) again after POLL_MIN_SECONDS, or sooner when the
+ * tables in flight are due a monitoring poll. `summary`: this poll's, when it monitored.
+ */
+function waitWhileBlocked(
+  run: WorkerRun,
+  reason: string,
+  pollSeconds: number,
+  summary?: MonitorSummary,
+): PollEnd {
+  const until = new Date(
+    Math.min(run.monitorDueAt, run.secondsFromNow(run.settings.pollMinSeconds).getTime()),
+  );
+  run.status({
+    phase: "waitingForLink",
+    detail: reason,
+    ...(summary ? { tables: summary.counts } : {}),
     openRequests: run.openRequests,
     nextPollAt: until.toISOString(),
   });
@@ -287,8 +341,8 @@ function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
   return { ok: true, value: null };
 }
 
-/** Sends one batch of due edits and confirms it landed; waits for a link that is not ready. */
-function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done" }, unknown> {
+/** Sends the due edits and confirms they landed; blocked (after starting the link, if asked) when the link is not ready. */
+function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
   if (run.settings.checkSqlPools) {
     const pool = yield* preflightSqlPool(run);
     if (pool) return pool;
@@ -302,9 +356,7 @@ function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done
       const started = yield* run.call("linkWorker_startLink", { ...run.linkInput(), act: result.act });
       if (!started.ok) return { kind: "trouble", trouble: started.trouble };
     }
-    run.status({ phase: "waitingForLink", detail: result.reason });
-    yield* run.sleepUntil(run.secondsFromNow(run.settings.pollMinSeconds));
-    return { kind: "again" };
+    return { kind: "blocked", reason: result.reason };
   }
   if (result.kind !== "sent") return { kind: "done" };
   // The service's answer to the edit already showed it applied (sendEdits.ts): nothing to poll.
@@ -323,11 +375,11 @@ function* editDueTables(run: WorkerRun): Generator<Task, PollEnd | { kind: "done
 }
 
 /**
- * The link's dedicated SQL pool must be Online before an edit: otherwise wait on a durable timer
- * (the reason in the custom status and the link's status), or go on to monitoring when the pool's
- * deadline failed the pending tables. Undefined: the pool is ready.
+ * The link's dedicated SQL pool must be Online before an edit: otherwise the edit is blocked (the
+ * reason in the custom status and the link's status), or done when the pool's deadline failed the
+ * pending tables. Undefined: the pool is ready.
  */
-function* preflightSqlPool(run: WorkerRun): Generator<Task, PollEnd | { kind: "done" } | undefined, unknown> {
+function* preflightSqlPool(run: WorkerRun): Generator<Task, EditEnd | undefined, unknown> {
   const resume = run.sqlPoolResume;
   const checked = yield* run.call("linkWorker_checkSqlPool", {
     ...run.linkInput(),
@@ -345,9 +397,7 @@ function* preflightSqlPool(run: WorkerRun): Generator<Task, PollEnd | { kind: "d
     return { kind: "done" };
   }
   run.sqlPoolResume = result.resumeState;
-  run.status({ phase: "waitingForLink", detail: result.reason });
-  yield* run.sleepUntil(run.secondsFromNow(run.settings.pollMinSeconds));
-  return { kind: "again" };
+  return { kind: "blocked", reason: result.reason };
 }
 
 /** Records the trouble on the link (best effort) and waits: until the deferral ends, or a capped back-off. */

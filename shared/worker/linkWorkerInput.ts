@@ -24,13 +24,16 @@ export interface LinkWorkerInput {
 /**
  * 2: completion runs only after a poll that may have finished a table; a removal still Removing
  * after the confirm step is confirmed at the next poll.
+ * 3: edits blocked by the link or its SQL pool no longer stop monitoring the tables in flight.
  */
-export const LINK_WORKER_REVISION = 2;
+export const LINK_WORKER_REVISION = 3;
 
 export interface WorkerCarry {
   pollSeconds: number;
   /** Consecutive polls that ended in a fault or a deferral. */
   faults: number;
+  /** The state of a SQL pool resume the worker started and has not seen finish (a core-lro poller's). */
+  sqlPoolResume?: string;
 }
 
 /** What activities of the link worker receive: the link and the orchestration's notion of "now". */

@@ -49,6 +49,16 @@ const ONE_PAUSED_POOL = {
   sqlPools: [{ name: "onlypool", status: "Paused" }],
 };
 
+/** An operator pauses the pool outright, through the simulator's control endpoint. */
+async function pausePool(h: LinkWorkerHarness, pool: string): Promise<void> {
+  const res = await fetch(`${h.sim.url}/_sim/arm/sqlPools/${pool}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status: "Paused" }),
+  });
+  expect(res.status).toBe(200);
+}
+
 describe("link worker: the target SQL pool", () => {
   it("pool Online: the edit proceeds after one pool read", async () => {
     const h = await start(undefined, {}, undefined, {
@@ -102,6 +112,56 @@ describe("link worker: the target SQL pool", () => {
     expect((await h.request(id)).status).toBe("Succeeded");
     expect(h.editCalls()).toHaveLength(1);
     expect((await linkStatusBody(h)).worker.waiting).toBeUndefined();
+  });
+
+  it("pool Paused after an edit: the tables already sent are still watched to Replicating while the next request waits", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=demopool" },
+    });
+    const first = await h.submit(["dbo.Customers"]);
+    await h.driver.run({ until: () => h.editCalls().length === 1 });
+    await pausePool(h, "demopool");
+    const second = await h.submit(["dbo.Orders"]);
+    // Well inside SQL_POOL_DEADLINE_MINUTES (120): the second request is still waiting at the end.
+    await h.driver.run({ maxVirtualMs: 30 * 60_000 });
+
+    expect((await h.request(first)).status).toBe("Succeeded");
+    const waiting = await h.request(second);
+    expect(h.tableStatuses(waiting)).toEqual({ "dbo.Orders": "Pending" });
+    expect(h.editCalls()).toHaveLength(1);
+    expect(customDetail(h)).toBe(
+      "waiting for SQL pool demopool (Paused); resume it, or set AUTO_RESUME_SQL_POOLS=true",
+    );
+    // The pool is asked every POLL_MIN_SECONDS; the link's tables on the adaptive interval, not as often.
+    const poolReads = h.sim.callsTo("SqlPools_Get").length;
+    const statusPolls = h.sim.callsTo("LinkConnection_QueryTableStatus").length;
+    expect(poolReads).toBeGreaterThan(statusPolls);
+  });
+
+  it("an execution started before revision 3 still waits for the pool without monitoring, as it did", async () => {
+    const h = await start(undefined, {}, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=demopool" },
+    });
+    const first = await h.submit(["dbo.Customers"]);
+    await h.driver.run({ until: () => h.editCalls().length === 1 });
+    await pausePool(h, "demopool");
+    await h.submit(["dbo.Orders"]);
+    const instanceId = linkWorkerInstanceId(h.link());
+    h.driver.terminate(instanceId, "redeploy");
+    await h.driver.run();
+    await h.driver.startNew("linkWorker", {
+      instanceId,
+      input: { link: h.link(), settings: h.settings, execution: 1, revision: 2 },
+    });
+    await h.driver.run({ until: () => h.sim.callsTo("SqlPools_Get").length >= 6 });
+
+    const scheduled = h.driver
+      .getHistory(instanceId)
+      .filter((e) => e.EventType === 4)
+      .map((e) => e.Name);
+    expect(scheduled.filter((n) => n === "linkWorker_checkSqlPool").length).toBeGreaterThanOrEqual(4);
+    expect(scheduled).not.toContain("linkWorker_monitorTables");
+    expect((await h.request(first)).status).not.toBe("Succeeded");
   });
 
   it("AUTO_RESUME_SQL_POOLS=true: the app resumes the pool with one resume call and the tables finish", async () => {
