@@ -15,7 +15,7 @@ const faultSchema = {
       additionalProperties: false,
       properties: {
         kind: { const: "status" },
-        status: { enum: [429, 500, 503] },
+        status: { enum: [409, 429, 500, 503] },
         retryAfterSeconds: { type: "integer", minimum: 0 },
         everyNth: positiveInt,
         times: positiveInt,

@@ -16,6 +16,14 @@ interface FaultEntry {
 
 export type FaultAction = { kind: "status"; status: number; retryAfterSeconds?: number } | { kind: "reset" };
 
+/** The error code an injected status answers with, in either server's error shape. */
+export const FAULT_CODES: Readonly<Record<number, string>> = {
+  409: "Conflict",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  503: "ServiceUnavailable",
+};
+
 export interface FaultDecision {
   /** Real milliseconds to wait before handling the request. */
   latencyMs: number;

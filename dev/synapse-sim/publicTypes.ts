@@ -123,7 +123,8 @@ export interface SimCall {
 export type SimFault =
   | {
       kind: "status";
-      status: 429 | 500 | 503;
+      /** 409: another caller got there first (e.g. a pool resume raced by someone else). */
+      status: 409 | 429 | 500 | 503;
       retryAfterSeconds?: number;
       /** Every Nth matching request (1-based count across matching requests). */
       everyNth?: number;

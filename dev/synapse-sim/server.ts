@@ -9,7 +9,7 @@ import type { ArmSpec } from "./arm/armSpec";
 import type { ArmState } from "./arm/armState";
 import { errorBody, SimHttpError, type CloudError, type ErrorShape } from "./cloudError";
 import { CONTROL_PREFIX, handleControl, type ControlDeps } from "./controlEndpoint";
-import type { FaultAction } from "./faults";
+import { FAULT_CODES, type FaultAction } from "./faults";
 import type { EditTablesRequestWire, QueryTableStatusRequestWire } from "./linkRecords";
 import { GET_LINKED_SERVICE, LINKED_SERVICE_API_VERSION, linkedServiceSpec } from "./linkedServiceSpec";
 import { API_VERSIONS, isApiVersion, type ApiVersion, type SpecOperation } from "./specDocument";
@@ -394,18 +394,13 @@ function listPage(all: Json[], url: URL, version: ApiVersion, req: IncomingMessa
 
 function faultReply(action: FaultAction, shape: ErrorShape): Reply | undefined {
   if (action.kind === "reset") return undefined;
-  const codes: Record<number, string> = {
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    503: "ServiceUnavailable",
-  };
   const retry =
     action.retryAfterSeconds === undefined ? "" : ` Retry after ${action.retryAfterSeconds} seconds.`;
   return {
     status: action.status,
     body: cloudError(
       shape,
-      codes[action.status] ?? "InjectedFault",
+      FAULT_CODES[action.status] ?? "InjectedFault",
       `Injected fault: HTTP ${action.status}.${retry}`,
     ),
     ...(action.retryAfterSeconds === undefined

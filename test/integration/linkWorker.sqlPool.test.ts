@@ -200,6 +200,18 @@ describe("link worker: the target SQL pool", () => {
     expect((waited.at(-1)?.at ?? 0) - (waited[0]?.at ?? 0)).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
+  it("a resume refused with 409 (another caller changing the pool) is ridden out: the check runs again and the tables finish", async () => {
+    const h = await start(undefined, { autoResumeSqlPools: true }, undefined, {
+      controlPlane: { sqlPools: "demo/demo-link=pausedpool" },
+    });
+    h.sim.addFault({ kind: "status", status: 409, times: 1, operations: ["SqlPools_Resume"] });
+    const id = await h.submit(["dbo.Customers"]);
+    await h.driver.run();
+
+    expect((await h.request(id)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Resume").map((c) => c.status)).toEqual([409, 202]);
+  });
+
   it("rides out ARM 503s and a 429 with Retry-After on the pool read", async () => {
     const h = await start(undefined, {}, undefined, {
       controlPlane: { sqlPools: "demo/demo-link=demopool" },

@@ -216,6 +216,12 @@ describe("the ARM simulator replays the spec's examples", () => {
     sim.arm.setPoolStatus(example.parameters.sqlPoolName ?? "", "Pausing");
     const conflict = await send(`${sim.url}${poolPath}/resume?api-version=2021-06-01`, "POST");
     expect(conflict.status).toBe(409);
+    // So is resuming one that is already resuming: the second caller is not joined to the first's operation.
+    sim.arm.setPoolStatus(example.parameters.sqlPoolName ?? "", "Paused");
+    const first = await send(`${sim.url}${poolPath}/resume?api-version=2021-06-01`, "POST");
+    expect(first.status).toBe(202);
+    const second = await send(`${sim.url}${poolPath}/resume?api-version=2021-06-01`, "POST");
+    expect(second.status).toBe(409);
   });
 });
 

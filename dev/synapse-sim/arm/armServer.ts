@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sendEmpty, sendJson } from "../../http";
-import type { FaultInjector } from "../faults";
+import { FAULT_CODES, type FaultInjector } from "../faults";
 import type { SimCall } from "../publicTypes";
 import type { SimClock } from "../simClock";
 import { ARM_API_VERSION, type ArmOperationId, type ArmRoute, type ArmSpec } from "./armSpec";
@@ -88,14 +88,9 @@ export async function handleArm(
       return;
     }
     const { status, retryAfterSeconds } = decision.action;
-    const codes: Record<number, string> = {
-      429: "TooManyRequests",
-      500: "InternalServerError",
-      503: "ServiceUnavailable",
-    };
     const reply = errorReply(
       status,
-      codes[status] ?? "InjectedFault",
+      FAULT_CODES[status] ?? "InjectedFault",
       `Injected fault: HTTP ${status}.`,
       retryAfterSeconds === undefined ? undefined : { "Retry-After": String(retryAfterSeconds) },
     );

@@ -150,9 +150,8 @@ export class ArmState {
     const to = action === "resume" ? "Online" : "Paused";
     const during = action === "resume" ? "Resuming" : "Pausing";
     if (pool.status.toLowerCase() === to.toLowerCase()) return { kind: "done", body: this.poolBody(pool) };
-    if (pool.transition && pool.transition.to === to) {
-      return { kind: "accepted", operationId: pool.transition.operationId };
-    }
+    // A resume of a pool already Resuming (or a pause of one Pausing) is refused like any other state
+    // but `from`: no evidence says the service joins the operation in flight, and a 409 is harsher.
     if (pool.status.toLowerCase() !== from.toLowerCase()) {
       return {
         kind: "conflict",
