@@ -185,8 +185,8 @@ export interface WorkerLedger {
   listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]>;
   /** The worker is about to claim: the next request recorded nudges it again. */
   clearNudge(link: LinkRef): Promise<void>;
-  /** Requests the worker claimed and has not completed. */
-  listOpenRequestIds(link: LinkRef): Promise<string[]>;
+  /** How many of the link's requests wait to be claimed, and how many are claimed and not completed (one read). */
+  countRequests(link: LinkRef): Promise<{ queued: number; open: number }>;
   /** The same requests with what they ask (read from the link, not from each request). */
   listOpenRequests(link: LinkRef): Promise<QueuedRequest[]>;
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;

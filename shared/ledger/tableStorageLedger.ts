@@ -975,8 +975,10 @@ export class TableStorageLedger implements Ledger {
     };
   }
 
-  async listOpenRequestIds(link: LinkRef): Promise<string[]> {
-    return (await this.openRequests(link)).filter((r) => r.claimed === true).map((r) => r.requestId);
+  async countRequests(link: LinkRef): Promise<{ queued: number; open: number }> {
+    const markers = await this.openRequests(link);
+    const open = markers.filter((r) => r.claimed === true).length;
+    return { queued: markers.length - open, open };
   }
 
   async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {

@@ -16,16 +16,15 @@ export type IdleCheck =
 export async function closeIfIdle(deps: Pick<WorkerDeps, "ledger">, link: LinkRef): Promise<IdleCheck> {
   const { ledger } = deps;
   const open = await ledger.getOpenLink(link);
-  const [queued, openRequests, records] = await Promise.all([
-    ledger.listQueuedRequests(link),
-    ledger.listOpenRequestIds(link),
+  const [requests, records] = await Promise.all([
+    ledger.countRequests(link),
     ledger.listLinkTables(link, NON_TERMINAL_STATUSES),
   ]);
-  if (queued.length > 0) return { idle: false, reason: "queued" };
+  if (requests.queued > 0) return { idle: false, reason: "queued" };
   if (records.length > 0) return { idle: false, reason: "busy" };
   // completeRequests closes every request nothing waits on, from the link's records; one still
   // open here is finished by the next poll.
-  if (openRequests.length > 0) return { idle: false, reason: "busy" };
+  if (requests.open > 0) return { idle: false, reason: "busy" };
   if (!open || (await ledger.closeOpenLink(link, open.etag))) return { idle: true };
   return { idle: false, reason: "queued" }; // recorded after the entry was read
 }

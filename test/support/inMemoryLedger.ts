@@ -212,12 +212,12 @@ export class InMemoryLedger implements Ledger {
     );
   }
 
-  listOpenRequestIds(link: LinkRef): Promise<string[]> {
-    return Promise.resolve(
-      [...this.requests.values()]
-        .filter((e) => e.claimed && e.open && linkKey(e.request) === linkKey(link))
-        .map((e) => e.request.requestId),
-    );
+  countRequests(link: LinkRef): Promise<{ queued: number; open: number }> {
+    const mine = [...this.requests.values()].filter((e) => linkKey(e.request) === linkKey(link));
+    return Promise.resolve({
+      queued: mine.filter((e) => !e.claimed).length,
+      open: mine.filter((e) => e.claimed && e.open).length,
+    });
   }
 
   listOpenRequests(link: LinkRef): Promise<QueuedRequest[]> {
