@@ -25,6 +25,7 @@ import {
 } from "../shared/worker/linkWorkerInput";
 import { monitorTables, type MonitorSummary } from "../shared/worker/monitorTables";
 import { nextPollSeconds } from "../shared/worker/pollInterval";
+import { recordWorkerHealth } from "../shared/worker/recordWorkerHealth";
 import { sendEdits, type SendResult } from "../shared/worker/sendEdits";
 import { startLink } from "../shared/worker/startLink";
 
@@ -93,7 +94,7 @@ class WorkerRun {
   /**
    * When the tables in flight are next due a monitoring poll (orchestration time, ms): while edits
    * are blocked the worker checks the link or pool every POLL_MIN_SECONDS, but watches the tables
-   * on the adaptive interval. 0: at the first poll of the execution.
+   * on the adaptive interval. Carried across continueAsNew; 0: at once.
    */
   monitorDueAt = 0;
 
@@ -104,6 +105,12 @@ class WorkerRun {
   ) {
     this.nudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     this.sqlPoolResume = input.carry?.sqlPoolResume;
+    this.monitorDueAt = input.carry?.monitorDueAt ? Date.parse(input.carry.monitorDueAt) : 0;
+  }
+
+  /** The orchestrator revision this execution runs (docs/worker.md "Changing the orchestrator"). */
+  get revision(): number {
+    return this.input.revision ?? 1;
   }
 
   get settings() {
@@ -204,11 +211,15 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
   context.df.continueAsNew({
     ...input,
     execution: input.execution + 1,
-    // A resume in flight is polled on in the next execution too, not started again.
+    // A resume in flight is polled on in the next execution too, not started again; a blocked
+    // worker keeps its monitoring interval.
     carry: {
       pollSeconds: run.carry.pollSeconds,
       faults: run.carry.faults,
       ...(run.sqlPoolResume !== undefined ? { sqlPoolResume: run.sqlPoolResume } : {}),
+      ...(run.monitorDueAt > run.now.getTime()
+        ? { monitorDueAt: new Date(run.monitorDueAt).toISOString() }
+        : {}),
     },
     revision: LINK_WORKER_REVISION,
   } satisfies LinkWorkerInput);
@@ -217,7 +228,7 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
 
 /** One poll: claim, edit what is due, watch the tables, close finished requests, decide what next. */
 function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
-  const revision = run.input.revision ?? 1;
+  const { revision } = run;
   run.status({ phase: "claiming" });
   const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
@@ -391,6 +402,10 @@ function* preflightSqlPool(run: WorkerRun): Generator<Task, EditEnd | undefined,
     run.noticed = true;
     run.log(result.notice);
   }
+  // Only a check that waits keeps a resume in flight: once the pool is ready (or failed) the
+  // operation is over, and its state must not ride continueAsNew to a later pause (revisions 1
+  // and 2 kept it until the execution ended).
+  if (run.revision >= 3 && result.kind !== "wait") run.sqlPoolResume = undefined;
   if (result.kind === "ready") return undefined;
   if (result.kind === "failed") {
     run.log(result.reason);
@@ -464,6 +479,6 @@ activity("linkWorker_monitorTables", (i) =>
 activity("linkWorker_completeRequests", (i) => completeRequests(getDependencies(), i.link, i.now));
 activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
 activity("linkWorker_recordHealth", async (i) => {
-  await getDependencies().ledger.saveWorkerHealth(i.link, i.health);
+  await recordWorkerHealth(getDependencies().ledger, i.link, i.health);
   return null;
 });

@@ -978,7 +978,12 @@ export class TableStorageLedger implements Ledger {
   async countRequests(link: LinkRef): Promise<{ queued: number; open: number }> {
     const markers = await this.openRequests(link);
     const open = markers.filter((r) => r.claimed === true).length;
-    return { queued: markers.length - open, open };
+    const unclaimed = markers.filter((r) => r.claimed !== true);
+    // An earlier version's marker carries no request: it counts only if its request can be read,
+    // as listQueuedRequests (and so the claim) would find it; one that cannot is never claimed.
+    const bare = unclaimed.filter((m) => requestOfMarker(m, link) === undefined);
+    const unreadable = bare.length - (bare.length > 0 ? (await this.requestsOf(link, bare)).length : 0);
+    return { queued: unclaimed.length - unreadable, open };
   }
 
   async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {

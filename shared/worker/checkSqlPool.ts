@@ -5,6 +5,7 @@ import type { LinkActivityInput } from "./linkWorkerInput";
 import { gitModeWarning, type ControlPlane } from "../synapse/controlPlane";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue } from "./batchPlan";
+import { isTransientFault } from "./guardSynapse";
 import { sqlPoolReadiness } from "./sqlPoolReadiness";
 
 /** What the preflight found; `notice` is said once per worker execution (git mode, an unknown pool). */
@@ -68,8 +69,15 @@ export async function checkSqlPool(
   const { pool } = target;
   let resume = resumeState;
   if (resume !== undefined) {
-    const progress = await controlPlane.pollResume(link.workspace, pool, resume);
-    resume = progress.done ? undefined : progress.state;
+    try {
+      const progress = await controlPlane.pollResume(link.workspace, pool, resume);
+      resume = progress.done ? undefined : progress.state;
+    } catch (error) {
+      // An operation the service no longer knows (its record expired, the pool was changed
+      // since): the pool's own status below decides, and a Paused pool is resumed anew.
+      if (isTransientFault(error)) throw error;
+      resume = undefined;
+    }
   }
   const { status } = await controlPlane.getSqlPool(link.workspace, pool);
   const decision = sqlPoolReadiness(

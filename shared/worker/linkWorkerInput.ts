@@ -34,6 +34,8 @@ export interface WorkerCarry {
   faults: number;
   /** The state of a SQL pool resume the worker started and has not seen finish (a core-lro poller's). */
   sqlPoolResume?: string;
+  /** While edits are blocked: when the tables in flight are next due a monitoring poll. */
+  monitorDueAt?: string;
 }
 
 /** What activities of the link worker receive: the link and the orchestration's notion of "now". */

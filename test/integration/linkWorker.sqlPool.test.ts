@@ -7,6 +7,7 @@ import { getLinkStatus } from "../../shared/intake/linkStatus";
 import type { TableOutcome } from "../../shared/outcomes/outcomePublisher";
 import { tableOutcomeEvent } from "../../shared/outcomes/outcomeEvents";
 import { withGitModeWarnings } from "../../shared/synapse/controlPlane";
+import type { LinkWorkerInput } from "../../shared/worker/linkWorkerInput";
 import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
 
 const start = useLinkWorkerHarness();
@@ -114,16 +115,30 @@ describe("link worker: the target SQL pool", () => {
     expect((await linkStatusBody(h)).worker.waiting).toBeUndefined();
   });
 
-  it("pool Paused after an edit: the tables already sent are still watched to Replicating while the next request waits", async () => {
-    const h = await start(undefined, {}, undefined, {
-      controlPlane: { sqlPools: "demo/demo-link=demopool" },
-    });
+  /**
+   * dbo.Customers sent to the link (its snapshot takes 20 minutes); then its pool is paused and
+   * dbo.Orders is requested.
+   */
+  async function pausedAfterAnEdit() {
+    const h = await start(
+      undefined,
+      {},
+      { snapshotMs: 20 * 60_000 },
+      {
+        controlPlane: { sqlPools: "demo/demo-link=demopool" },
+      },
+    );
     const first = await h.submit(["dbo.Customers"]);
     await h.driver.run({ until: () => h.editCalls().length === 1 });
     await pausePool(h, "demopool");
     const second = await h.submit(["dbo.Orders"]);
+    return { h, first, second };
+  }
+
+  it("pool Paused after an edit: the tables already sent are still watched to Replicating while the next request waits", async () => {
+    const { h, first, second } = await pausedAfterAnEdit();
     // Well inside SQL_POOL_DEADLINE_MINUTES (120): the second request is still waiting at the end.
-    await h.driver.run({ maxVirtualMs: 30 * 60_000 });
+    await h.driver.run({ maxVirtualMs: 40 * 60_000 });
 
     expect((await h.request(first)).status).toBe("Succeeded");
     const waiting = await h.request(second);
@@ -132,20 +147,17 @@ describe("link worker: the target SQL pool", () => {
     expect(customDetail(h)).toBe(
       "waiting for SQL pool demopool (Paused); resume it, or set AUTO_RESUME_SQL_POOLS=true",
     );
-    // The pool is asked every POLL_MIN_SECONDS; the link's tables on the adaptive interval, not as often.
-    const poolReads = h.sim.callsTo("SqlPools_Get").length;
-    const statusPolls = h.sim.callsTo("LinkConnection_QueryTableStatus").length;
-    expect(poolReads).toBeGreaterThan(statusPolls);
+    // The pool is asked every POLL_MIN_SECONDS; the tables in flight on the adaptive interval, which
+    // grows while nothing changes: over the 20-minute snapshot, far fewer polls than pool checks.
+    const calls = h.activityCalls();
+    console.log(
+      `blocked 40 min: ${calls.linkWorker_checkSqlPool} pool checks, ${calls.linkWorker_monitorTables} monitoring polls`,
+    );
+    expect(calls.linkWorker_monitorTables ?? 0).toBeLessThan((calls.linkWorker_checkSqlPool ?? 0) / 2);
   });
 
   it("an execution started before revision 3 still waits for the pool without monitoring, as it did", async () => {
-    const h = await start(undefined, {}, undefined, {
-      controlPlane: { sqlPools: "demo/demo-link=demopool" },
-    });
-    const first = await h.submit(["dbo.Customers"]);
-    await h.driver.run({ until: () => h.editCalls().length === 1 });
-    await pausePool(h, "demopool");
-    await h.submit(["dbo.Orders"]);
+    const { h, first } = await pausedAfterAnEdit();
     const instanceId = linkWorkerInstanceId(h.link());
     h.driver.terminate(instanceId, "redeploy");
     await h.driver.run();
@@ -181,6 +193,32 @@ describe("link worker: the target SQL pool", () => {
     // No edit went out before the pool was Online.
     const onlineAt = h.sim.callsTo("SqlPoolOperationResults_GetLocationHeaderResult").at(-1)?.at ?? 0;
     expect(h.editCalls().every((c) => c.at >= onlineAt)).toBe(true);
+  });
+
+  it("forgets a resume once the pool is Online: a later pause is resumed with a new call, not by polling the old one", async () => {
+    const h = await start(
+      undefined,
+      { autoResumeSqlPools: true, pollsPerExecution: 3 },
+      { snapshotMs: 60 * 60_000 },
+      {
+        controlPlane: { sqlPools: "demo/demo-link=pausedpool", armTimings: { poolTransitionMs: 2 * 60_000 } },
+      },
+    );
+    const first = await h.submit(["dbo.Customers"]);
+    const instanceId = linkWorkerInstanceId(h.link());
+    const execution = () => (h.driver.getStatus(instanceId)?.input as LinkWorkerInput).execution;
+    await h.driver.run({ until: () => h.editCalls().length === 1 });
+    const atEdit = execution();
+    await h.driver.run({ until: () => execution() >= atEdit + 2 });
+    expect((h.driver.getStatus(instanceId)?.input as LinkWorkerInput).carry?.sqlPoolResume).toBeUndefined();
+
+    h.sim.arm.setPoolStatus("pausedpool", "Paused");
+    const second = await h.submit(["dbo.Orders"]);
+    await h.driver.run();
+
+    expect((await h.request(first)).status).toBe("Succeeded");
+    expect((await h.request(second)).status).toBe("Succeeded");
+    expect(h.sim.callsTo("SqlPools_Resume").map((c) => c.status)).toEqual([202, 202]);
   });
 
   it("a pool that stays Paused past SQL_POOL_DEADLINE_MINUTES fails the pending tables with the reason", async () => {

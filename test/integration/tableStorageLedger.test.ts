@@ -222,6 +222,21 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.listLinkTables(link))[0]?.action).toBe("reAdd");
   });
 
+  it("counts an earlier version's request marker (no tables on it) as queued only when its request can be read", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("b1", ["dbo.A"]), NOW);
+    const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${counter}`, {
+      allowInsecureConnection: true,
+    });
+    // Earlier versions wrote markers that name the request only; one of them lost its request.
+    const partitionKey = "link_demo_demo-link";
+    await client.upsertEntity({ partitionKey, rowKey: "r_b1", requestId: "b1", queuedAt: NOW }, "Replace");
+    await client.createEntity({ partitionKey, rowKey: "r_ghost", requestId: "ghost", queuedAt: NOW });
+
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["b1"]);
+    expect(await ledger.countRequests(link)).toEqual({ queued: 1, open: 0 });
+  });
+
   it("tells the first request recorded since the worker's last claim to nudge it, and none of the next ones", async () => {
     const ledger = newLedger();
     expect(await ledger.recordRequestAndNudge(request("n1", ["dbo.A"]), NOW)).toEqual({

@@ -1,0 +1,96 @@
+import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
+import type { ControlPlane, ResumeProgress } from "../../../shared/synapse/controlPlane";
+import { checkSqlPool, type SqlPoolDeps } from "../../../shared/worker/checkSqlPool";
+import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { recordWorkerHealth } from "../../../shared/worker/recordWorkerHealth";
+import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+const minutesLater = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
+
+/** The project's ARM port over one pool whose status the test sets; resume calls are counted. */
+class OnePoolControlPlane implements ControlPlane {
+  status = "Paused";
+  resumes = 0;
+  pollResumeFails: SynapseRequestError | undefined;
+
+  manages(): boolean {
+    return true;
+  }
+  getWorkspace() {
+    return Promise.resolve({ name: link.workspace });
+  }
+  getSqlPool(_workspace: string, pool: string) {
+    return Promise.resolve({ name: pool, status: this.status });
+  }
+  listSqlPools() {
+    return Promise.resolve([{ name: "dw", status: this.status }]);
+  }
+  beginResume(): Promise<ResumeProgress> {
+    this.resumes++;
+    this.status = "Resuming";
+    return Promise.resolve({ done: false, state: `resume-${this.resumes}` });
+  }
+  pollResume(): Promise<ResumeProgress> {
+    if (this.pollResumeFails) return Promise.reject(this.pollResumeFails);
+    return Promise.resolve({ done: false, state: `resume-${this.resumes}` });
+  }
+}
+
+async function pendingTableBehindPausedPool(settings: { autoResumeSqlPools: boolean }) {
+  const { deps: workerDeps, ledger } = makeDeps();
+  await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+  await claimPendingRequests(workerDeps, link, NOW);
+  const controlPlane = new OnePoolControlPlane();
+  const deps: SqlPoolDeps = {
+    ledger,
+    settings: { ...settings, sqlPoolDeadlineMinutes: 10 },
+    controlPlane,
+    synapse: workerDeps.synapse,
+    config: { arm: { sqlPools: [{ ...link, pool: "dw" }], gitModeAcknowledged: false } },
+  };
+  return { deps, ledger, controlPlane };
+}
+
+describe("checkSqlPool", () => {
+  it("keeps SQL_POOL_DEADLINE_MINUTES through a fault and a recovery the worker records meanwhile", async () => {
+    const { deps, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: false });
+    expect((await checkSqlPool(deps, link, NOW)).kind).toBe("wait");
+    await recordWorkerHealth(ledger, link, {
+      fault: "querytablestatus failed (HTTP 500)",
+      faultAt: minutesLater(4),
+      retryAt: minutesLater(5),
+      consecutiveFaults: 1,
+      updatedAt: minutesLater(4),
+    });
+    await recordWorkerHealth(ledger, link, { consecutiveFaults: 0, updatedAt: minutesLater(6) });
+
+    const late = await checkSqlPool(deps, link, minutesLater(11));
+    expect(late).toMatchObject({
+      kind: "failed",
+      reason: expect.stringMatching(/for 10 minutes/) as unknown,
+    });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Failed");
+  });
+
+  it("drops a resume the service no longer knows (404 on its operation) and resumes the Paused pool anew", async () => {
+    const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
+    controlPlane.pollResumeFails = new SynapseRequestError(
+      "operation not found",
+      404,
+      "NotFound",
+      "poll resume dw",
+    );
+
+    const result = await checkSqlPool(deps, link, NOW, "resume-from-an-earlier-pause");
+    expect(result).toMatchObject({ kind: "wait", resumeState: "resume-1" });
+    expect(controlPlane.resumes).toBe(1);
+  });
+
+  it("leaves a transient fault polling the resume to the activity's retry", async () => {
+    const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
+    controlPlane.pollResumeFails = new SynapseRequestError("bad gateway", 502, undefined, "poll resume dw");
+
+    await expect(checkSqlPool(deps, link, NOW, "resume-1")).rejects.toThrow("bad gateway");
+    expect(controlPlane.resumes).toBe(0);
+  });
+});
