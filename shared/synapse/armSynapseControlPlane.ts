@@ -1,19 +1,20 @@
-import type { TokenCredential } from "@azure/core-auth";
-import {
-  bearerTokenAuthenticationPolicyName,
-  isRestError,
-  type PipelinePolicy,
-} from "@azure/core-rest-pipeline";
+import { isRestError } from "@azure/core-rest-pipeline";
 import { SynapseManagementClient, type SynapseManagementClientOptionalParams } from "@azure/arm-synapse";
 import { formatServiceError, parseServiceErrorBody, type ServiceError } from "./serviceErrors";
 import {
   throttleWaitSeconds,
   MAX_CALL_WAIT_MS,
   ThrottleBudgetExceeded,
-  throttleBudgetPolicy,
   withCallBudget,
 } from "./throttleBudget";
-import { SynapseRequestError, SynapseThrottledError } from "./synapseLinkClient";
+import { SynapseRequestError } from "./synapseLinkClient";
+import {
+  addAppPolicies,
+  credentialFor,
+  SDK_RETRY_OPTIONS,
+  throttledError,
+  type SynapseAuth,
+} from "./sdkPipeline";
 import {
   normalizeEndpoint,
   type ControlPlane,
@@ -28,7 +29,7 @@ export interface ArmControlPlaneOptions {
   workspaces: ReadonlyMap<string, WorkspaceResourceId>;
   /** `https://management.azure.com`, or the simulator's loopback URL. */
   endpoint: string;
-  auth: { kind: "credential"; credential: TokenCredential } | { kind: "staticToken"; token: string };
+  auth: SynapseAuth;
   /** Test speed only: the SDK's retry delays (production keeps the defaults below). */
   retryOptions?: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
   /** How long a cached workspace resource is trusted. */
@@ -37,22 +38,9 @@ export interface ArmControlPlaneOptions {
   clock?: () => number;
 }
 
-/** Three retries of 5xx and network errors at about 1, 2 and 4 s, as the link-connection adapter does. */
-const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs: 8_000 } as const;
 const WORKSPACE_CACHE_MS = 5 * 60_000;
 /** A failed workspace read is answered from memory this long, so an ARM outage (or a missing Reader role) costs one call a minute, not one per Synapse call or outcome. */
 const FAILED_READ_RETRY_MS = 60_000;
-
-/** Bearer auth for the loopback simulator: the SDK's bearer policy refuses non-https URLs by design. */
-function staticTokenPolicy(token: string): PipelinePolicy {
-  return {
-    name: "armStaticToken",
-    sendRequest(request, next) {
-      request.headers.set("Authorization", `Bearer ${token}`);
-      return next(request);
-    },
-  };
-}
 
 /** {@link ControlPlane} on the official `@azure/arm-synapse` SynapseManagementClient (api-version 2021-06-01). */
 export class ArmSynapseControlPlane implements ControlPlane {
@@ -165,23 +153,14 @@ export class ArmSynapseControlPlane implements ControlPlane {
     const cached = this.clients.get(id.subscriptionId);
     if (cached) return { client: cached, id };
     const { auth, endpoint } = this.options;
-    const credential: TokenCredential =
-      auth.kind === "credential"
-        ? auth.credential
-        : { getToken: () => Promise.reject(new Error("static-token client has no credential")) };
     const clientOptions: SynapseManagementClientOptionalParams = {
       endpoint,
       $host: endpoint,
-      retryOptions: this.options.retryOptions ?? RETRY_OPTIONS,
+      retryOptions: this.options.retryOptions ?? SDK_RETRY_OPTIONS,
       allowInsecureConnection: auth.kind === "staticToken",
     };
-    const client = new SynapseManagementClient(credential, id.subscriptionId, clientOptions);
-    // After the retry policy, so a long Retry-After ends the call instead of holding the activity.
-    client.pipeline.addPolicy(throttleBudgetPolicy(MAX_CALL_WAIT_MS), { afterPhase: "Retry" });
-    if (auth.kind === "staticToken") {
-      client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
-      client.pipeline.addPolicy(staticTokenPolicy(auth.token), { phase: "Sign" });
-    }
+    const client = new SynapseManagementClient(credentialFor(auth), id.subscriptionId, clientOptions);
+    addAppPolicies(client.pipeline, auth, MAX_CALL_WAIT_MS);
     this.clients.set(id.subscriptionId, client);
     return { client, id };
   }
@@ -208,13 +187,23 @@ function describeArmError(operation: string, workspace: string, error: unknown):
   if (error instanceof SynapseRequestError) return error;
   const where = `ARM ${operation} on workspace ${workspace}`;
   if (error instanceof ThrottleBudgetExceeded) {
-    return throttledError(where, error.statusCode, error.retryAfterSeconds, error.service);
+    return throttledError(
+      { where, operation: where },
+      error.statusCode,
+      error.retryAfterSeconds,
+      error.service,
+    );
   }
   if (isRestError(error)) {
     const service: ServiceError = parseServiceErrorBody(error.response?.bodyAsText ?? undefined);
     const status = error.statusCode;
     if (status === 429 || status === 503) {
-      return throttledError(where, status, throttleWaitSeconds(status, error.response?.headers), service);
+      return throttledError(
+        { where, operation: where },
+        status,
+        throttleWaitSeconds(status, error.response?.headers),
+        service,
+      );
     }
     const said = formatServiceError(service) ?? error.message;
     const advice =
@@ -233,21 +222,4 @@ function describeArmError(operation: string, workspace: string, error: unknown):
   }
   const message = error instanceof Error ? error.message : String(error);
   return new SynapseRequestError(`${where} failed: ${message}`, undefined, undefined, operation);
-}
-
-function throttledError(
-  where: string,
-  status: number,
-  retryAfterSeconds: number,
-  service: ServiceError,
-): SynapseThrottledError {
-  const said = formatServiceError(service);
-  return new SynapseThrottledError(
-    `${where} was throttled (HTTP ${status}): retry in ${retryAfterSeconds} s${said ? `. Service said: ${said}` : ""}`,
-    status,
-    service.code,
-    where,
-    retryAfterSeconds,
-    service.message,
-  );
 }

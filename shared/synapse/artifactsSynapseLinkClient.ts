@@ -1,10 +1,5 @@
-import type { TokenCredential } from "@azure/core-auth";
 import type { OperationOptions } from "@azure/core-client";
-import {
-  bearerTokenAuthenticationPolicyName,
-  isRestError,
-  type PipelinePolicy,
-} from "@azure/core-rest-pipeline";
+import { isRestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import type {
   ArtifactsClient,
   ArtifactsClientOptionalParams,
@@ -15,9 +10,15 @@ import {
   throttleWaitSeconds,
   MAX_CALL_WAIT_MS,
   ThrottleBudgetExceeded,
-  throttleBudgetPolicy,
   withCallBudget,
 } from "./throttleBudget";
+import {
+  addAppPolicies,
+  credentialFor,
+  SDK_RETRY_OPTIONS,
+  throttledError,
+  type SynapseAuth,
+} from "./sdkPipeline";
 import {
   ACTIONS_ON_EXISTING_TARGET_TABLE,
   fromServiceDistribution,
@@ -38,7 +39,6 @@ import {
 } from "./linkedServicePool";
 import {
   SynapseRequestError,
-  SynapseThrottledError,
   type EditTablesAnswer,
   type LinkConnectionInfo,
   type LinkDetailedStatus,
@@ -55,10 +55,7 @@ export interface WorkspaceEndpoint {
   endpoint: string;
 }
 
-export type SynapseAuth =
-  | { kind: "credential"; credential: TokenCredential }
-  /** A fixed bearer token; config only allows it for loopback (simulator) endpoints. */
-  | { kind: "staticToken"; token: string };
+export type { SynapseAuth } from "./sdkPipeline";
 
 export interface ArtifactsSynapseLinkClientOptions {
   workspaces: readonly WorkspaceEndpoint[];
@@ -77,12 +74,6 @@ export interface ArtifactsSynapseLinkClientOptions {
 }
 
 /**
- * The SDK's exponential back-off for 5xx and network errors, made explicit: three retries at
- * about 1, 2 and 4 s, so together with the throttling bound a call stays near a minute at worst.
- */
-const RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 1_000, maxRetryDelayInMs: 8_000 } as const;
-
-/**
  * The SDK pins `api-version=2022-12-01-preview` as a constant; 2023-04-18-preview is the version that
  * carries `actionOnExistingTargetTable` (its spec in Azure/azure-rest-api-specs). Rewriting the query
  * parameter per call is the pipeline's documented extension point. Only link-connection calls: the
@@ -97,17 +88,6 @@ function apiVersionPolicy(apiVersion: string): PipelinePolicy {
         url.searchParams.set("api-version", apiVersion);
         request.url = url.toString();
       }
-      return next(request);
-    },
-  };
-}
-
-/** Bearer auth for the loopback simulator: the SDK's bearer policy refuses non-https URLs by design. */
-function staticTokenPolicy(token: string): PipelinePolicy {
-  return {
-    name: "synapseStaticToken",
-    sendRequest(request, next) {
-      request.headers.set("Authorization", `Bearer ${token}`);
       return next(request);
     },
   };
@@ -158,30 +138,16 @@ function authAdvice(status: number, service: ServiceError, ctx: CallContext): st
   );
 }
 
-function throttled(
-  ctx: CallContext,
-  status: number,
-  retryAfterSeconds: number,
-  service: ServiceError,
-  why: string,
-): SynapseThrottledError {
-  const said = formatServiceError(service);
-  return new SynapseThrottledError(
-    `${ctx.operation} on ${ctx.target} was throttled (HTTP ${status}); ${why}: retry in ${retryAfterSeconds} s` +
-      (said ? `. Service said: ${said}` : ""),
-    status,
-    service.code,
-    ctx.operation,
-    retryAfterSeconds,
-    service.message,
-  );
-}
+const callOf = (ctx: CallContext) => ({
+  where: `${ctx.operation} on ${ctx.target}`,
+  operation: ctx.operation,
+});
 
 function describeError(ctx: CallContext, error: unknown): SynapseRequestError {
   if (error instanceof SynapseRequestError) return error;
   if (error instanceof ThrottleBudgetExceeded) {
-    return throttled(
-      ctx,
+    return throttledError(
+      callOf(ctx),
       error.statusCode,
       error.retryAfterSeconds,
       error.service,
@@ -197,8 +163,8 @@ function describeError(ctx: CallContext, error: unknown): SynapseRequestError {
     };
     const status = error.statusCode;
     if (status === 429 || status === 503) {
-      return throttled(
-        ctx,
+      return throttledError(
+        callOf(ctx),
         status,
         throttleWaitSeconds(status, error.response?.headers),
         service,
@@ -384,26 +350,14 @@ export class ArtifactsSynapseLinkClient implements SynapseLinkClient {
       );
     }
     const { auth } = this.options;
-    // A static-token client never asks the credential; the SDK requires one, so give it one that refuses.
-    const credential: TokenCredential =
-      auth.kind === "credential"
-        ? auth.credential
-        : {
-            getToken: () => Promise.reject(new Error("static-token client has no credential")),
-          };
     const extra = this.options.clientOptions ?? {};
-    const client = new (loadArtifactsSdk().ArtifactsClient)(credential, configured.endpoint, {
+    const client = new (loadArtifactsSdk().ArtifactsClient)(credentialFor(auth), configured.endpoint, {
       ...extra,
-      retryOptions: extra.retryOptions ?? RETRY_OPTIONS,
+      retryOptions: extra.retryOptions ?? SDK_RETRY_OPTIONS,
       allowInsecureConnection: auth.kind === "staticToken" || extra.allowInsecureConnection === true,
     });
     client.pipeline.addPolicy(apiVersionPolicy(this.options.apiVersion), { phase: "Serialize" });
-    // After the retry policy, so it sees each attempt's response before the SDK sleeps on it.
-    client.pipeline.addPolicy(throttleBudgetPolicy(this.maxCallWaitMs), { afterPhase: "Retry" });
-    if (auth.kind === "staticToken") {
-      client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
-      client.pipeline.addPolicy(staticTokenPolicy(auth.token), { phase: "Sign" });
-    }
+    addAppPolicies(client.pipeline, auth, this.maxCallWaitMs);
     this.clients.set(workspace, client);
     return client;
   }
