@@ -1,4 +1,3 @@
-import { QueueClient } from "@azure/storage-queue";
 import { HttpRequest } from "@azure/functions";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
@@ -6,7 +5,7 @@ import { invokeFunction, startDurableClientApi, type DurableClientApi } from "..
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
 import { getDependencies } from "../../shared/dependencies";
 import { useAppSettings } from "../support/httpFunctions";
-import { ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
+import { QueueRelay } from "../support/queueRelay";
 
 // Capture every registration before the function modules load.
 const registry = installFunctionsCoreStandIn();
@@ -63,37 +62,8 @@ function fn(name: string) {
   return registered;
 }
 
-/** What the Functions queue extension does: base64 on the wire, a parsed JSON object for the handler. */
-async function relayQueueMessages(outputs: Map<string, unknown>): Promise<number> {
-  const queueOutput = Object.values(fn("onboardingHttp").metadata.bindings).find(
-    (b) => (b as { type: string }).type === "queue",
-  ) as { name: string };
-  const message = outputs.get(queueOutput.name);
-  if (message === undefined) return 0;
-  await queueClient().sendMessage(Buffer.from(JSON.stringify(message)).toString("base64"));
-  return 1;
-}
-
-let client: QueueClient | undefined;
-function queueClient(): QueueClient {
-  client ??= new QueueClient(azurite.connectionString, ONBOARDING_QUEUE);
-  return client;
-}
-
-async function drainQueueIntoHandler(): Promise<number> {
-  let handled = 0;
-  const received = await queueClient().receiveMessages({ numberOfMessages: 32 });
-  for (const item of received.receivedMessageItems) {
-    const body: unknown = JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8"));
-    await invokeFunction(fn("onboardingQueue"), body, {
-      durableClientData: durable.durableClientData,
-      triggerMetadata: { id: item.messageId, dequeueCount: item.dequeueCount },
-    });
-    await queueClient().deleteMessage(item.messageId, item.popReceipt);
-    handled++;
-  }
-  return handled;
-}
+let relay: QueueRelay;
+const drain = () => relay.drain(fn("onboardingQueue"), durable.durableClientData);
 
 async function statusOf(requestId: string) {
   const { result } = await invokeFunction(
@@ -111,8 +81,8 @@ async function statusOf(requestId: string) {
 }
 
 describe("intake end to end (in process)", () => {
-  beforeAll(async () => {
-    await queueClient().createIfNotExists();
+  beforeAll(() => {
+    relay = new QueueRelay(azurite.connectionString);
   });
 
   it("takes a webhook request through the queue and the link worker to Succeeded", async () => {
@@ -139,9 +109,9 @@ describe("intake end to end (in process)", () => {
     );
     const accepted = result as { status: number; jsonBody: { requestId: string; statusUrl: string } };
     expect(accepted.status).toBe(202);
-    expect(await relayQueueMessages(outputs)).toBe(1);
+    expect(await relay.send(fn("onboardingHttp"), { outputs, result })).toBe(1);
 
-    expect(await drainQueueIntoHandler()).toBe(1);
+    expect(await drain()).toBe(1);
     expect((await statusOf(accepted.jsonBody.requestId)).jsonBody.status).toMatch(/Queued|InProgress/);
     await durable.pump.idle();
 
@@ -178,12 +148,12 @@ describe("intake end to end (in process)", () => {
         primaryKey: ["InvoiceId"],
       },
     };
-    const { outputs } = await invokeFunction(fn("schemaChanged"), event);
-    const queued = [...outputs.values()][0] as { requestId: string } | undefined;
+    const invocation = await invokeFunction(fn("schemaChanged"), event);
+    const queued = [...invocation.outputs.values()][0] as { requestId: string } | undefined;
     expect(queued?.requestId).toBeDefined();
-    await queueClient().sendMessage(Buffer.from(JSON.stringify(queued)).toString("base64"));
+    expect(await relay.send(fn("schemaChanged"), invocation)).toBe(1);
 
-    expect(await drainQueueIntoHandler()).toBe(1);
+    expect(await drain()).toBe(1);
     await durable.pump.idle();
 
     const status = await statusOf(queued!.requestId);

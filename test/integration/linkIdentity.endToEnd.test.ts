@@ -4,14 +4,13 @@
  * Azurite's, the link worker runs through the real durable-functions handlers on the replay driver, and Synapse is
  * the simulator over HTTP.
  */
-import { QueueClient } from "@azure/storage-queue";
 import { HttpRequest } from "@azure/functions";
 import { startAzurite, type RunningAzurite } from "../../dev/azurite/startAzurite";
 import { installFunctionsCoreStandIn, ReplayDriver } from "../../dev/durable";
 import { invokeFunction, startDurableClientApi, type DurableClientApi } from "../../dev/host";
 import { demoSeed, startSynapseSim, type SynapseSim } from "../../dev/synapse-sim";
-import { ONBOARDING_QUEUE } from "../../shared/intake/queueMessage";
 import { useAppSettings } from "../support/httpFunctions";
+import { QueueRelay } from "../support/queueRelay";
 import { addsPerTable } from "../support/simAdds";
 
 const registry = installFunctionsCoreStandIn();
@@ -60,7 +59,7 @@ beforeAll(async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the stand-in is installed
   require("../../functions/linkStatus");
   durable = await startDurableClientApi(driver);
-  await queue().createIfNotExists();
+  queue = new QueueRelay(azurite.connectionString);
 });
 
 afterAll(async () => {
@@ -76,39 +75,18 @@ function fn(name: string) {
   return registered;
 }
 
-let client: QueueClient | undefined;
-function queue(): QueueClient {
-  client ??= new QueueClient(azurite.connectionString, ONBOARDING_QUEUE);
-  return client;
-}
-
-/** Sends what an invocation wrote to its queue output, as the Functions host does before the trigger completes. */
-async function relay(outputs: Map<string, unknown>): Promise<void> {
-  for (const message of outputs.values()) {
-    await queue().sendMessage(Buffer.from(JSON.stringify(message)).toString("base64"));
-  }
-}
+let queue: QueueRelay;
 
 /** Runs the queue consumer for every waiting message, then lets the durable work run until nothing is due. */
 async function consumeAndRun(): Promise<void> {
-  for (;;) {
-    const { receivedMessageItems } = await queue().receiveMessages({ numberOfMessages: 32 });
-    if (receivedMessageItems.length === 0) break;
-    for (const item of receivedMessageItems) {
-      const body: unknown = JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8"));
-      await invokeFunction(fn("onboardingQueue"), body, {
-        durableClientData: durable.durableClientData,
-        triggerMetadata: { id: item.messageId, dequeueCount: item.dequeueCount },
-      });
-      await queue().deleteMessage(item.messageId, item.popReceipt);
-    }
-  }
+  await queue.drain(fn("onboardingQueue"), durable.durableClientData);
   await durable.pump.idle();
 }
 
 async function post(path: string, body: unknown, params: Record<string, string> = {}) {
-  const { result, outputs } = await invokeFunction(
-    fn(path === "onboarding" ? "onboardingHttp" : `${path.split("/").at(-1)!}Table`),
+  const handler = fn(path === "onboarding" ? "onboardingHttp" : `${path.split("/").at(-1)!}Table`);
+  const invocation = await invokeFunction(
+    handler,
     new HttpRequest({
       method: "POST",
       url: `http://localhost:7071/api/${path}`,
@@ -118,8 +96,8 @@ async function post(path: string, body: unknown, params: Record<string, string> 
     }),
     { durableClientData: durable.durableClientData },
   );
-  await relay(outputs);
-  return result as { status: number; jsonBody: { requestId: string } };
+  await queue.send(handler, invocation);
+  return invocation.result as { status: number; jsonBody: { requestId: string } };
 }
 
 async function get(name: string, path: string, params: Record<string, string>) {
@@ -207,11 +185,11 @@ describe("link identity: one link whatever the case of its name", () => {
         primaryKey: ["OrderId"],
       },
     };
-    const { outputs } = await invokeFunction(fn("schemaChanged"), altered);
-    const message = [...outputs.values()][0] as
+    const invocation = await invokeFunction(fn("schemaChanged"), altered);
+    const message = [...invocation.outputs.values()][0] as
       { action: string; workspace: string; requestId: string } | undefined;
     expect(message).toMatchObject({ action: "reAdd", workspace: "demo" });
-    await relay(outputs);
+    await queue.send(fn("schemaChanged"), invocation);
     await consumeAndRun();
 
     expect(await requestStatus(message!.requestId)).toMatchObject({
