@@ -216,7 +216,8 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
     carry: {
       pollSeconds: run.carry.pollSeconds,
       faults: run.carry.faults,
-      ...(run.sqlPoolResume !== undefined ? { sqlPoolResume: run.sqlPoolResume } : {}),
+      // (Revisions 1 and 2 never forgot a resume: theirs is not carried.)
+      ...(run.revision >= 3 && run.sqlPoolResume !== undefined ? { sqlPoolResume: run.sqlPoolResume } : {}),
       ...(run.monitorDueAt > run.now.getTime()
         ? { monitorDueAt: new Date(run.monitorDueAt).toISOString() }
         : {}),
@@ -249,7 +250,12 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
         return { kind: "again" };
       }
       blocked = edited.reason;
-      if (run.now.getTime() < run.monitorDueAt) return waitWhileBlocked(run, blocked, run.carry.pollSeconds);
+      if (run.now.getTime() < run.monitorDueAt) {
+        // Not yet time to watch the tables; a refusal at claim may still have finished a request.
+        const completed = yield* completeIfDue(run);
+        if (!completed.ok) return { kind: "trouble", trouble: completed.trouble };
+        return waitWhileBlocked(run, blocked, run.carry.pollSeconds);
+      }
     } else if (edited.kind !== "done") {
       return edited;
     }
@@ -272,15 +278,8 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   if (revision < 2 || summary.changed > 0 || (summary.active === 0 && summary.pending === 0)) {
     run.completionDue = true;
   }
-  if (run.completionDue) {
-    const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
-    if (!completion.ok) return { kind: "trouble", trouble: completion.trouble };
-    run.completionDue = false;
-    run.openRequests = completion.value.openRequests;
-    if (completion.value.completedRequestIds.length > 0) {
-      run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
-    }
-  }
+  const completed = yield* completeIfDue(run);
+  if (!completed.ok) return { kind: "trouble", trouble: completed.trouble };
 
   const pollSeconds = nextPollSeconds(summary, run.carry.pollSeconds, run.settings);
   const nextPoll = run.secondsFromNow(pollSeconds);
@@ -309,6 +308,19 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     nextPollAt: until.toISOString(),
   });
   return { kind: "wait", until, pollSeconds };
+}
+
+/** Closes the requests no table waits on, when a table may have become final since completion last ran. */
+function* completeIfDue(run: WorkerRun): Generator<Task, Step<null>, unknown> {
+  if (!run.completionDue) return { ok: true, value: null };
+  const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
+  if (!completion.ok) return completion;
+  run.completionDue = false;
+  run.openRequests = completion.value.openRequests;
+  if (completion.value.completedRequestIds.length > 0) {
+    run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
+  }
+  return { ok: true, value: null };
 }
 
 /**

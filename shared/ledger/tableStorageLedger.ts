@@ -977,13 +977,18 @@ export class TableStorageLedger implements Ledger {
 
   async countRequests(link: LinkRef): Promise<{ queued: number; open: number }> {
     const markers = await this.openRequests(link);
-    const open = markers.filter((r) => r.claimed === true).length;
-    const unclaimed = markers.filter((r) => r.claimed !== true);
     // An earlier version's marker carries no request: it counts only if its request can be read,
-    // as listQueuedRequests (and so the claim) would find it; one that cannot is never claimed.
-    const bare = unclaimed.filter((m) => requestOfMarker(m, link) === undefined);
-    const unreadable = bare.length - (bare.length > 0 ? (await this.requestsOf(link, bare)).length : 0);
-    return { queued: unclaimed.length - unreadable, open };
+    // as listQueuedRequests and listOpenRequests (so the claim and completion) would find it; one
+    // that cannot is neither claimed nor closed, and must not keep the worker from finishing.
+    const bare = markers.filter((m) => requestOfMarker(m, link) === undefined);
+    const readable = new Set(
+      bare.length > 0 ? (await this.requestsOf(link, bare)).map((r) => r.requestId) : [],
+    );
+    const counted = markers.filter(
+      (m) => requestOfMarker(m, link) !== undefined || readable.has(m.requestId),
+    );
+    const open = counted.filter((r) => r.claimed === true).length;
+    return { queued: counted.length - open, open };
   }
 
   async markClaimed(link: LinkRef, requestId: string, now: string): Promise<void> {

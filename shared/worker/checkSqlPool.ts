@@ -5,7 +5,6 @@ import type { LinkActivityInput } from "./linkWorkerInput";
 import { gitModeWarning, type ControlPlane } from "../synapse/controlPlane";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue } from "./batchPlan";
-import { isTransientFault } from "./guardSynapse";
 import { sqlPoolReadiness } from "./sqlPoolReadiness";
 
 /** What the preflight found; `notice` is said once per worker execution (git mode, an unknown pool). */
@@ -73,10 +72,12 @@ export async function checkSqlPool(
       const progress = await controlPlane.pollResume(link.workspace, pool, resume);
       resume = progress.done ? undefined : progress.state;
     } catch (error) {
-      // An operation the service no longer knows (its record expired, the pool was changed
-      // since): the pool's own status below decides, and a Paused pool is resumed anew.
-      if (isTransientFault(error)) throw error;
+      // The operation failed, expired, or its URL does not answer: following it no further, the
+      // pool's own status below decides (Resuming: wait; Paused: resumed anew). Rethrowing would
+      // poll the same dead operation on every check and hold off SQL_POOL_DEADLINE_MINUTES.
       resume = undefined;
+      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      notices.push(`the resume of SQL pool ${pool} could not be followed (${why}); its status decides`);
     }
   }
   const { status } = await controlPlane.getSqlPool(link.workspace, pool);

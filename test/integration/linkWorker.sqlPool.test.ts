@@ -119,10 +119,11 @@ describe("link worker: the target SQL pool", () => {
    * dbo.Customers sent to the link (its snapshot takes 20 minutes); then its pool is paused and
    * dbo.Orders is requested.
    */
-  async function pausedAfterAnEdit() {
+  async function pausedAfterAnEdit(pollsPerExecution = 2) {
+    // Two polls an execution by default: the monitoring interval must ride continueAsNew too.
     const h = await start(
       undefined,
-      {},
+      { pollsPerExecution },
       { snapshotMs: 20 * 60_000 },
       {
         controlPlane: { sqlPools: "demo/demo-link=demopool" },
@@ -153,11 +154,31 @@ describe("link worker: the target SQL pool", () => {
     console.log(
       `blocked 40 min: ${calls.linkWorker_checkSqlPool} pool checks, ${calls.linkWorker_monitorTables} monitoring polls`,
     );
-    expect(calls.linkWorker_monitorTables ?? 0).toBeLessThan((calls.linkWorker_checkSqlPool ?? 0) / 2);
+    expect(calls.linkWorker_monitorTables ?? 0).toBeLessThan((calls.linkWorker_checkSqlPool ?? 0) / 3);
+  });
+
+  it("a fault while the pool is awaited is recorded without restarting the wait (SQL_POOL_DEADLINE_MINUTES counts on)", async () => {
+    const { h } = await pausedAfterAnEdit();
+    await h.driver.run({ until: () => h.sim.callsTo("SqlPools_Get").length >= 2 });
+    const since = (await linkStatusBody(h)).worker.waitingSince;
+    expect(since).toBeDefined();
+    // Table-status polls fail through every retry: the poll ends in a fault the worker records and backs off from.
+    h.sim.addFault({
+      kind: "status",
+      status: 500,
+      times: 40,
+      operations: ["LinkConnection_QueryTableStatus"],
+    });
+    await h.driver.run({ until: () => (h.activityCalls().linkWorker_recordHealth ?? 0) >= 2 });
+
+    const body = await linkStatusBody(h);
+    expect(body.worker.waiting).toMatch(/^waiting for SQL pool demopool \(Paused\)/);
+    expect(body.worker.waitingSince).toBe(since);
   });
 
   it("an execution started before revision 3 still waits for the pool without monitoring, as it did", async () => {
-    const { h, first } = await pausedAfterAnEdit();
+    // Ten polls an execution, so that the one execution's history shows the waits.
+    const { h, first } = await pausedAfterAnEdit(10);
     const instanceId = linkWorkerInstanceId(h.link());
     h.driver.terminate(instanceId, "redeploy");
     await h.driver.run();

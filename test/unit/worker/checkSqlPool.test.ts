@@ -11,7 +11,7 @@ const minutesLater = (minutes: number) => new Date(Date.parse(NOW) + minutes * 6
 class OnePoolControlPlane implements ControlPlane {
   status = "Paused";
   resumes = 0;
-  pollResumeFails: SynapseRequestError | undefined;
+  pollResumeFails: Error | undefined;
 
   manages(): boolean {
     return true;
@@ -86,11 +86,24 @@ describe("checkSqlPool", () => {
     expect(controlPlane.resumes).toBe(1);
   });
 
-  it("leaves a transient fault polling the resume to the activity's retry", async () => {
-    const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
-    controlPlane.pollResumeFails = new SynapseRequestError("bad gateway", 502, undefined, "poll resume dw");
+  it.each([
+    [
+      "a 5xx from the operation's URL",
+      new SynapseRequestError("bad gateway", 502, undefined, "poll resume dw"),
+    ],
+    ["an operation that failed", new Error("The long-running operation has failed")],
+  ])(
+    "stops following a resume on %s: a Resuming pool is waited for, not resumed again",
+    async (_case, error) => {
+      const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
+      controlPlane.status = "Resuming";
+      controlPlane.pollResumeFails = error;
 
-    await expect(checkSqlPool(deps, link, NOW, "resume-1")).rejects.toThrow("bad gateway");
-    expect(controlPlane.resumes).toBe(0);
-  });
+      const result = await checkSqlPool(deps, link, NOW, "resume-1");
+      expect(result).toMatchObject({ kind: "wait", reason: "waiting for SQL pool dw (Resuming)" });
+      expect(result).not.toHaveProperty("resumeState");
+      expect(result.notice).toMatch(/the resume of SQL pool dw could not be followed/);
+      expect(controlPlane.resumes).toBe(0);
+    },
+  );
 });
