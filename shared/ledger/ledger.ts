@@ -88,6 +88,8 @@ export interface WorkerHealth {
   waitingFor?: string;
   /** Since when it waits: the SQL pool deadline counts from here. */
   waitingSince?: string;
+  /** The last check that found the wait (refreshed every few minutes while it lasts). */
+  waitSeenAt?: string;
   /** A standing warning about the link's workspace (connected to git: docs/control-plane.md#git-mode). */
   warning?: string;
   updatedAt: string;

@@ -560,6 +560,7 @@ export class TableStorageLedger implements Ledger {
       ...(row.retryAt ? { retryAt: row.retryAt } : {}),
       ...(row.waitingFor ? { waitingFor: row.waitingFor } : {}),
       ...(row.waitingSince ? { waitingSince: row.waitingSince } : {}),
+      ...(row.waitSeenAt ? { waitSeenAt: row.waitSeenAt } : {}),
       ...(row.warning ? { warning: row.warning } : {}),
     };
   }
@@ -577,6 +578,7 @@ export class TableStorageLedger implements Ledger {
         ...(health.retryAt ? { retryAt: health.retryAt } : {}),
         ...(health.waitingFor ? { waitingFor: clip(health.waitingFor) } : {}),
         ...(health.waitingSince ? { waitingSince: health.waitingSince } : {}),
+        ...(health.waitSeenAt ? { waitSeenAt: health.waitSeenAt } : {}),
         ...(health.warning ? { warning: clip(health.warning) } : {}),
       },
       "Replace",

@@ -81,12 +81,13 @@ export async function checkSqlPool(
     }
   }
   const { status } = await controlPlane.getSqlPool(link.workspace, pool);
+  const since = ongoingWaitSince(health, now, deps.settings.sqlPoolDeadlineMinutes);
   const decision = sqlPoolReadiness(
     {
       pool,
       status,
       resumeInFlight: resume !== undefined,
-      ...(health?.waitingSince ? { waitingSince: health.waitingSince } : {}),
+      ...(since !== undefined ? { waitingSince: since } : {}),
     },
     now,
     deps.settings,
@@ -108,7 +109,7 @@ export async function checkSqlPool(
     const started = await controlPlane.beginResume(link.workspace, pool);
     resume = started.done ? undefined : started.state;
   }
-  await record({ reason: decision.reason, since: health?.waitingSince ?? now });
+  await record({ reason: decision.reason, since: since ?? now });
   return withNotice(
     { kind: "wait", reason: decision.reason, ...(resume !== undefined ? { resumeState: resume } : {}) },
     notices,
@@ -116,8 +117,37 @@ export async function checkSqlPool(
 }
 
 /**
+ * How often a lasting wait refreshes its last sighting (`waitSeenAt`): a write every few minutes,
+ * not one per check.
+ */
+const WAIT_SEEN_REFRESH_MS = 5 * 60_000;
+/** A wait no check has seen for this long (nor for the deadline, if longer) is over: checks were off. */
+const WAIT_FORGOTTEN_AFTER_MS = 60 * 60_000;
+
+/**
+ * The start of the wait the deadline counts from, if one is still going on. A wait recorded and
+ * then not seen for longer than the deadline (at least an hour) is left over from checks that
+ * stopped (the ARM settings or the workspace's resource id removed for a while): the pool gets a new wait, rather
+ * than its tables failing at once when checks come back. A row written before `waitSeenAt` existed
+ * keeps its wait.
+ */
+function ongoingWaitSince(
+  health: WorkerHealth | undefined,
+  now: string,
+  deadlineMinutes: number,
+): string | undefined {
+  if (health?.waitingSince === undefined) return undefined;
+  if (health.waitSeenAt === undefined) return health.waitingSince;
+  const unseenMs = Date.parse(now) - Date.parse(health.waitSeenAt);
+  return unseenMs <= Math.max(deadlineMinutes * 60_000, WAIT_FORGOTTEN_AFTER_MS)
+    ? health.waitingSince
+    : undefined;
+}
+
+/**
  * Keeps the wait (for `GET /api/links/…` and the deadline) and the git-mode warning on the
- * worker's health row; writes only when either changed.
+ * worker's health row; writes only when either changed, or the wait's last sighting is a few
+ * minutes old.
  */
 async function recordOnHealth(
   ledger: SqlPoolDeps["ledger"],
@@ -127,14 +157,20 @@ async function recordOnHealth(
   warning: string | undefined,
   wait: { reason: string; since: string } | undefined,
 ): Promise<void> {
+  const seenLately =
+    wait === undefined ||
+    (health?.waitSeenAt !== undefined &&
+      Date.parse(now) - Date.parse(health.waitSeenAt) < WAIT_SEEN_REFRESH_MS);
   const same =
     health?.warning === warning &&
     health?.waitingFor === wait?.reason &&
-    health?.waitingSince === wait?.since;
+    health?.waitingSince === wait?.since &&
+    seenLately;
   if (same) return;
   const {
     waitingFor: _for,
     waitingSince: _since,
+    waitSeenAt: _seen,
     warning: _warning,
     ...rest
   } = health ?? {
@@ -144,7 +180,7 @@ async function recordOnHealth(
   await ledger.saveWorkerHealth(link, {
     ...rest,
     ...(warning !== undefined ? { warning } : {}),
-    ...(wait ? { waitingFor: wait.reason, waitingSince: wait.since } : {}),
+    ...(wait ? { waitingFor: wait.reason, waitingSince: wait.since, waitSeenAt: now } : {}),
     updatedAt: now,
   });
 }

@@ -191,6 +191,16 @@ describe("TableStorageLedger (Azurite)", () => {
     });
     await ledger.saveWorkerHealth(link, { consecutiveFaults: 0, updatedAt: NOW });
     expect(await ledger.getWorkerHealth(link)).toEqual({ consecutiveFaults: 0, updatedAt: NOW });
+    const waiting = {
+      consecutiveFaults: 0,
+      waitingFor: "waiting for SQL pool dw (Paused)",
+      waitingSince: NOW,
+      waitSeenAt: NOW,
+      warning: "connected to git",
+      updatedAt: NOW,
+    };
+    await ledger.saveWorkerHealth(link, waiting);
+    expect(await ledger.getWorkerHealth(link)).toEqual(waiting);
     // The health row lives in the link partition but is not a table record.
     expect(await ledger.listLinkTables(link)).toEqual([]);
   });

@@ -72,6 +72,26 @@ describe("checkSqlPool", () => {
     expect(ledger.record(link, "dbo.A")?.status).toBe("Failed");
   });
 
+  it("starts a new wait when the recorded one was not seen for over an hour (checks were off), instead of failing at once", async () => {
+    const { deps, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: false });
+    expect((await checkSqlPool(deps, link, NOW)).kind).toBe("wait");
+    // No check for three hours (the ARM settings removed for a while, say); then the pool is checked again.
+    const later = await checkSqlPool(deps, link, minutesLater(180));
+    expect(later.kind).toBe("wait");
+    expect((await ledger.getWorkerHealth(link))?.waitingSince).toBe(minutesLater(180));
+    expect((await checkSqlPool(deps, link, minutesLater(191))).kind).toBe("failed");
+  });
+
+  it("keeps a wait checked all along: its last sighting is refreshed every few minutes", async () => {
+    const { deps, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: false });
+    deps.settings = { ...deps.settings, sqlPoolDeadlineMinutes: 120 };
+    for (let minute = 0; minute <= 110; minute += 1) {
+      expect((await checkSqlPool(deps, link, minutesLater(minute))).kind).toBe("wait");
+    }
+    expect((await ledger.getWorkerHealth(link))?.waitingSince).toBe(NOW);
+    expect((await checkSqlPool(deps, link, minutesLater(121))).kind).toBe("failed");
+  });
+
   it("drops a resume the service no longer knows (404 on its operation) and resumes the Paused pool anew", async () => {
     const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
     controlPlane.pollResumeFails = new SynapseRequestError(
