@@ -7,7 +7,9 @@ import { decodeSecret } from "./webhooks/standardWebhooks";
 
 /**
  * Every setting the app reads, parsed once from the environment. A bad or missing setting fails
- * at start with one error that names each offending setting (see docs/configuration.md).
+ * at start with one error that names each setting that breaks its own rule; settings that
+ * disagree with each other are checked, and named together, once each is valid on its own (see
+ * docs/configuration.md).
  */
 export interface AppConfig {
   storage: StorageConfig;
