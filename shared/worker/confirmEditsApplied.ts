@@ -2,6 +2,7 @@ import { plusSeconds } from "../domain/time";
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
+import { endTablesOfMissingLink, isMissingLink } from "./missingLink";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface ConfirmResult {
@@ -20,7 +21,7 @@ export interface ConfirmResult {
  * READD_COOLDOWN_SECONDS, so that the re-add does not run into the removal's clean-up.
  */
 export async function confirmEditsApplied(
-  deps: Pick<WorkerDeps, "ledger" | "synapse" | "settings">,
+  deps: Pick<WorkerDeps, "ledger" | "synapse" | "settings" | "outcomes">,
   link: LinkRef,
   now: string,
 ): Promise<ConfirmResult> {
@@ -42,7 +43,15 @@ export async function confirmEditsApplied(
   const waiting = inFlight.filter((r) => !overdue.includes(r));
   if (waiting.length === 0) return { applied: true, outstanding: 0, settled: overdue.length };
 
-  const detailed = await synapse.getDetailedStatus(link);
+  let detailed: Awaited<ReturnType<typeof synapse.getDetailedStatus>>;
+  try {
+    detailed = await synapse.getDetailedStatus(link);
+  } catch (error) {
+    if (!isMissingLink(error)) throw error;
+    // Deleted while the edit was being confirmed: nothing will ever land.
+    const ended = await endTablesOfMissingLink(deps, link, now);
+    return { applied: true, outstanding: 0, settled: overdue.length + ended };
+  }
   // Still applying: nothing in `linktables` could confirm the edit yet, so it is not read.
   if (detailed.isApplyingChanges === true) {
     return { applied: false, outstanding: waiting.length, settled: overdue.length };

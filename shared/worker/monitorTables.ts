@@ -5,6 +5,7 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue, nextEditAt } from "./batchPlan";
+import { endTablesOfMissingLink, isMissingLink } from "./missingLink";
 import { findOwnerElsewhere } from "./tableOwners";
 import { failureOf, nextTableState } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -81,7 +82,16 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
     const recent = recentPoll(synapse, link, watched, Date.parse(now), settings.pollMinSeconds);
     if (recent) return summarise(records, recent.changed, now);
     const states = new Map<string, LinkTableState>();
-    for (const state of await synapse.queryTableStatus(link)) {
+    let answered: LinkTableState[];
+    try {
+      answered = await synapse.queryTableStatus(link);
+    } catch (error) {
+      if (!isMissingLink(error)) throw error;
+      // Deleted while tables were in flight: retrying would never end them.
+      const ended = await endTablesOfMissingLink(deps, link, now);
+      return summarise(await ledger.listLinkTables(link), ended, now);
+    }
+    for (const state of answered) {
       // Whichever field the service echoes the app's id in (docs/real-service.md, question 1).
       if (state.linkTableId) states.set(normaliseLinkTableId(state.linkTableId), state);
       states.set(normaliseLinkTableId(state.id), state);

@@ -99,6 +99,39 @@ describe("link worker: resilience", () => {
     expect(h.driver.getStatus(linkWorkerInstanceId(h.link()))?.runtimeStatus).toBe("Completed");
   });
 
+  it.each([
+    ["while its tables snapshot", "monitoring", {}, {}],
+    // The service keeps applying the edit for 10 minutes: the worker is still confirming it.
+    [
+      "while its edit is being confirmed",
+      "confirming",
+      { applyMs: 10 * 60_000 },
+      { profile: parseSimProfile("applying:present") },
+    ],
+  ])(
+    "ends the requests of a link deleted %s: its tables fail naming it and the worker finishes",
+    async (_when, phase, timings, extras) => {
+      const h = await start(demoSeed(), {}, { snapshotMs: 30 * 60_000, ...timings }, extras);
+      const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
+      const instanceId = linkWorkerInstanceId(h.link());
+      const phaseNow = () =>
+        (h.driver.getStatus(instanceId)?.customStatus as { phase?: string } | null)?.phase;
+      await h.driver.run({ until: () => h.editCalls().length === 1 && phaseNow() === phase });
+      await h.deleteLink();
+      await h.driver.run({ maxVirtualMs: 60 * 60_000 });
+
+      const view = await h.request(id);
+      expect(view.status).toBe("Failed");
+      expect(view.tables.map((t) => t.error)).toEqual([
+        expect.stringMatching(/Link connection demo\/demo-link does not exist/),
+        expect.stringMatching(/Link connection demo\/demo-link does not exist/),
+      ]);
+      expect(h.driver.getStatus(instanceId)?.runtimeStatus).toBe("Completed");
+      // Ended as an answer, not ridden out as a fault: no back-off, nothing on the link's health.
+      expect(h.activityCalls().linkWorker_recordHealth).toBeUndefined();
+    },
+  );
+
   it("fails a re-add over a non-empty target table at once, naming actionOnExistingTargetTable", async () => {
     const seed = demoSeed();
     seed.links[0]!.tables = [{ schema: "dbo", name: "Orders" }];

@@ -159,6 +159,15 @@ export class LinkWorkerHarness {
     return Object.fromEntries(activityCalls);
   }
 
+  /** Deletes a link connection over the simulator's data plane, as Studio or the CLI would. */
+  async deleteLink(linkConnection = "demo-link"): Promise<void> {
+    const res = await fetch(
+      `${this.sim.url}/linkconnections/${encodeURIComponent(linkConnection)}?api-version=2023-04-18-preview`,
+      { method: "DELETE", headers: { authorization: `Bearer ${SIM_TOKEN}` } },
+    );
+    if (res.status !== 200) throw new Error(`deleting ${linkConnection}: HTTP ${res.status}`);
+  }
+
   /** One run of the reconcile timer's use case against this harness's driver. */
   reconcile(): Promise<ReconcileResult> {
     const deps = getDependencies();
