@@ -69,7 +69,10 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   if (!detailed) return refuse(`Link connection ${describeLink(link)} does not exist`);
   const readiness = linkReadiness(link, detailed, settings);
   if (readiness.kind === "refuse") return refuse(readiness.reason);
-  if (readiness.kind === "wait") return readiness;
+  if (readiness.kind === "wait") {
+    await failTablesTheLinkHeldBack(deps, link, now, readiness.reason);
+    return readiness;
+  }
 
   let linked = byTableKey(await synapse.listLinkTables(link));
   // A service that reports isApplyingChanges may still be applying what it answered with.
@@ -125,6 +128,36 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     applied,
     ...(nextEdit ? { nextEditAt: nextEdit } : {}),
   };
+}
+
+/**
+ * A link that never becomes ready (stuck Starting, a start that keeps failing, a change that never
+ * finishes applying) must not hold its tables for ever: a Pending table not sent within
+ * TABLE_DEADLINE_MINUTES of its request fails, naming why the link held it back.
+ */
+async function failTablesTheLinkHeldBack(
+  deps: WorkerDeps,
+  link: LinkRef,
+  now: string,
+  reason: string,
+): Promise<void> {
+  const { ledger, settings } = deps;
+  const limitMs = settings.tableDeadlineMinutes * 60_000;
+  const pending = await ledger.listLinkTables(link, ["Pending"]);
+  const overdue = pending.filter(
+    (r) => Date.parse(now) - Date.parse(r.requestedAt ?? r.updatedAt) > limitMs,
+  );
+  await ledger.saveLinkTables(
+    link,
+    overdue.map((r) => ({
+      ...r,
+      status: "Failed",
+      error:
+        `${qualifiedName(r.source)} could not be sent to link connection ${describeLink(link)} within ` +
+        `${settings.tableDeadlineMinutes} minutes of its request (TABLE_DEADLINE_MINUTES): ${reason}`,
+      updatedAt: now,
+    })),
+  );
 }
 
 /**

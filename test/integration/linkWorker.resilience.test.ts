@@ -132,6 +132,26 @@ describe("link worker: resilience", () => {
     },
   );
 
+  it("fails a table the link holds back past TABLE_DEADLINE_MINUTES (a change that never finishes applying), naming why", async () => {
+    const h = await start(
+      demoSeed(),
+      { tableDeadlineMinutes: 60 },
+      { applyMs: 48 * 3600_000 },
+      { profile: parseSimProfile("applying:present") },
+    );
+    await h.submit(["dbo.Customers"]);
+    await h.driver.run({ until: () => h.editCalls().length === 1 });
+    const heldBack = await h.submit(["dbo.Orders"]);
+    await h.driver.run({ maxVirtualMs: 3 * 3600_000 });
+
+    const view = await h.request(heldBack);
+    expect(view.status).toBe("Failed");
+    expect(view.tables[0]?.error).toMatch(
+      /^dbo\.Orders could not be sent to link connection demo\/demo-link within 60 minutes of its request \(TABLE_DEADLINE_MINUTES\): the link is applying another change$/,
+    );
+    expect(h.editCalls()).toHaveLength(1);
+  });
+
   it("fails a re-add over a non-empty target table at once, naming actionOnExistingTargetTable", async () => {
     const seed = demoSeed();
     seed.links[0]!.tables = [{ schema: "dbo", name: "Orders" }];
