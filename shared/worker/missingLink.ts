@@ -11,20 +11,35 @@ export function isMissingLink(error: unknown): boolean {
 }
 
 /**
- * The link was deleted while its tables were in flight: no poll will ever see them again, so each
- * ends now. Adds and re-adds fail naming the link; a removal is done (the link, and the table in
- * it, are gone). The failed tables are reported like a poll's, and their requests finish at the
- * next completion. Returns how many tables ended.
+ * Why the app can no longer reach the link at all: its workspace left SYNAPSE_WORKSPACES (a
+ * redeploy changed the settings) after its requests were recorded. Undefined: it is configured.
  */
-export async function endTablesOfMissingLink(
+export function unconfiguredWorkspace(
+  deps: Pick<WorkerDeps, "workspaces">,
+  link: LinkRef,
+): string | undefined {
+  const wanted = link.workspace.toLowerCase();
+  if (deps.workspaces.some((w) => w.toLowerCase() === wanted)) return undefined;
+  return `workspace ${link.workspace} is no longer configured (SYNAPSE_WORKSPACES: ${deps.workspaces.join(", ")}), so link connection ${describeLink(link)} cannot be reached`;
+}
+
+/**
+ * The link is gone, or out of the app's reach, while tables are in flight: no poll will ever see
+ * them again, so each ends now, failed with `error`. A removal of a link that was deleted is done
+ * (the link, and the table in it, are gone); with `removalsDone` false it fails too. The failed
+ * tables are reported like a poll's, and their requests finish at the next completion. Returns
+ * how many tables ended.
+ */
+export async function endTablesOfLink(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
   link: LinkRef,
   now: string,
+  ending: { error: string; removalsDone: boolean },
 ): Promise<number> {
+  const { error, removalsDone } = ending;
   const records = await deps.ledger.listLinkTables(link, NON_TERMINAL_STATUSES);
-  const error = `Link connection ${describeLink(link)} does not exist: it was deleted while its tables were being onboarded`;
   const ended = records.map((r): LinkTableRecord =>
-    r.status === "Removing" && r.action === "remove"
+    removalsDone && r.status === "Removing" && r.action === "remove"
       ? { ...r, status: "Removed", updatedAt: now }
       : { ...r, status: "Failed", error, updatedAt: now },
   );
@@ -48,4 +63,16 @@ export async function endTablesOfMissingLink(
     ),
   );
   return ended.length;
+}
+
+/** {@link endTablesOfLink} for a link the service says does not exist. */
+export function endTablesOfMissingLink(
+  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
+  link: LinkRef,
+  now: string,
+): Promise<number> {
+  return endTablesOfLink(deps, link, now, {
+    error: `Link connection ${describeLink(link)} does not exist: it was deleted while its tables were being onboarded`,
+    removalsDone: true,
+  });
 }

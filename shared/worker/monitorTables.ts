@@ -5,7 +5,7 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue, nextEditAt } from "./batchPlan";
-import { endTablesOfMissingLink, isMissingLink } from "./missingLink";
+import { endTablesOfLink, endTablesOfMissingLink, isMissingLink, unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere } from "./tableOwners";
 import { failureOf, nextTableState } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -66,6 +66,12 @@ function rememberPoll(synapse: SynapseLinkClient, link: LinkRef, at: number, cha
  */
 export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string): Promise<MonitorSummary> {
   const { ledger, synapse, settings, outcomes } = deps;
+  const unreachable = unconfiguredWorkspace(deps, link);
+  if (unreachable !== undefined) {
+    // Retrying cannot help until the setting comes back; the requests end, saying which it is.
+    const ended = await endTablesOfLink(deps, link, now, { error: unreachable, removalsDone: false });
+    return summarise(await ledger.listLinkTables(link), ended, now);
+  }
   // The tables in flight and the first page of pending ones with one due (filtered by the store):
   // a poll reads what may change, not the link's finished tables.
   const inFlight = await ledger.listLinkTables(link, IN_FLIGHT);

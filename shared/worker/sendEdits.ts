@@ -12,6 +12,7 @@ import {
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
 import { afterRemovalLanded } from "./confirmEditsApplied";
+import { unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -64,6 +65,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     );
     return { kind: "refused", reason };
   };
+  const unreachable = unconfiguredWorkspace(deps, link);
+  if (unreachable !== undefined) return refuse(unreachable);
   // detailedstatus answers 404 for a link that does not exist: no separate `get` is needed.
   const detailed = await detailedStatusOrMissing(synapse, link);
   if (!detailed) return refuse(`Link connection ${describeLink(link)} does not exist`);
@@ -144,9 +147,7 @@ async function failTablesTheLinkHeldBack(
   const { ledger, settings } = deps;
   const limitMs = settings.tableDeadlineMinutes * 60_000;
   const pending = await ledger.listLinkTables(link, ["Pending"]);
-  const overdue = pending.filter(
-    (r) => Date.parse(now) - Date.parse(r.requestedAt ?? r.updatedAt) > limitMs,
-  );
+  const overdue = pending.filter((r) => Date.parse(now) - Date.parse(r.requestedAt ?? r.updatedAt) > limitMs);
   await ledger.saveLinkTables(
     link,
     overdue.map((r) => ({

@@ -56,7 +56,15 @@ export async function ownersElsewhere(
     if (wanted.size === 0) break;
     // Workspace names compare without case, as in Synapse.
     const own = workspace.toLowerCase() === link.workspace.toLowerCase();
-    const listing = await workspaceListing(deps.synapse, workspace, Date.parse(now));
+    let listing: WorkspaceListing;
+    try {
+      listing = await workspaceListing(deps.synapse, workspace, Date.parse(now));
+    } catch (error) {
+      // Another workspace that cannot be listed (gone, unreachable, no role) must not stop this
+      // link's work: its links are simply not searched. The link's own workspace's fault is real.
+      if (own) throw error;
+      continue;
+    }
     for (const key of wanted) {
       const owner = listing.owners.get(key);
       if (owner === undefined || (own && owner.toLowerCase() === link.linkConnection.toLowerCase())) continue;

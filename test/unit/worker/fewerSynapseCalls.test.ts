@@ -96,6 +96,22 @@ describe("other links' tables are read only when the service refuses an add as '
   });
 });
 
+describe("the owner of an 'enabled once' table", () => {
+  it("is still found when another configured workspace cannot be listed", async () => {
+    const kit = makeDeps();
+    kit.synapse.addLink("demo-link");
+    kit.synapse.addLink("other-link").tables.push({ id: "o1", source: { schema: "dbo", name: "X" } });
+    const listLinkConnections = kit.synapse.listLinkConnections.bind(kit.synapse);
+    kit.synapse.listLinkConnections = (workspace) =>
+      workspace === "gone"
+        ? Promise.reject(new Error("getaddrinfo ENOTFOUND gone.dev.azuresynapse.net"))
+        : listLinkConnections(workspace);
+    const deps = { ...kit.deps, workspaces: ["gone", "demo"] };
+
+    expect(await findOwnerElsewhere(deps, link, { schema: "dbo", name: "X" }, NOW)).toBe("other-link");
+  });
+});
+
 describe("monitorTables between polls", () => {
   async function watching() {
     const kit = makeDeps({ pollMinSeconds: 30 });
