@@ -18,6 +18,7 @@ import {
 import { observedOutcomePublisher } from "./telemetry/observedOutcomePublisher";
 import { openTelemetryPipelineMetrics } from "./telemetry/pipelineMetrics";
 import type { WorkerDeps } from "./worker/workerDeps";
+import type { PoisonQueue } from "./intake/replayPoisonedMessages";
 
 /** The app's adapters, built once per process from the configuration (composition root). */
 export interface Dependencies extends WorkerDeps {
@@ -28,6 +29,8 @@ export interface Dependencies extends WorkerDeps {
   appKeys: AppKeyStore;
   /** The workspace and its SQL pools through ARM; absent when no workspace has a resource id. */
   controlPlane?: ControlPlane;
+  /** The onboarding poison queue, built on first use (only the replay timer reads it). */
+  poisonQueue(): PoisonQueue;
 }
 
 /** Test speed only: shorter SDK retry delays against local stand-ins; production passes none. */
@@ -61,6 +64,7 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
         })
       : new TableClient(config.storage.tableServiceUri, config.ledgerTableName, azureCredential(), retry);
   const ledger: Ledger = new TableStorageLedger(tableClient);
+  let poison: PoisonQueue | undefined;
   // Copies: with ARM, a workspace's endpoint is replaced by its dev endpoint from ARM on first use.
   const endpoints = config.synapse.workspaces.map((w) => ({ ...w }));
   const synapse: SynapseLinkClient = new ArtifactsSynapseLinkClient({
@@ -104,6 +108,14 @@ export function createDependencies(config: AppConfig, options: DependencyOptions
         ? withGitModeWarnings(outcomes, controlPlane)
         : outcomes,
     ...(controlPlane ? { controlPlane } : {}),
+    poisonQueue: () => {
+      // Loaded here, not at the top: only the replay timer needs @azure/storage-queue.
+      type Module = typeof import("./intake/storagePoisonQueue");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deferred load
+      const load = (): Module => require("./intake/storagePoisonQueue") as Module;
+      poison ??= load().storagePoisonQueue(config.storage, azureCredential);
+      return poison;
+    },
     settings: config.worker,
     workspaces: config.synapse.workspaces.map((w) => w.name),
   };
