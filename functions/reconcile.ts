@@ -14,7 +14,7 @@ export async function reconcile(
   context: InvocationContext,
 ): Promise<void> {
   const { ledger, settings } = getDependencies();
-  const { restarted } = await reconcileOpenLinks({
+  const { restarted, suspended } = await reconcileOpenLinks({
     ledger,
     settings,
     scheduler: durableClientScheduler(client),
@@ -22,6 +22,11 @@ export async function reconcile(
   if (restarted.length > 0) {
     context.warn(
       `restarted link workers: ${restarted.map((r) => `${describeLink(r.link)} (was ${r.was})`).join(", ")}`,
+    );
+  }
+  if (suspended.length > 0) {
+    context.warn(
+      `link workers suspended with requests waiting (resume them): ${suspended.map(describeLink).join(", ")}`,
     );
   }
 }

@@ -8,6 +8,11 @@ export interface ReconcileResult {
   checked: number;
   /** Links whose worker was not running (failed, terminated, completed or missing) and was started. */
   restarted: { link: LinkRef; was: string }[];
+  /**
+   * Links with unfinished work whose worker someone suspended: it is left alone (resuming is the
+   * operator's call), and said at every run, since its requests wait until it is resumed.
+   */
+  suspended: LinkRef[];
 }
 
 /**
@@ -23,11 +28,13 @@ export async function reconcileOpenLinks(deps: {
 }): Promise<ReconcileResult> {
   const open = await deps.ledger.listOpenLinks();
   const restarted: ReconcileResult["restarted"] = [];
+  const suspended: LinkRef[] = [];
   for (const { link } of open) {
     const status = await deps.scheduler.getRuntimeStatus(linkWorkerInstanceId(link));
+    if (status === "Suspended") suspended.push(link);
     if (status && ACTIVE_STATUSES.has(status)) continue;
     await ensureLinkWorker(deps.scheduler, link, deps.settings);
     restarted.push({ link, was: status ?? "missing" });
   }
-  return { checked: open.length, restarted };
+  return { checked: open.length, restarted, suspended };
 }

@@ -89,7 +89,7 @@ describe("link worker: faults", () => {
     expect((await h.request(id)).status).toBe("Succeeded");
     expect(h.addsPerTable()).toEqual({ "dbo.Customers": 1, "sales.Invoices": 1 });
     // Finished and idle: the next reconcile has nothing to do.
-    expect(await h.reconcile()).toEqual({ checked: 0, restarted: [] });
+    expect(await h.reconcile()).toEqual({ checked: 0, restarted: [], suspended: [] });
   });
 
   it("never sets a custom status over 16 KB, even when the faults it reports carry long texts", async () => {

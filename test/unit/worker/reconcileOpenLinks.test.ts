@@ -39,6 +39,19 @@ describe("reconcileOpenLinks", () => {
     expect(await reconcileOpenLinks({ ledger, scheduler, settings: defaultSettings })).toEqual({
       checked: 0,
       restarted: [],
+      suspended: [],
     });
+  });
+
+  it("leaves a worker an operator suspended alone, and names its link at every run", async () => {
+    const { ledger } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    const { scheduler, started } = schedulerWith("Suspended");
+    expect(await reconcileOpenLinks({ ledger, scheduler, settings: defaultSettings })).toEqual({
+      checked: 1,
+      restarted: [],
+      suspended: [link],
+    });
+    expect(started).toEqual([]);
   });
 });
