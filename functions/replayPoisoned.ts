@@ -1,7 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
-import { ONBOARDING_POISON_QUEUE } from "../shared/intake/queueMessage";
 import { replayPoisonedMessages } from "../shared/intake/replayPoisonedMessages";
 import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
 
@@ -17,7 +16,7 @@ export async function replayPoisoned(
   context: InvocationContext,
 ): Promise<void> {
   const deps = getDependencies();
-  const { replayed, failed, invalid } = await replayPoisonedMessages(
+  const { replayed, rejected, failed } = await replayPoisonedMessages(
     {
       ledger: deps.ledger,
       settings: deps.settings,
@@ -27,11 +26,13 @@ export async function replayPoisoned(
     },
     new Date().toISOString(),
   );
-  if (replayed.length > 0) context.warn(`replayed from ${ONBOARDING_POISON_QUEUE}: ${replayed.join(", ")}`);
+  // The poison alert matches the queue's name in traces: these lines say "poison queue" instead.
+  if (replayed.length > 0)
+    context.warn(`recorded from the poison queue after an outage: ${replayed.join(", ")}`);
+  if (rejected > 0)
+    context.log(`${rejected} message(s) from the poison queue recorded as rejected and removed`);
   if (failed > 0)
-    context.error(`${failed} message(s) in ${ONBOARDING_POISON_QUEUE} failed again; next run in 10 minutes`);
-  if (invalid > 0)
-    context.log(`${invalid} invalid message(s) in ${ONBOARDING_POISON_QUEUE} kept for operators`);
+    context.warn("a message from the poison queue failed again; the next run tries in 10 minutes");
 }
 
 df.app.client.timer("replayPoisoned", { schedule: REPLAY_POISONED_SCHEDULE, handler: replayPoisoned });

@@ -34,9 +34,6 @@ export function storagePoisonQueue(storage: StorageConfig, credential: () => Tok
     async delete(message) {
       await client.deleteMessage(message.messageId, message.popReceipt);
     },
-    async hide(message, seconds) {
-      await client.updateMessage(message.messageId, message.popReceipt, undefined, seconds);
-    },
   };
 }
 

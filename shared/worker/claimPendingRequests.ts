@@ -19,7 +19,13 @@ export type TableClaim =
   | { kind: "unchanged" }
   | { kind: "join"; record: LinkTableRecord }
   /** A new Pending record; `superseded` requests waited on the operation it replaces. */
-  | { kind: "replace"; record: LinkTableRecord; superseded: string[] };
+  | { kind: "replace"; record: LinkTableRecord; superseded: string[] }
+  /**
+   * The record holds another operation asked for by a request received after this one (a message
+   * delivered late: a replay from the poison queue, a redelivery): the later request wins, and this
+   * one's table fails as superseded instead of undoing it.
+   */
+  | { kind: "stale"; by: string[] };
 
 /**
  * A request joins work in flight that ends where it wants the table: the same operation, or an
@@ -50,6 +56,12 @@ export function claimTable(
     // Time to Replicating counts from the earliest request waiting on the work.
     const requestedAt = existing.requestedAt ?? request.receivedAt;
     return { kind: "join", record: { ...existing, requestIds, target, requestedAt, updatedAt: now } };
+  }
+  if (
+    existing?.requestedAt !== undefined &&
+    Date.parse(existing.requestedAt) > Date.parse(request.receivedAt)
+  ) {
+    return { kind: "stale", by: existing.requestIds };
   }
   const record: LinkTableRecord = {
     source: table.source,
@@ -98,6 +110,15 @@ export async function claimPendingRequests(
       const existing = records.get(key);
       const claim = claimTable(existing, request, table, now, settings.reAddCooldownSeconds);
       if (claim.kind === "unchanged") continue;
+      if (claim.kind === "stale") {
+        const error = `Superseded by a later request${claim.by.length > 0 ? ` (${claim.by.join(", ")})` : ""} for ${qualifiedName(table.source)}, received after this one`;
+        await ledger.setRequestTableStatus(
+          request.requestId,
+          { ...table.source, status: "Failed", error },
+          now,
+        );
+        continue;
+      }
       // A different operation replaces the one in flight; its requests learn why.
       for (const previous of claim.kind === "replace" ? claim.superseded : []) {
         const error = `Superseded by request ${request.requestId} (${request.action} ${qualifiedName(table.source)})`;

@@ -2,7 +2,7 @@ import { plusSeconds } from "../domain/time";
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
-import { endTablesOfMissingLink, isMissingLink } from "./missingLink";
+import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface ConfirmResult {
@@ -21,13 +21,18 @@ export interface ConfirmResult {
  * READD_COOLDOWN_SECONDS, so that the re-add does not run into the removal's clean-up.
  */
 export async function confirmEditsApplied(
-  deps: Pick<WorkerDeps, "ledger" | "synapse" | "settings" | "outcomes">,
+  deps: Pick<WorkerDeps, "ledger" | "synapse" | "settings" | "outcomes" | "workspaces">,
   link: LinkRef,
   now: string,
 ): Promise<ConfirmResult> {
   const { ledger, synapse, settings } = deps;
   const inFlight = await ledger.listLinkTables(link, ["Adding", "Removing"]);
   if (inFlight.length === 0) return { applied: true, outstanding: 0, settled: 0 };
+  // Out of reach (its workspace left SYNAPSE_WORKSPACES): nothing to confirm with; monitoring
+  // ends the tables at their deadline.
+  if (unconfiguredWorkspace(deps, link) !== undefined) {
+    return { applied: true, outstanding: 0, settled: 0 };
+  }
 
   // A removal the link has not applied within TABLE_DEADLINE_MINUTES fails, so its request ends.
   const overdue = inFlight.filter((r) => r.status === "Removing" && removalOverdue(r, now, settings));
@@ -47,7 +52,7 @@ export async function confirmEditsApplied(
   try {
     detailed = await synapse.getDetailedStatus(link);
   } catch (error) {
-    if (!isMissingLink(error)) throw error;
+    if (!(await linkIsGone(synapse, link, error))) throw error;
     // Deleted while the edit was being confirmed: nothing will ever land.
     const ended = await endTablesOfMissingLink(deps, link, now);
     return { applied: true, outstanding: 0, settled: overdue.length + ended };

@@ -2,12 +2,21 @@ import { describeLink, type LinkRef } from "../domain/linkRef";
 import { NON_TERMINAL_STATUSES } from "../domain/tableStatus";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
-import { SynapseRequestError } from "../synapse/synapseLinkClient";
+import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
 import type { WorkerDeps } from "./workerDeps";
 
-/** The service's answer for a link connection that does not exist (deleted, or never created). */
-export function isMissingLink(error: unknown): boolean {
-  return error instanceof SynapseRequestError && error.statusCode === 404;
+/**
+ * Whether `error` means the link connection no longer exists: a 404, confirmed by reading the link
+ * itself (a 404 from one operation could have another cause, e.g. an endpoint that points at
+ * another workspace or a gateway; ending a link's tables on a false 404 would be wrong for good).
+ */
+export async function linkIsGone(
+  synapse: Pick<SynapseLinkClient, "getLinkConnection">,
+  link: LinkRef,
+  error: unknown,
+): Promise<boolean> {
+  if (!(error instanceof SynapseRequestError) || error.statusCode !== 404) return false;
+  return (await synapse.getLinkConnection(link)) === undefined;
 }
 
 /**
@@ -38,31 +47,52 @@ export async function endTablesOfLink(
 ): Promise<number> {
   const { error, removalsDone } = ending;
   const records = await deps.ledger.listLinkTables(link, NON_TERMINAL_STATUSES);
-  const ended = records.map((r): LinkTableRecord =>
-    removalsDone && r.status === "Removing" && r.action === "remove"
-      ? { ...r, status: "Removed", updatedAt: now }
-      : { ...r, status: "Failed", error, updatedAt: now },
+  const done = records.filter((r) => removalsDone && r.status === "Removing" && r.action === "remove");
+  await deps.ledger.saveLinkTables(
+    link,
+    done.map((r): LinkTableRecord => ({ ...r, status: "Removed", updatedAt: now })),
   );
-  await deps.ledger.saveLinkTables(link, ended);
+  await failTables(
+    deps,
+    link,
+    now,
+    records.filter((r) => !done.includes(r)),
+    () => error,
+  );
+  return records.length;
+}
+
+/**
+ * Fails `records` with their error, then reports them as a poll reports the tables it settled (one
+ * Event Grid batch, metrics, the "failed for good" alert).
+ */
+export async function failTables(
+  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
+  link: LinkRef,
+  now: string,
+  records: readonly LinkTableRecord[],
+  errorOf: (record: LinkTableRecord) => string,
+): Promise<void> {
+  if (records.length === 0) return;
+  const failed = records.map((r): LinkTableRecord => ({
+    ...r,
+    status: "Failed",
+    error: errorOf(r),
+    updatedAt: now,
+  }));
+  await deps.ledger.saveLinkTables(link, failed);
   await publishTableOutcomes(
     deps.outcomes,
-    ended.flatMap((r): SettledTable[] =>
-      r.status === "Failed"
-        ? [
-            {
-              ...link,
-              table: r.source,
-              requestIds: r.requestIds,
-              status: "Failed",
-              remediationAttempts: r.attempts,
-              error,
-              ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
-            },
-          ]
-        : [],
-    ),
+    failed.map((r): SettledTable => ({
+      ...link,
+      table: r.source,
+      requestIds: r.requestIds,
+      status: "Failed",
+      remediationAttempts: r.attempts,
+      error: r.error ?? "",
+      ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
+    })),
   );
-  return ended.length;
 }
 
 /** {@link endTablesOfLink} for a link the service says does not exist. */

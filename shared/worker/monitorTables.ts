@@ -5,7 +5,7 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue, nextEditAt } from "./batchPlan";
-import { endTablesOfLink, endTablesOfMissingLink, isMissingLink, unconfiguredWorkspace } from "./missingLink";
+import { endTablesOfMissingLink, failTables, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere } from "./tableOwners";
 import { failureOf, nextTableState } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -68,9 +68,20 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
   const { ledger, synapse, settings, outcomes } = deps;
   const unreachable = unconfiguredWorkspace(deps, link);
   if (unreachable !== undefined) {
-    // Retrying cannot help until the setting comes back; the requests end, saying which it is.
-    const ended = await endTablesOfLink(deps, link, now, { error: unreachable, removalsDone: false });
-    return summarise(await ledger.listLinkTables(link), ended, now);
+    // Nothing can be asked until the setting comes back (a settings change may be undone in
+    // minutes, and the tables may well be replicating): each table in flight ends at its deadline.
+    const sent = await ledger.listLinkTables(link, IN_FLIGHT);
+    const limitMs = settings.tableDeadlineMinutes * 60_000;
+    const overdue = sent.filter((r) => Date.parse(now) - Date.parse(r.editedAt ?? r.updatedAt) > limitMs);
+    await failTables(
+      deps,
+      link,
+      now,
+      overdue,
+      () =>
+        `${unreachable}; no status was read within ${settings.tableDeadlineMinutes} minutes (TABLE_DEADLINE_MINUTES)`,
+    );
+    return summarise(await ledger.listLinkTables(link), overdue.length, now);
   }
   // The tables in flight and the first page of pending ones with one due (filtered by the store):
   // a poll reads what may change, not the link's finished tables.
@@ -92,7 +103,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
     try {
       answered = await synapse.queryTableStatus(link);
     } catch (error) {
-      if (!isMissingLink(error)) throw error;
+      if (!(await linkIsGone(synapse, link, error))) throw error;
       // Deleted while tables were in flight: retrying would never end them.
       const ended = await endTablesOfMissingLink(deps, link, now);
       return summarise(await ledger.listLinkTables(link), ended, now);

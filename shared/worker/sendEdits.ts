@@ -12,7 +12,7 @@ import {
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
 import { afterRemovalLanded } from "./confirmEditsApplied";
-import { unconfiguredWorkspace } from "./missingLink";
+import { failTables, unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -73,7 +73,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   const readiness = linkReadiness(link, detailed, settings);
   if (readiness.kind === "refuse") return refuse(readiness.reason);
   if (readiness.kind === "wait") {
-    await failTablesTheLinkHeldBack(deps, link, now, readiness.reason);
+    await failTablesTheLinkHeldBack(deps, link, now, readiness.reason, pending);
     return readiness;
   }
 
@@ -135,29 +135,31 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
 
 /**
  * A link that never becomes ready (stuck Starting, a start that keeps failing, a change that never
- * finishes applying) must not hold its tables for ever: a Pending table not sent within
- * TABLE_DEADLINE_MINUTES of its request fails, naming why the link held it back.
+ * finishes applying) must not hold its tables for ever: a due Pending table the link has held back
+ * for TABLE_DEADLINE_MINUTES fails, naming why. Held back since it became due: its request, or the
+ * end of its cool-down (a remediation re-add or an "enabled once" retry keeps the first request's
+ * time). Only the records this activity read (the first pages): the rest follow at later polls.
  */
 async function failTablesTheLinkHeldBack(
   deps: WorkerDeps,
   link: LinkRef,
   now: string,
   reason: string,
+  pending: readonly LinkTableRecord[],
 ): Promise<void> {
-  const { ledger, settings } = deps;
+  const { settings } = deps;
   const limitMs = settings.tableDeadlineMinutes * 60_000;
-  const pending = await ledger.listLinkTables(link, ["Pending"]);
-  const overdue = pending.filter((r) => Date.parse(now) - Date.parse(r.requestedAt ?? r.updatedAt) > limitMs);
-  await ledger.saveLinkTables(
+  const heldSince = (r: LinkTableRecord) =>
+    Math.max(Date.parse(r.requestedAt ?? r.updatedAt), r.notBefore ? Date.parse(r.notBefore) : 0);
+  const overdue = pending.filter((r) => isDue(r, now) && Date.parse(now) - heldSince(r) > limitMs);
+  await failTables(
+    deps,
     link,
-    overdue.map((r) => ({
-      ...r,
-      status: "Failed",
-      error:
-        `${qualifiedName(r.source)} could not be sent to link connection ${describeLink(link)} within ` +
-        `${settings.tableDeadlineMinutes} minutes of its request (TABLE_DEADLINE_MINUTES): ${reason}`,
-      updatedAt: now,
-    })),
+    now,
+    overdue,
+    (r) =>
+      `${qualifiedName(r.source)} could not be sent to link connection ${describeLink(link)} within ` +
+      `${settings.tableDeadlineMinutes} minutes (TABLE_DEADLINE_MINUTES): ${reason}`,
   );
 }
 

@@ -1,6 +1,7 @@
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
-import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { isTransientFault } from "./guardSynapse";
 import type { WorkerDeps } from "./workerDeps";
 
 /** One workspace's links and the tables each holds, as read at `readAt` (ms, the activity's clock). */
@@ -60,9 +61,10 @@ export async function ownersElsewhere(
     try {
       listing = await workspaceListing(deps.synapse, workspace, Date.parse(now));
     } catch (error) {
-      // Another workspace that cannot be listed (gone, unreachable, no role) must not stop this
-      // link's work: its links are simply not searched. The link's own workspace's fault is real.
-      if (own) throw error;
+      // Another workspace that refuses the listing for good (gone, not configured, no role, no
+      // such host) must not stop this link's work: its links are simply not searched. Throttling
+      // and outages are ridden out as for any call, or the holder would go unnamed.
+      if (own || (isTransientFault(error) && !isGoneForGood(error))) throw error;
       continue;
     }
     for (const key of wanted) {
@@ -73,6 +75,14 @@ export async function ownersElsewhere(
     wanted = new Set([...wanted].filter((key) => !owners.has(key)));
   }
   return owners;
+}
+
+/** A workspace the app cannot name or whose host does not exist: no retry brings it back. */
+function isGoneForGood(error: unknown): boolean {
+  return (
+    error instanceof SynapseRequestError &&
+    (error.code === "WorkspaceNotConfigured" || /\bENOTFOUND\b/.test(error.message))
+  );
 }
 
 /** {@link ownersElsewhere} for one table. */

@@ -147,7 +147,7 @@ describe("link worker: resilience", () => {
     const view = await h.request(heldBack);
     expect(view.status).toBe("Failed");
     expect(view.tables[0]?.error).toMatch(
-      /^dbo\.Orders could not be sent to link connection demo\/demo-link within 60 minutes of its request \(TABLE_DEADLINE_MINUTES\): the link is applying another change$/,
+      /^dbo\.Orders could not be sent to link connection demo\/demo-link within 60 minutes \(TABLE_DEADLINE_MINUTES\): the link is applying another change$/,
     );
     expect(h.editCalls()).toHaveLength(1);
   });

@@ -32,7 +32,7 @@ const encoded = (body: unknown) =>
   Buffer.from(typeof body === "string" ? body : JSON.stringify(body)).toString("base64");
 
 describe("replayPoisonedMessages (Azurite)", () => {
-  it("records and serves a valid message poisoned during an outage, and keeps an invalid one for operators", async () => {
+  it("records and serves a valid message poisoned during an outage, and records an invalid one as rejected", async () => {
     const poison = new QueueClient(azurite.connectionString, ONBOARDING_POISON_QUEUE);
     await poison.createIfNotExists();
     const valid = {
@@ -63,14 +63,14 @@ describe("replayPoisonedMessages (Azurite)", () => {
 
     expect(await replayPoisonedMessages(deps, NOW)).toEqual({
       replayed: ["poisoned-1"],
+      rejected: 1,
       failed: 0,
-      invalid: 1,
     });
     expect((await ledger.getRequest("poisoned-1"))?.status).toBe("Queued");
     expect(started).toEqual([expect.stringMatching(/^linkWorker-demo-demo-link-/)]);
-    // The invalid message stays (hidden from the next runs); the replayed one is gone.
-    expect((await poison.getProperties()).approximateMessagesCount).toBe(1);
-    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: [], failed: 0, invalid: 0 });
+    // Both are gone: the invalid one's reason and body are in the ledger (rejectedMessages).
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: [], rejected: 0, failed: 0 });
   });
 
   it("reads nothing before the host created the poison queue", async () => {

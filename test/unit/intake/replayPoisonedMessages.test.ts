@@ -19,9 +19,6 @@ class ArrayPoisonQueue implements PoisonQueue {
     this.deleted.push(message.messageId);
     return Promise.resolve();
   }
-  hide(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 const message = (requestId: string): PoisonedMessage => ({
@@ -35,22 +32,19 @@ const message = (requestId: string): PoisonedMessage => ({
 });
 
 describe("replayPoisonedMessages", () => {
-  it("keeps a message that fails again for the next run, and goes on with the others", async () => {
+  it("ends the run at a message that fails again, leaving it and the rest for the next run", async () => {
     const ledger = new InMemoryLedger();
     let starts = 0;
     const scheduler: WorkerScheduler = {
       getRuntimeStatus: () => Promise.resolve(undefined),
-      // The durable client is still down for the first message's worker.
-      start: () => (++starts === 1 ? Promise.reject(new Error("ECONNREFUSED")) : Promise.resolve()),
+      // The durable client is still down for the second message's worker.
+      start: () => (++starts === 2 ? Promise.reject(new Error("ECONNREFUSED")) : Promise.resolve()),
       raiseEvent: () => Promise.resolve(),
     };
-    const poison = new ArrayPoisonQueue([message("a"), message("b")]);
+    const poison = new ArrayPoisonQueue([message("a"), message("b"), message("c")]);
+    const deps = { ledger, scheduler, settings: defaultSettings, workspaces: ["demo"], poison };
 
-    const result = await replayPoisonedMessages(
-      { ledger, scheduler, settings: defaultSettings, workspaces: ["demo"], poison },
-      NOW,
-    );
-    expect(result).toEqual({ replayed: ["b"], failed: 1, invalid: 0 });
-    expect(poison.deleted).toEqual(["m-b"]);
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: ["a"], rejected: 0, failed: 1 });
+    expect(poison.deleted).toEqual(["m-a"]);
   });
 });

@@ -25,6 +25,25 @@ describe("claimPendingRequests", () => {
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
   });
 
+  it("ends a request delivered late (replayed from the poison queue) as superseded when a later one already holds the table", async () => {
+    const { ledger, deps } = makeDeps();
+    const minutes = (n: number) => new Date(Date.parse(NOW) + n * 60_000).toISOString();
+    await ledger.recordRequest(
+      { ...request("remove-later", ["dbo.A"], "remove"), receivedAt: minutes(5) },
+      minutes(5),
+    );
+    await claimPendingRequests(deps, link, minutes(5));
+    // The add was received first, but its message met an outage and comes back ten minutes later.
+    await ledger.recordRequest({ ...request("add-earlier", ["dbo.A"]), receivedAt: NOW }, minutes(15));
+    await claimPendingRequests(deps, link, minutes(15));
+
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ action: "remove", requestIds: ["remove-later"] });
+    await completeRequests(deps, link, minutes(15));
+    const late = await ledger.getRequest("add-earlier");
+    expect(late?.status).toBe("Failed");
+    expect(late?.tables[0]?.error).toMatch(/^Superseded by a later request \(remove-later\)/);
+  });
+
   it("lets a second request for a table in flight wait on the same record", async () => {
     const { ledger, deps } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
@@ -197,6 +216,18 @@ describe("claimTable", () => {
       record({ requestIds: ["r0"], status: "Replicating" }),
       "add",
       { kind: "replace", superseded: [] },
+    ],
+    [
+      "a request received before the operation the record holds does not undo it (a late delivery)",
+      record({ requestIds: ["r0"], action: "remove", status: "Removing", requestedAt: later }),
+      "add",
+      { kind: "stale", by: ["r0"] },
+    ],
+    [
+      "nor does it undo a later request's finished work",
+      record({ requestIds: ["r0"], action: "add", status: "Replicating", requestedAt: later }),
+      "remove",
+      { kind: "stale", by: ["r0"] },
     ],
     [
       "a table never seen gets a new Pending record",

@@ -97,18 +97,33 @@ describe("other links' tables are read only when the service refuses an add as '
 });
 
 describe("the owner of an 'enabled once' table", () => {
-  it("is still found when another configured workspace cannot be listed", async () => {
+  function twoWorkspaces(gone: Error) {
     const kit = makeDeps();
     kit.synapse.addLink("demo-link");
     kit.synapse.addLink("other-link").tables.push({ id: "o1", source: { schema: "dbo", name: "X" } });
     const listLinkConnections = kit.synapse.listLinkConnections.bind(kit.synapse);
     kit.synapse.listLinkConnections = (workspace) =>
-      workspace === "gone"
-        ? Promise.reject(new Error("getaddrinfo ENOTFOUND gone.dev.azuresynapse.net"))
-        : listLinkConnections(workspace);
-    const deps = { ...kit.deps, workspaces: ["gone", "demo"] };
+      workspace === "gone" ? Promise.reject(gone) : listLinkConnections(workspace);
+    return { ...kit.deps, workspaces: ["gone", "demo"] };
+  }
 
+  it("is still found when another configured workspace's host does not exist", async () => {
+    const deps = twoWorkspaces(
+      new SynapseRequestError(
+        "listLinkConnections on gone failed: getaddrinfo ENOTFOUND gone.dev.azuresynapse.net",
+        undefined,
+        "REQUEST_SEND_ERROR",
+        "listLinkConnections",
+      ),
+    );
     expect(await findOwnerElsewhere(deps, link, { schema: "dbo", name: "X" }, NOW)).toBe("other-link");
+  });
+
+  it("is not looked up past another workspace that is throttling: the call is retried instead", async () => {
+    const throttled = new SynapseRequestError("busy", 503, "ServiceUnavailable", "listLinkConnections");
+    await expect(
+      findOwnerElsewhere(twoWorkspaces(throttled), link, { schema: "dbo", name: "X" }, NOW),
+    ).rejects.toBe(throttled);
   });
 });
 

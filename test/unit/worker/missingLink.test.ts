@@ -1,4 +1,5 @@
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
+import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { endTablesOfMissingLink } from "../../../shared/worker/missingLink";
 import { monitorTables } from "../../../shared/worker/monitorTables";
 import { sendEdits } from "../../../shared/worker/sendEdits";
@@ -42,26 +43,46 @@ describe("endTablesOfMissingLink", () => {
     expect(status("Done")?.status).toBe("Replicating");
   });
 
-  it("ends every table of a link whose workspace left SYNAPSE_WORKSPACES, naming the setting, without asking Synapse", async () => {
-    const { deps, ledger, synapse } = makeDeps();
+  it("for a link whose workspace left SYNAPSE_WORKSPACES, fails its Pending tables at once and the rest at their deadline, without asking Synapse", async () => {
+    const { deps, ledger, synapse } = makeDeps({ tableDeadlineMinutes: 60 });
     await ledger.saveLinkTables(link, [
-      record("Snap", { status: "Snapshotting" }),
+      record("Snap", { status: "Snapshotting", editedAt: NOW }),
       record("Pend", { status: "Pending" }),
       record("Gone", { status: "Removing", action: "remove" }),
     ]);
     const unconfigured = { ...deps, workspaces: ["other"] };
+    const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
+    const status = (name: string) => ledger.record(link, `dbo.${name}`);
 
-    expect(await sendEdits(unconfigured, link, NOW)).toMatchObject({ kind: "refused" });
-    await monitorTables(unconfigured, link, NOW);
+    expect(await sendEdits(unconfigured, link, later(1))).toMatchObject({ kind: "refused" });
+    await monitorTables(unconfigured, link, later(1));
+    expect(status("Pend")).toMatchObject({
+      status: "Failed",
+      error: expect.stringMatching(
+        /^workspace demo is no longer configured \(SYNAPSE_WORKSPACES: other\)/,
+      ) as unknown,
+    });
+    // The setting may come back: the tables sent wait out their deadline.
+    expect(status("Snap")?.status).toBe("Snapshotting");
 
-    for (const name of ["Snap", "Pend", "Gone"]) {
-      expect(ledger.record(link, `dbo.${name}`)).toMatchObject({
+    await monitorTables(unconfigured, link, later(61));
+    for (const name of ["Snap", "Gone"]) {
+      expect(status(name)).toMatchObject({
         status: "Failed",
-        error: expect.stringMatching(
-          /^workspace demo is no longer configured \(SYNAPSE_WORKSPACES: other\)/,
-        ) as unknown,
+        error: expect.stringMatching(/no longer configured.*TABLE_DEADLINE_MINUTES/) as unknown,
       });
     }
     expect(synapse.edits).toEqual([]);
+  });
+
+  it("ends nothing on a 404 to the status poll while the link itself still answers (another cause)", async () => {
+    const { deps, ledger, synapse } = makeDeps();
+    synapse.addLink("demo-link");
+    await ledger.saveLinkTables(link, [record("Snap", { status: "Snapshotting", linkTableId: "x" })]);
+    const notFound = new SynapseRequestError("not found", 404, "NotFound", "queryTableStatus");
+    synapse.queryTableStatus = () => Promise.reject(notFound);
+
+    await expect(monitorTables(deps, link, NOW)).rejects.toBe(notFound);
+    expect(ledger.record(link, "dbo.Snap")?.status).toBe("Snapshotting");
   });
 });

@@ -19,6 +19,25 @@ const enabledOnce = (): SynapseRequestError =>
     "editTables",
   );
 
+describe("sendEdits while the link is not ready", () => {
+  it("fails a table held back past TABLE_DEADLINE_MINUTES since it became due, not one whose cool-down just ended", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B"], { tableDeadlineMinutes: 60 });
+    synapse.addLink("demo-link", "Starting");
+    const record = (name: string) => ledger.record(link, name)!;
+    // dbo.B is a remediation re-add: its request is old, its cool-down ended a minute ago.
+    await ledger.saveLinkTables(link, [{ ...record("dbo.B"), action: "reAdd", notBefore: later(61 * 60) }]);
+
+    expect(await sendEdits(deps, link, later(62 * 60))).toMatchObject({ kind: "wait" });
+    expect(record("dbo.A")).toMatchObject({
+      status: "Failed",
+      error:
+        "dbo.A could not be sent to link connection demo/demo-link within 60 minutes (TABLE_DEADLINE_MINUTES): link is Starting",
+    });
+    expect(record("dbo.B").status).toBe("Pending");
+    expect(synapse.edits).toEqual([]);
+  });
+});
+
 describe("sendEdits", () => {
   it("sends every new table in one edittables call with undashed deterministic ids and marks them Adding", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B"]);
