@@ -111,10 +111,18 @@ export async function claimPendingRequests(
       const claim = claimTable(existing, request, table, now, settings.reAddCooldownSeconds);
       if (claim.kind === "unchanged") continue;
       if (claim.kind === "stale") {
+        // A later request that wanted the same end, and got it: this one shares the outcome.
+        const sameEnd = existing && joins(existing.action, request.action) && isTerminal(existing.status);
         const error = `Superseded by a later request${claim.by.length > 0 ? ` (${claim.by.join(", ")})` : ""} for ${qualifiedName(table.source)}, received after this one`;
         await ledger.setRequestTableStatus(
           request.requestId,
-          { ...table.source, status: "Failed", error },
+          sameEnd
+            ? {
+                ...table.source,
+                status: existing.status,
+                ...(existing.error ? { error: existing.error } : {}),
+              }
+            : { ...table.source, status: "Failed", error },
           now,
         );
         continue;

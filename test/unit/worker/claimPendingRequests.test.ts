@@ -44,6 +44,23 @@ describe("claimPendingRequests", () => {
     expect(late?.tables[0]?.error).toMatch(/^Superseded by a later request \(remove-later\)/);
   });
 
+  it("gives a request delivered late the outcome of a later request that wanted the same and got it", async () => {
+    const { ledger, deps } = makeDeps();
+    const minutes = (n: number) => new Date(Date.parse(NOW) + n * 60_000).toISOString();
+    await ledger.recordRequest({ ...request("add-later", ["dbo.A"]), receivedAt: minutes(5) }, minutes(5));
+    await claimPendingRequests(deps, link, minutes(5));
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, status: "Replicating" }]);
+    await completeRequests(deps, link, minutes(10));
+    await ledger.recordRequest({ ...request("add-earlier", ["dbo.A"]), receivedAt: NOW }, minutes(15));
+    await claimPendingRequests(deps, link, minutes(15));
+    await completeRequests(deps, link, minutes(15));
+
+    expect(await ledger.getRequest("add-earlier")).toMatchObject({
+      status: "Succeeded",
+      tables: [{ schema: "dbo", name: "A", status: "Replicating" }],
+    });
+  });
+
   it("lets a second request for a table in flight wait on the same record", async () => {
     const { ledger, deps } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
