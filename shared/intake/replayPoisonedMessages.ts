@@ -27,6 +27,8 @@ export interface ReplayResult {
 export const REPLAY_MAX_PER_RUN = 320;
 /** A message that fails again comes back to the next run (every 10 minutes). */
 const RETRY_HIDE_SECONDS = 5 * 60;
+/** Failures in a row that end a run: what failed is most likely still down. */
+const FAILURES_ENDING_A_RUN = 3;
 
 /**
  * A valid message lands in the poison queue when the queue consumer failed on it five times in a
@@ -36,7 +38,7 @@ const RETRY_HIDE_SECONDS = 5 * 60;
  * same table does not undo it), so a request that met an outage is recorded and served once the
  * outage ends, instead of waiting for an operator. An invalid message is recorded as rejected
  * again (the consumer did so when it poisoned it, unless that write was what failed) and removed:
- * the ledger keeps its reason and body (`rejectedMessages`). The first failure ends the run:
+ * the ledger keeps its reason and body (`rejectedMessages`). Three failures in a row end the run:
  * whatever failed is most likely still down.
  */
 export async function replayPoisonedMessages(
@@ -44,6 +46,7 @@ export async function replayPoisonedMessages(
   now: string,
 ): Promise<ReplayResult> {
   const result: ReplayResult = { replayed: [], rejected: 0, failed: 0 };
+  let inARow = 0;
   for (let taken = 0; taken < REPLAY_MAX_PER_RUN;) {
     const batch = await deps.poison.receive(32, RETRY_HIDE_SECONDS);
     if (batch.length === 0) break;
@@ -54,10 +57,13 @@ export async function replayPoisonedMessages(
         if (handled.kind === "accepted") result.replayed.push(handled.requestId);
         else result.rejected++;
         await deps.poison.delete(message);
+        inARow = 0;
       } catch {
-        // Still failing: this message and the rest of the batch come back after RETRY_HIDE_SECONDS.
+        // Still failing: the message comes back after RETRY_HIDE_SECONDS. One message that always
+        // fails must not hold up the others; three in a row end the run (and the rest of the batch
+        // comes back with them).
         result.failed++;
-        return result;
+        if (++inARow >= FAILURES_ENDING_A_RUN) return result;
       }
     }
   }

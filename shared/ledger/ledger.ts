@@ -70,6 +70,11 @@ export interface LinkTableRecord {
   editedAt?: string;
   /** When the earliest request waiting on this operation was received: time to Replicating counts from here. */
   requestedAt?: string;
+  /**
+   * When the latest request waiting on this operation was received (absent: `requestedAt`): a
+   * request received before it and asking for something else is late, and does not undo it.
+   */
+  latestRequestAt?: string;
   /** A Pending table is not edited before this (re-add cool-down, "enabled once" retry). */
   notBefore?: string;
   updatedAt: string;

@@ -208,6 +208,7 @@ interface LinkTableEntity extends TableEntity {
   error?: string;
   editedAt?: string;
   requestedAt?: string;
+  latestRequestAt?: string;
   notBefore?: string;
   updatedAt: string;
 }
@@ -252,6 +253,7 @@ const LIVE_FIELDS = [
   "error",
   "editedAt",
   "requestedAt",
+  "latestRequestAt",
   "notBefore",
   "updatedAt",
 ];
@@ -393,6 +395,7 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
     ...(row.error ? { error: row.error } : {}),
     ...(row.editedAt ? { editedAt: row.editedAt } : {}),
     ...(row.requestedAt ? { requestedAt: row.requestedAt } : {}),
+    ...(row.latestRequestAt ? { latestRequestAt: row.latestRequestAt } : {}),
     ...(row.notBefore ? { notBefore: row.notBefore } : {}),
   };
 }
@@ -415,6 +418,7 @@ function recordAction(partitionKey: string, r: LinkTableRecord): TransactionActi
     ...(error ? { error } : {}),
     ...(r.editedAt ? { editedAt: r.editedAt } : {}),
     ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
+    ...(r.latestRequestAt ? { latestRequestAt: r.latestRequestAt } : {}),
     ...(r.notBefore ? { notBefore: r.notBefore } : {}),
   };
   return ["upsert", entity, "Replace"];

@@ -36,6 +36,15 @@ function joins(inFlight: Action, requested: Action): boolean {
   return inFlight === requested || (requested === "add" && inFlight === "reAdd");
 }
 
+/** Requests received within this of each other are taken in the order they are claimed (clocks of two instances may differ). */
+const LATE_DELIVERY_MARGIN_MS = 60_000;
+
+/** When the latest request the record's operation serves was received, if known. */
+function latestRequestOf(record: LinkTableRecord): number | undefined {
+  const at = record.latestRequestAt ?? record.requestedAt;
+  return at === undefined ? undefined : Date.parse(at);
+}
+
 /**
  * The claim decision for one table: join the record when the work in flight (or still pending)
  * ends where the request wants the table, otherwise start a new Pending record that replaces it. An add of a table removed
@@ -49,19 +58,35 @@ export function claimTable(
   reAddCooldownSeconds: number,
 ): TableClaim {
   if (existing?.requestIds.includes(request.requestId)) return { kind: "unchanged" };
+  const received = Date.parse(request.receivedAt);
+  const latest = existing ? latestRequestOf(existing) : undefined;
   if (existing && joins(existing.action, request.action) && !isTerminal(existing.status)) {
     const requestIds = [...existing.requestIds, request.requestId];
-    // A pending record has not been sent yet: the newest request's target wins.
-    const target = existing.status === "Pending" ? table.target : existing.target;
+    const newest = latest === undefined || received >= latest;
+    // A pending record has not been sent yet: the newest request's target wins, by when received.
+    const target = existing.status === "Pending" && newest ? table.target : existing.target;
     // Time to Replicating counts from the earliest request waiting on the work.
-    const requestedAt = existing.requestedAt ?? request.receivedAt;
-    return { kind: "join", record: { ...existing, requestIds, target, requestedAt, updatedAt: now } };
+    const requestedAt =
+      existing.requestedAt !== undefined && Date.parse(existing.requestedAt) <= received
+        ? existing.requestedAt
+        : request.receivedAt;
+    const latestRequestAt = newest ? request.receivedAt : (existing.latestRequestAt ?? existing.requestedAt);
+    return {
+      kind: "join",
+      record: {
+        ...existing,
+        requestIds,
+        target,
+        requestedAt,
+        ...(latestRequestAt ? { latestRequestAt } : {}),
+        updatedAt: now,
+      },
+    };
   }
-  if (
-    existing?.requestedAt !== undefined &&
-    Date.parse(existing.requestedAt) > Date.parse(request.receivedAt)
-  ) {
-    return { kind: "stale", by: existing.requestIds };
+  // Received well before the request whose operation the record holds (not merely clock skew
+  // between two intake instances): a late delivery, which must not undo the later request.
+  if (latest !== undefined && received < latest - LATE_DELIVERY_MARGIN_MS) {
+    return { kind: "stale", by: existing?.requestIds ?? [] };
   }
   const record: LinkTableRecord = {
     source: table.source,
@@ -72,6 +97,7 @@ export function claimTable(
     attempts: 0,
     enabledOnceRetries: 0,
     requestedAt: request.receivedAt,
+    latestRequestAt: request.receivedAt,
     updatedAt: now,
   };
   if (existing?.status === "Removed" && request.action !== "remove") {
@@ -104,7 +130,9 @@ export async function claimPendingRequests(
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
 
   const changed = new Map<string, LinkTableRecord>();
-  for (const request of queued) {
+  // In the order the requests were received, not recorded (a late delivery is recorded late).
+  const byReceipt = [...queued].sort((a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt));
+  for (const request of byReceipt) {
     for (const table of request.tables) {
       const key = tableKey(table.source);
       const existing = records.get(key);

@@ -58,11 +58,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   if (!pending.some((r) => isDue(r, now))) return nothingToSend(pending, now);
 
   const refuse = async (reason: string): Promise<SendResult> => {
-    const all = await ledger.listLinkTables(link, ["Pending"]);
-    await ledger.saveLinkTables(
-      link,
-      all.map((r) => ({ ...r, status: "Failed", error: reason, updatedAt: now })),
-    );
+    // Reported like a poll's failures: events, metrics, the "failed for good" alert.
+    await failTables(deps, link, now, await ledger.listLinkTables(link, ["Pending"]), () => reason);
     return { kind: "refused", reason };
   };
   const unreachable = unconfiguredWorkspace(deps, link);

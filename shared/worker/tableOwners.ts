@@ -1,7 +1,6 @@
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey, type TableName } from "../domain/tableName";
-import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
-import { isTransientFault } from "./guardSynapse";
+import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
 import type { WorkerDeps } from "./workerDeps";
 
 /** One workspace's links and the tables each holds, as read at `readAt` (ms, the activity's clock). */
@@ -61,10 +60,11 @@ export async function ownersElsewhere(
     try {
       listing = await workspaceListing(deps.synapse, workspace, Date.parse(now));
     } catch (error) {
-      // Another workspace that refuses the listing for good (gone, not configured, no role, no
-      // such host) must not stop this link's work: its links are simply not searched. Throttling
-      // and outages are ridden out as for any call, or the holder would go unnamed.
-      if (own || (isTransientFault(error) && !isGoneForGood(error))) throw error;
+      // Another workspace that cannot be listed now (gone, no role, throttling, an outage) must not
+      // stop this link's work or count against its breaker: its links are not searched this time.
+      // The table is then treated as held by no one: retried after a cool-down, when the lookup
+      // runs again, a bounded number of times (ENABLED_ONCE_MAX_RETRIES).
+      if (own) throw error;
       continue;
     }
     for (const key of wanted) {
@@ -75,14 +75,6 @@ export async function ownersElsewhere(
     wanted = new Set([...wanted].filter((key) => !owners.has(key)));
   }
   return owners;
-}
-
-/** A workspace the app cannot name or whose host does not exist: no retry brings it back. */
-function isGoneForGood(error: unknown): boolean {
-  return (
-    error instanceof SynapseRequestError &&
-    (error.code === "WorkspaceNotConfigured" || /\bENOTFOUND\b/.test(error.message))
-  );
 }
 
 /** {@link ownersElsewhere} for one table. */

@@ -32,19 +32,38 @@ const message = (requestId: string): PoisonedMessage => ({
 });
 
 describe("replayPoisonedMessages", () => {
-  it("ends the run at a message that fails again, leaving it and the rest for the next run", async () => {
-    const ledger = new InMemoryLedger();
+  function failingStarts(failing: (n: number) => boolean): WorkerScheduler {
     let starts = 0;
-    const scheduler: WorkerScheduler = {
+    return {
       getRuntimeStatus: () => Promise.resolve(undefined),
-      // The durable client is still down for the second message's worker.
-      start: () => (++starts === 2 ? Promise.reject(new Error("ECONNREFUSED")) : Promise.resolve()),
+      start: () => (failing(++starts) ? Promise.reject(new Error("ECONNREFUSED")) : Promise.resolve()),
       raiseEvent: () => Promise.resolve(),
     };
-    const poison = new ArrayPoisonQueue([message("a"), message("b"), message("c")]);
-    const deps = { ledger, scheduler, settings: defaultSettings, workspaces: ["demo"], poison };
+  }
 
-    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: ["a"], rejected: 0, failed: 1 });
-    expect(poison.deleted).toEqual(["m-a"]);
+  it("does not let one message that fails again hold up the others", async () => {
+    const poison = new ArrayPoisonQueue([message("a"), message("b"), message("c")]);
+    const deps = {
+      ledger: new InMemoryLedger(),
+      scheduler: failingStarts((n) => n === 2),
+      settings: defaultSettings,
+      workspaces: ["demo"],
+      poison,
+    };
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: ["a", "c"], rejected: 0, failed: 1 });
+    expect(poison.deleted).toEqual(["m-a", "m-c"]);
+  });
+
+  it("ends the run after three failures in a row: the durable client is still down", async () => {
+    const poison = new ArrayPoisonQueue(["a", "b", "c", "d", "e"].map(message));
+    const deps = {
+      ledger: new InMemoryLedger(),
+      scheduler: failingStarts(() => true),
+      settings: defaultSettings,
+      workspaces: ["demo"],
+      poison,
+    };
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: [], rejected: 0, failed: 3 });
+    expect(poison.deleted).toEqual([]);
   });
 });

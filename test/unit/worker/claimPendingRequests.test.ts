@@ -61,6 +61,46 @@ describe("claimPendingRequests", () => {
     });
   });
 
+  it("keeps the target of the request received last and the time of the one received first, whatever order they are claimed in", async () => {
+    const { ledger, deps } = makeDeps();
+    const minutes = (n: number) => new Date(Date.parse(NOW) + n * 60_000).toISOString();
+    const withTarget = (id: string, distribution: "Replicate" | "RoundRobin", receivedAt: string) => {
+      const r = request(id, ["dbo.A"]);
+      const [t] = r.tables;
+      return { ...r, receivedAt, tables: [{ ...t!, target: { ...t!.target, distribution } }] };
+    };
+    // The later request is recorded first; the earlier one arrives late.
+    await ledger.recordRequest(withTarget("newer", "Replicate", minutes(5)), minutes(5));
+    await claimPendingRequests(deps, link, minutes(5));
+    await ledger.recordRequest(withTarget("older", "RoundRobin", NOW), minutes(6));
+    await claimPendingRequests(deps, link, minutes(6));
+
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      requestIds: ["newer", "older"],
+      target: expect.objectContaining({ distribution: "Replicate" }) as unknown,
+      requestedAt: NOW,
+      latestRequestAt: minutes(5),
+    });
+  });
+
+  it("lets a later request joined to a record count as its latest: an earlier one delivered late does not undo both", async () => {
+    const { ledger, deps } = makeDeps();
+    const minutes = (n: number) => new Date(Date.parse(NOW) + n * 60_000).toISOString();
+    await ledger.recordRequest({ ...request("a", ["dbo.A"]), receivedAt: NOW }, NOW);
+    await claimPendingRequests(deps, link, NOW);
+    await ledger.recordRequest({ ...request("c", ["dbo.A"]), receivedAt: minutes(10) }, minutes(10));
+    await claimPendingRequests(deps, link, minutes(10));
+    // A removal received between the two, delivered after both.
+    await ledger.recordRequest({ ...request("b", ["dbo.A"], "remove"), receivedAt: minutes(5) }, minutes(20));
+    await claimPendingRequests(deps, link, minutes(20));
+
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ action: "add", requestIds: ["a", "c"] });
+    await completeRequests(deps, link, minutes(20));
+    expect((await ledger.getRequest("b"))?.tables[0]?.error).toMatch(
+      /^Superseded by a later request \(a, c\)/,
+    );
+  });
+
   it("lets a second request for a table in flight wait on the same record", async () => {
     const { ledger, deps } = makeDeps();
     await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
@@ -197,6 +237,7 @@ describe("claimTable", () => {
     ...patch,
   });
   const later = new Date(Date.parse(NOW) + 10_000).toISOString();
+  const fiveMinutesOn = new Date(Date.parse(NOW) + 5 * 60_000).toISOString();
   const rows: [
     string,
     LinkTableRecord | undefined,
@@ -236,15 +277,21 @@ describe("claimTable", () => {
     ],
     [
       "a request received before the operation the record holds does not undo it (a late delivery)",
-      record({ requestIds: ["r0"], action: "remove", status: "Removing", requestedAt: later }),
+      record({ requestIds: ["r0"], action: "remove", status: "Removing", requestedAt: fiveMinutesOn }),
       "add",
       { kind: "stale", by: ["r0"] },
     ],
     [
       "nor does it undo a later request's finished work",
-      record({ requestIds: ["r0"], action: "add", status: "Replicating", requestedAt: later }),
+      record({ requestIds: ["r0"], action: "add", status: "Replicating", requestedAt: fiveMinutesOn }),
       "remove",
       { kind: "stale", by: ["r0"] },
+    ],
+    [
+      "a request received within a minute of the record's is not late (clocks of two instances differ): it replaces",
+      record({ requestIds: ["r0"], action: "remove", status: "Removing", requestedAt: later }),
+      "add",
+      { kind: "replace", superseded: ["r0"] },
     ],
     [
       "a table never seen gets a new Pending record",
