@@ -2,24 +2,11 @@ import { linkTableId } from "../../../shared/domain/linkTableId";
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { planBatch, type BatchPlanInput } from "../../../shared/worker/batchPlan";
 import { reAddCooldownSeconds } from "../../../shared/worker/confirmEditsApplied";
-import { link, NOW } from "./workerTestKit";
+import { link, linkTableRecord, NOW } from "./workerTestKit";
 
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
 
-function record(name: string, patch: Partial<LinkTableRecord> = {}): LinkTableRecord {
-  const source = { schema: "dbo", name };
-  return {
-    source,
-    target: { ...source, distribution: "RoundRobin" },
-    action: "add",
-    status: "Pending",
-    requestIds: ["r1"],
-    attempts: 0,
-    enabledOnceRetries: 0,
-    updatedAt: NOW,
-    ...patch,
-  };
-}
+const record = linkTableRecord;
 
 function plan(pending: LinkTableRecord[], overrides: Partial<BatchPlanInput> = {}) {
   return planBatch({

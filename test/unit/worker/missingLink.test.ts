@@ -3,22 +3,10 @@ import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { endTablesOfMissingLink } from "../../../shared/worker/missingLink";
 import { monitorTables } from "../../../shared/worker/monitorTables";
 import { sendEdits } from "../../../shared/worker/sendEdits";
-import { link, makeDeps, NOW } from "./workerTestKit";
+import { link, linkTableRecord, makeDeps, NOW } from "./workerTestKit";
 
-function record(name: string, patch: Partial<LinkTableRecord>): LinkTableRecord {
-  const source = { schema: "dbo", name };
-  return {
-    source,
-    target: { ...source, distribution: "RoundRobin" },
-    action: "add",
-    status: "Adding",
-    requestIds: ["r1"],
-    attempts: 0,
-    enabledOnceRetries: 0,
-    updatedAt: NOW,
-    ...patch,
-  };
-}
+const record = (name: string, patch: Partial<LinkTableRecord>) =>
+  linkTableRecord(name, { status: "Adding", ...patch });
 
 describe("endTablesOfMissingLink", () => {
   it("fails adds and re-adds naming the link, counts a removal as done, and leaves final tables alone", async () => {

@@ -1,26 +1,13 @@
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import type { LinkTableState } from "../../../shared/synapse/synapseLinkClient";
 import { nextTableState, type TransitionContext } from "../../../shared/worker/tableTransition";
-import { NOW } from "./workerTestKit";
+import { linkTableRecord, NOW } from "./workerTestKit";
 
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
 const settings = { remediationMaxAttempts: 2, tableDeadlineMinutes: 60, enabledOnceMaxRetries: 3 };
 
 function record(patch: Partial<LinkTableRecord> = {}): LinkTableRecord {
-  const source = { schema: "dbo", name: "A" };
-  return {
-    source,
-    target: { ...source, distribution: "RoundRobin" },
-    action: "add",
-    status: "Adding",
-    requestIds: ["r1"],
-    attempts: 0,
-    enabledOnceRetries: 0,
-    linkTableId: "abc",
-    editedAt: NOW,
-    updatedAt: NOW,
-    ...patch,
-  };
+  return linkTableRecord("A", { status: "Adding", linkTableId: "abc", editedAt: NOW, ...patch });
 }
 
 const failed = (errorCode: string | undefined, errorMessage: string): LinkTableState => ({

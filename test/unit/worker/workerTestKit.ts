@@ -1,7 +1,7 @@
 import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from "../../../shared/config";
 import { resolveTarget } from "../../../shared/domain/tableTarget";
 import type { Action } from "../../../shared/domain/tableStatus";
-import type { OnboardingRequest } from "../../../shared/ledger/ledger";
+import type { LinkTableRecord, OnboardingRequest } from "../../../shared/ledger/ledger";
 import { noOutcomePublisher } from "../../../shared/outcomes/outcomePublisher";
 import type { WorkerDeps } from "../../../shared/worker/workerDeps";
 import { FakeSynapseLinkClient } from "../../support/fakeSynapseLinkClient";
@@ -9,6 +9,22 @@ import { InMemoryLedger } from "../../support/inMemoryLedger";
 
 export const NOW = "2026-01-05T08:00:00.000Z";
 export const link = { workspace: "demo", linkConnection: "demo-link" };
+
+/** A table's record in the link: dbo.<name>, a Pending add for request r1 unless `patch` says otherwise. */
+export function linkTableRecord(name: string, patch: Partial<LinkTableRecord> = {}): LinkTableRecord {
+  const source = { schema: "dbo", name };
+  return {
+    source,
+    target: { ...source, distribution: "RoundRobin" },
+    action: "add",
+    status: "Pending",
+    requestIds: ["r1"],
+    attempts: 0,
+    enabledOnceRetries: 0,
+    updatedAt: NOW,
+    ...patch,
+  };
+}
 
 /** The app's defaults, with a shorter table deadline so deadline tests stay readable. */
 export const defaultSettings: WorkerSettings = { ...DEFAULT_WORKER_SETTINGS, tableDeadlineMinutes: 60 };
