@@ -6,9 +6,11 @@ import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseL
 import type { WorkerDeps } from "./workerDeps";
 
 /**
- * Whether `error` means the link connection no longer exists: a 404, confirmed by reading the link
- * itself (a 404 from one operation could have another cause, e.g. an endpoint that points at
- * another workspace or a gateway; ending a link's tables on a false 404 would be wrong for good).
+ * Whether `error` means the link connection no longer exists: a 404 the service explains as not
+ * found (REC-22/23: `{"code":"NotFound","message":"The document could not be retrieved because it
+ * does not exist."}`), confirmed by reading the link itself. A 404 without that code (a gateway,
+ * an endpoint that points elsewhere) is not taken as the link's end: ending its tables on a false
+ * 404 would be wrong for good, whereas a fault is retried.
  */
 export async function linkIsGone(
   synapse: Pick<SynapseLinkClient, "getLinkConnection">,
@@ -16,6 +18,7 @@ export async function linkIsGone(
   error: unknown,
 ): Promise<boolean> {
   if (!(error instanceof SynapseRequestError) || error.statusCode !== 404) return false;
+  if (!/notfound/i.test(error.code ?? "")) return false;
   return (await synapse.getLinkConnection(link)) === undefined;
 }
 

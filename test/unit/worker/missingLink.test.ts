@@ -73,4 +73,14 @@ describe("endTablesOfMissingLink", () => {
     await expect(monitorTables(deps, link, NOW)).rejects.toBe(notFound);
     expect(ledger.record(link, "dbo.Snap")?.status).toBe("Snapshotting");
   });
+
+  it("takes a 404 that does not say not found (a gateway's page) for a fault, not for the link's end", async () => {
+    const { deps, ledger, synapse } = makeDeps();
+    await ledger.saveLinkTables(link, [record("Snap", { status: "Snapshotting", linkTableId: "x" })]);
+    const gateway = new SynapseRequestError("<html>404</html>", 404, undefined, "queryTableStatus");
+    synapse.queryTableStatus = () => Promise.reject(gateway);
+
+    await expect(monitorTables(deps, link, NOW)).rejects.toBe(gateway);
+    expect(ledger.record(link, "dbo.Snap")?.status).toBe("Snapshotting");
+  });
 });
