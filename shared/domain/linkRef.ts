@@ -35,3 +35,9 @@ export function linkWorkerInstanceId(link: LinkRef): string {
   const hash = createHash("sha256").update(`${workspace}\n${linkConnection}`).digest("hex").slice(0, 12);
   return `linkWorker-${readable}-${hash}`;
 }
+
+/** The configured spelling of a workspace name, if configured: Synapse names are case-insensitive (`DEMO` is `demo`). */
+export function configuredWorkspaceName(workspaces: readonly string[], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return workspaces.find((w) => w.toLowerCase() === wanted);
+}

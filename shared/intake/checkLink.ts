@@ -1,4 +1,4 @@
-import type { LinkRef } from "../domain/linkRef";
+import { configuredWorkspaceName, type LinkRef } from "../domain/linkRef";
 import { isLinkAllowed, type Routing } from "../routing/routingRules";
 import { invalidLinkParameters } from "./identifiers";
 import type { Refusal } from "./refusals";
@@ -14,8 +14,7 @@ export function configuredWorkspace(
   policy: Pick<LinkPolicy, "workspaces">,
   name: string,
 ): string | undefined {
-  const wanted = name.toLowerCase();
-  return policy.workspaces.find((w) => w.toLowerCase() === wanted);
+  return configuredWorkspaceName(policy.workspaces, name);
 }
 
 /** Refuses a link in a workspace that is not configured or that the routing does not allow. */

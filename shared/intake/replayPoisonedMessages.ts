@@ -24,7 +24,7 @@ export interface ReplayResult {
 }
 
 /** The most messages one run takes (32 a read): the rest waits for the next run. */
-export const REPLAY_MAX_PER_RUN = 320;
+const REPLAY_MAX_PER_RUN = 320;
 /** A message that fails again comes back to the next run (every 10 minutes). */
 const RETRY_HIDE_SECONDS = 5 * 60;
 /** Failures in a row that end a run: what failed is most likely still down. */

@@ -1,8 +1,8 @@
-import { describeLink, type LinkRef } from "../domain/linkRef";
+import { configuredWorkspaceName, describeLink, type LinkRef } from "../domain/linkRef";
 import { NON_TERMINAL_STATUSES } from "../domain/tableStatus";
 import type { LinkTableRecord } from "../ledger/ledger";
-import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import { SynapseRequestError, type SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { failTables } from "./failTables";
 import type { WorkerDeps } from "./workerDeps";
 
 /**
@@ -30,31 +30,28 @@ export function unconfiguredWorkspace(
   deps: Pick<WorkerDeps, "workspaces">,
   link: LinkRef,
 ): string | undefined {
-  const wanted = link.workspace.toLowerCase();
-  if (deps.workspaces.some((w) => w.toLowerCase() === wanted)) return undefined;
+  if (configuredWorkspaceName(deps.workspaces, link.workspace) !== undefined) return undefined;
   return `workspace ${link.workspace} is no longer configured (SYNAPSE_WORKSPACES: ${deps.workspaces.join(", ")}), so link connection ${describeLink(link)} cannot be reached`;
 }
 
 /**
- * The link is gone, or out of the app's reach, while tables are in flight: no poll will ever see
- * them again, so each ends now, failed with `error`. A removal of a link that was deleted is done
- * (the link, and the table in it, are gone); with `removalsDone` false it fails too. The failed
- * tables are reported like a poll's, and their requests finish at the next completion. Returns
- * how many tables ended.
+ * The link was deleted while tables were in flight: no poll will ever see them again, so each ends
+ * now. Adds and re-adds fail naming the link; a removal is done (the link, and the table in it, are
+ * gone). The failed tables are reported like a poll's, and their requests finish at the next
+ * completion. Returns how many tables ended.
  */
-export async function endTablesOfLink(
+export async function endTablesOfMissingLink(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
   link: LinkRef,
   now: string,
-  ending: { error: string; removalsDone: boolean },
 ): Promise<number> {
-  const { error, removalsDone } = ending;
   const records = await deps.ledger.listLinkTables(link, NON_TERMINAL_STATUSES);
-  const done = records.filter((r) => removalsDone && r.status === "Removing" && r.action === "remove");
+  const done = records.filter((r) => r.status === "Removing" && r.action === "remove");
   await deps.ledger.saveLinkTables(
     link,
     done.map((r): LinkTableRecord => ({ ...r, status: "Removed", updatedAt: now })),
   );
+  const error = `Link connection ${describeLink(link)} does not exist: it was deleted while its tables were being onboarded`;
   await failTables(
     deps,
     link,
@@ -63,49 +60,4 @@ export async function endTablesOfLink(
     () => error,
   );
   return records.length;
-}
-
-/**
- * Fails `records` with their error, then reports them as a poll reports the tables it settled (one
- * Event Grid batch, metrics, the "failed for good" alert).
- */
-export async function failTables(
-  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
-  link: LinkRef,
-  now: string,
-  records: readonly LinkTableRecord[],
-  errorOf: (record: LinkTableRecord) => string,
-): Promise<void> {
-  if (records.length === 0) return;
-  const failed = records.map((r): LinkTableRecord => ({
-    ...r,
-    status: "Failed",
-    error: errorOf(r),
-    updatedAt: now,
-  }));
-  await deps.ledger.saveLinkTables(link, failed);
-  await publishTableOutcomes(
-    deps.outcomes,
-    failed.map((r): SettledTable => ({
-      ...link,
-      table: r.source,
-      requestIds: r.requestIds,
-      status: "Failed",
-      remediationAttempts: r.attempts,
-      error: r.error ?? "",
-      ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
-    })),
-  );
-}
-
-/** {@link endTablesOfLink} for a link the service says does not exist. */
-export function endTablesOfMissingLink(
-  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
-  link: LinkRef,
-  now: string,
-): Promise<number> {
-  return endTablesOfLink(deps, link, now, {
-    error: `Link connection ${describeLink(link)} does not exist: it was deleted while its tables were being onboarded`,
-    removalsDone: true,
-  });
 }

@@ -5,7 +5,8 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
 import type { LinkTableState, SynapseLinkClient } from "../synapse/synapseLinkClient";
 import { isDue, nextEditAt } from "./batchPlan";
-import { endTablesOfMissingLink, failTables, linkIsGone, unconfiguredWorkspace } from "./missingLink";
+import { failTables, settledTable } from "./failTables";
+import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere } from "./tableOwners";
 import { failureOf, nextTableState } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -141,17 +142,7 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
     // Saved first, then reported: one Event Grid batch for the whole poll.
     const settled = changed.flatMap((record): SettledTable[] =>
       record.status === "Replicating" || record.status === "Failed"
-        ? [
-            {
-              ...link,
-              table: record.source,
-              requestIds: record.requestIds,
-              status: record.status,
-              remediationAttempts: record.attempts,
-              ...(record.requestedAt ? { requestedAt: record.requestedAt } : {}),
-              ...(record.status === "Failed" ? { error: record.error ?? "" } : {}),
-            },
-          ]
+        ? [settledTable(link, { ...record, status: record.status })]
         : [],
     );
     await publishTableOutcomes(outcomes, settled);

@@ -12,7 +12,8 @@ import {
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
 import { afterRemovalLanded } from "./confirmEditsApplied";
-import { failTables, unconfiguredWorkspace } from "./missingLink";
+import { failTables } from "./failTables";
+import { unconfiguredWorkspace } from "./missingLink";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";

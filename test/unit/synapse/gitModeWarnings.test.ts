@@ -1,4 +1,5 @@
-import type { OutcomePublisher, SettledTable } from "../../../shared/outcomes/outcomePublisher";
+import { batchingPublisher } from "../../support/batchingPublisher";
+import type { SettledTable } from "../../../shared/outcomes/outcomePublisher";
 import { withGitModeWarnings, type ControlPlane } from "../../../shared/synapse/controlPlane";
 
 const gitWorkspace: ControlPlane = {
@@ -20,17 +21,7 @@ const settled = (name: string, status: SettledTable["status"]): SettledTable => 
 
 describe("withGitModeWarnings", () => {
   it("keeps a poll's outcomes one batch, each carrying the git-mode warning", async () => {
-    const batches: SettledTable[][] = [];
-    const single = jest.fn(() => Promise.resolve());
-    const publisher: OutcomePublisher = {
-      tableReplicating: single,
-      tableFailed: single,
-      tablesSettled: (outcomes) => {
-        batches.push([...outcomes]);
-        return Promise.resolve();
-      },
-      requestCompleted: () => Promise.resolve(),
-    };
+    const { publisher, batches, single } = batchingPublisher();
     await withGitModeWarnings(publisher, gitWorkspace).tablesSettled?.([
       settled("A", "Replicating"),
       settled("B", "Failed"),

@@ -1,4 +1,4 @@
-import type { OutcomePublisher, SettledTable } from "../../../shared/outcomes/outcomePublisher";
+import { batchingPublisher } from "../../support/batchingPublisher";
 import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { monitorTables } from "../../../shared/worker/monitorTables";
@@ -170,17 +170,7 @@ describe("monitorTables between polls", () => {
 
   it("reports the tables one poll settled in one call to the publisher", async () => {
     const { kit, fakeLink, ids } = await watching();
-    const batches: SettledTable[][] = [];
-    const single = jest.fn(() => Promise.resolve());
-    const publisher: OutcomePublisher = {
-      tableReplicating: single,
-      tableFailed: single,
-      tablesSettled: (outcomes) => {
-        batches.push([...outcomes]);
-        return Promise.resolve();
-      },
-      requestCompleted: () => Promise.resolve(),
-    };
+    const { publisher, batches, single } = batchingPublisher();
     fakeLink.states = [
       { id: ids[0]!, status: "Replicating", rawStatus: "Replicating" },
       {

@@ -1,0 +1,45 @@
+import type { LinkRef } from "../domain/linkRef";
+import type { LinkTableRecord } from "../ledger/ledger";
+import { publishTableOutcomes, type SettledTable } from "../outcomes/outcomePublisher";
+import type { WorkerDeps } from "./workerDeps";
+
+/** A record that reached Replicating or Failed, as the outcome publisher reports it. */
+export function settledTable(
+  link: LinkRef,
+  record: LinkTableRecord & { status: "Replicating" | "Failed" },
+): SettledTable {
+  return {
+    ...link,
+    table: record.source,
+    requestIds: record.requestIds,
+    status: record.status,
+    remediationAttempts: record.attempts,
+    ...(record.requestedAt ? { requestedAt: record.requestedAt } : {}),
+    ...(record.status === "Failed" ? { error: record.error ?? "" } : {}),
+  };
+}
+
+/**
+ * Fails `records` with their error, then reports them as a poll reports the tables it settled (one
+ * Event Grid batch, metrics, the "failed for good" alert).
+ */
+export async function failTables(
+  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
+  link: LinkRef,
+  now: string,
+  records: readonly LinkTableRecord[],
+  errorOf: (record: LinkTableRecord) => string,
+): Promise<void> {
+  if (records.length === 0) return;
+  const failed = records.map((r): LinkTableRecord & { status: "Failed" } => ({
+    ...r,
+    status: "Failed",
+    error: errorOf(r),
+    updatedAt: now,
+  }));
+  await deps.ledger.saveLinkTables(link, failed);
+  await publishTableOutcomes(
+    deps.outcomes,
+    failed.map((r) => settledTable(link, r)),
+  );
+}
