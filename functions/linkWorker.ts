@@ -382,6 +382,7 @@ function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
     return { kind: "blocked", reason: result.reason };
   }
   if (result.kind !== "sent") return { kind: "done" };
+  if (result.notice !== undefined) run.log(result.notice);
   // The service's answer to the edit already showed it applied (sendEdits.ts): nothing to poll.
   for (let check = 0; check < (result.applied ? 0 : MAX_CONFIRM_POLLS); check++) {
     run.status({
@@ -390,6 +391,7 @@ function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
     });
     const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
     if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };
+    if (confirm.value.notice !== undefined) run.log(confirm.value.notice);
     if (confirm.value.applied) break;
     yield* run.sleepUntil(run.secondsFromNow(run.settings.applyPollSeconds));
   }

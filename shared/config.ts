@@ -94,6 +94,9 @@ export interface WorkerSettings {
   sqlPoolDeadlineMinutes: number;
 }
 
+/** The service's own limit of tables per link (SQL error 22753); MAX_TABLES_PER_LINK may only lower it. */
+export const SERVICE_TABLES_PER_LINK = 5000;
+
 const boolean = z
   .string()
   .trim()
@@ -146,7 +149,7 @@ const workspaces = z
 const workerSchema = z.object({
   AUTO_START_LINKS: boolean.default(false),
   EDIT_BATCH_MAX_TABLES: integer(1, 5000).default(100),
-  MAX_TABLES_PER_LINK: integer(1, 5000).default(5000),
+  MAX_TABLES_PER_LINK: integer(1, SERVICE_TABLES_PER_LINK).default(5000),
   REMEDIATION_MAX_ATTEMPTS: integer(0, 10).default(2),
   TABLE_DEADLINE_MINUTES: integer(5, 7 * 24 * 60).default(24 * 60),
   POLL_MIN_SECONDS: integer(5, 3600).default(30),

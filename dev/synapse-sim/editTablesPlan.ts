@@ -13,9 +13,12 @@ import {
   type LinkTableTarget,
   type SourceTableName,
 } from "./linkRecords";
+import type { SimProfile } from "./simProfile";
 
 export interface EditTablesContext {
   link: LinkRecord;
+  /** The profile's answer to an add of a table the link already holds (simProfile.ts, duplicateAdd). */
+  duplicateAdd: SimProfile["duplicateAdd"];
   /** The id as the service stores and returns it; undefined when the service would refuse it. */
   normaliseId(id: string): string | undefined;
 }
@@ -26,6 +29,10 @@ export interface PlannedAdd {
   id: string;
   source: SourceTableName;
   target?: LinkTableTarget;
+  /** The entry of this link that already holds the source table (duplicateAdd: enabledOnce). */
+  heldHere?: LinkTableRecord;
+  /** That entry has this very id: stored once already, so nothing is added unless it is refused. */
+  retried?: boolean;
 }
 
 export interface EditTablesPlan {
@@ -121,13 +128,19 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
       const name = displayName(schemaName, tableName);
 
       const sameSource = ctx.link.tables.find((t) => sourceKeyOf(t) === sourceKey);
-      if (sameSource) {
+      if (sameSource && ctx.duplicateAdd === "kept") return; // accepted, the definition unchanged
+      if (sameSource && ctx.duplicateAdd === "refused") {
         // Same table, same id: a retried call that already went through — nothing to do.
         if (sameSource.id === id) return;
         problem(
           "LinkTableAlreadyExists",
           `${at}: source table ${name} is already in link connection '${ctx.link.name}' with link table id '${sameSource.id}'.`,
         );
+        return;
+      }
+      if (sameSource?.id === id) {
+        // enabledOnce, the same id again: SQL refuses (22718), or the definition already has it.
+        plan.adds.push({ at, id, source: { schemaName, tableName }, heldHere: sameSource, retried: true });
         return;
       }
       const sameId = ctx.link.tables.find((t) => t.id === id);
@@ -144,6 +157,7 @@ export function planEditTables(request: EditTablesRequestWire, ctx: EditTablesCo
         id,
         source: { schemaName, tableName },
         ...(item.target === undefined ? {} : { target: item.target }),
+        ...(sameSource ? { heldHere: sameSource } : {}),
       });
       return;
     }

@@ -304,8 +304,13 @@ export class LinkState {
   editTables(name: string, body: EditTablesRequestWire): Json | undefined {
     const link = this.require(name);
     const now = this.clock();
-    const plan = planEditTables(body, { link, normaliseId: (id) => this.normaliseId(id) });
-    const adds = this.decideAdds(link, plan);
+    const plan = planEditTables(body, {
+      link,
+      duplicateAdd: this.profile.duplicateAdd,
+      normaliseId: (id) => this.normaliseId(id),
+    });
+    const adds = this.decideAdds(link, plan).filter(({ add }) => !add.retried);
+    plan.adds = plan.adds.filter((add) => !add.retried);
 
     link.etag = this.nextEtag();
     if (plan.adds.length + plan.updates.length + plan.removes.length === 0) {

@@ -23,6 +23,12 @@ export const SIM_PROFILE_ANSWERS = {
    * link; the resource listing only the edited tables; or an empty 200 (the spec declares no body).
    */
   editAnswer: ["wholeLink", "empty", "editedOnly"],
+  /**
+   * An add of a table the link already holds (added in Studio, or by an edit whose answer was lost): a 400 naming
+   * the entry (the same id again is a no-op); SQL's "enabled once" (22718) as the enabledOnce key says, a 400 or a
+   * second entry that fails; or accepted with the definition unchanged.
+   */
+  duplicateAdd: ["refused", "enabledOnce", "kept"],
 } as const;
 
 type Answers = typeof SIM_PROFILE_ANSWERS;
@@ -41,6 +47,7 @@ export const DEFAULT_SIM_PROFILE: SimProfile = Object.freeze({
   permanentErrors: "failedStatus",
   errorShape: "topLevel",
   editAnswer: "wholeLink",
+  duplicateAdd: "refused",
 });
 
 export class SimProfileError extends Error {

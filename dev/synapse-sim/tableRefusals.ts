@@ -50,7 +50,7 @@ export function refusalsFor(add: PlannedAdd, tablesBefore: number, ctx: RefusalC
       },
     });
   }
-  const holder = ctx.heldElsewhere(sourceKey) ?? ctx.cleanupOf(sourceKey);
+  const holder = add.heldHere ?? ctx.heldElsewhere(sourceKey) ?? ctx.cleanupOf(sourceKey);
   if (holder) {
     refusals.push({
       rule: "enabledOnce",

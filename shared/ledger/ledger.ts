@@ -77,6 +77,12 @@ export interface LinkTableRecord {
   latestRequestAt?: string;
   /** A Pending table is not edited before this (re-add cool-down, "enabled once" retry). */
   notBefore?: string;
+  /**
+   * Set just before an `edittables` call carrying this table, gone once its answer is saved: a
+   * send that finds it (a retried activity, a crash, a save that failed) reads the link's tables
+   * first, since the edit may have landed (docs/worker.md "Sending without reading the link first").
+   */
+  sendingAt?: string;
   updatedAt: string;
 }
 

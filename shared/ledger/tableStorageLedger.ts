@@ -210,6 +210,7 @@ interface LinkTableEntity extends TableEntity {
   requestedAt?: string;
   latestRequestAt?: string;
   notBefore?: string;
+  sendingAt?: string;
   updatedAt: string;
 }
 
@@ -397,6 +398,7 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
     ...(row.requestedAt ? { requestedAt: row.requestedAt } : {}),
     ...(row.latestRequestAt ? { latestRequestAt: row.latestRequestAt } : {}),
     ...(row.notBefore ? { notBefore: row.notBefore } : {}),
+    ...(row.sendingAt ? { sendingAt: row.sendingAt } : {}),
   };
 }
 
@@ -420,6 +422,7 @@ function recordAction(partitionKey: string, r: LinkTableRecord): TransactionActi
     ...(r.requestedAt ? { requestedAt: r.requestedAt } : {}),
     ...(r.latestRequestAt ? { latestRequestAt: r.latestRequestAt } : {}),
     ...(r.notBefore ? { notBefore: r.notBefore } : {}),
+    ...(r.sendingAt ? { sendingAt: r.sendingAt } : {}),
   };
   return ["upsert", entity, "Replace"];
 }

@@ -10,8 +10,11 @@ export interface BatchPlanInput {
   link: LinkRef;
   /** The link's Pending records. */
   pending: readonly LinkTableRecord[];
-  /** What `linktables` holds now, by table key. */
-  linked: ReadonlyMap<string, LinkedTable>;
+  /**
+   * What `linktables` holds now, by table key; undefined when it was not read, which
+   * `mustReadLinkTables` (sendEdits.ts) allows only for plain adds under the service's own limit.
+   */
+  linked: ReadonlyMap<string, LinkedTable> | undefined;
   now: string;
   settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink">;
 }
@@ -41,17 +44,22 @@ export function isDue(record: LinkTableRecord, now: string): boolean {
  */
 export function planBatch(input: BatchPlanInput): BatchPlan {
   const { link, linked, now, settings } = input;
+  if (!linked && input.pending.some((r) => isDue(r, now) && r.action !== "add")) {
+    throw new Error(
+      "planBatch: removals and re-adds are planned against the link's tables (mustReadLinkTables)",
+    );
+  }
   const plan: BatchPlan = { edits: [], settled: [], deferred: 0 };
-  let tableCount = linked.size;
+  let tableCount = linked?.size ?? 0;
   const settle = (record: LinkTableRecord, patch: Partial<LinkTableRecord>) => {
-    plan.settled.push({ ...record, ...patch, updatedAt: now });
+    plan.settled.push(withoutSendingMark({ ...record, ...patch, updatedAt: now }));
   };
   const full = () => plan.edits.length >= settings.editBatchMaxTables;
 
   for (const record of input.pending) {
     if (!isDue(record, now)) continue;
     const key = tableKey(record.source);
-    const inLink = linked.get(key);
+    const inLink = linked?.get(key);
     if (record.action === "remove" || (record.action === "reAdd" && inLink)) {
       if (!inLink) settle(record, { status: "Removed" });
       else if (full()) plan.deferred++;
@@ -63,7 +71,7 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
       settle(record, { status: "Adding", action: "add", linkTableId: inLink.id, editedAt: now });
       continue;
     }
-    if (tableCount >= settings.maxTablesPerLink) {
+    if (linked && tableCount >= settings.maxTablesPerLink) {
       settle(record, {
         status: "Rejected",
         error: `Link connection ${describeLink(link)} already holds ${tableCount} tables; the limit is ${settings.maxTablesPerLink} (MAX_TABLES_PER_LINK)`,
@@ -84,6 +92,14 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
   }
   const next = nextEditAt(input.pending, now);
   return next ? { ...plan, nextEditAt: next } : plan;
+}
+
+/** The record once what its last send did is known (LinkTableRecord.sendingAt). */
+export function withoutSendingMark(record: LinkTableRecord): LinkTableRecord {
+  if (record.sendingAt === undefined) return record;
+  const settled = { ...record };
+  delete settled.sendingAt;
+  return settled;
 }
 
 /** When the earliest pending table held back by its cool-down may be edited; undefined if none is. */

@@ -98,6 +98,10 @@ export function claimTable(
     enabledOnceRetries: 0,
     requestedAt: request.receivedAt,
     latestRequestAt: request.receivedAt,
+    // An edit sent for the record it replaces may have landed: the next send reads the link first.
+    ...(existing?.sendingAt !== undefined && existing.status === "Pending"
+      ? { sendingAt: existing.sendingAt }
+      : {}),
     updatedAt: now,
   };
   if (existing?.status === "Removed" && request.action !== "remove") {

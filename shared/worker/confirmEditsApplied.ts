@@ -2,6 +2,8 @@ import { plusSeconds } from "../domain/time";
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
+import { sameLinkTableId } from "../domain/linkTableId";
+import { entriesByTable, entryToWatch, removeDuplicateEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -11,6 +13,8 @@ export interface ConfirmResult {
   outstanding: number;
   /** Removals this check finished (Removed, a re-add's Pending, or Failed past the deadline). */
   settled: number;
+  /** Worth a log line: a table the link held twice (linkedEntries.ts). */
+  notice?: string;
 }
 
 /**
@@ -61,13 +65,21 @@ export async function confirmEditsApplied(
   if (detailed.isApplyingChanges === true) {
     return { applied: false, outstanding: waiting.length, settled: overdue.length };
   }
-  const linked = new Set((await synapse.listLinkTables(link)).map((t) => tableKey(t.source)));
+  const linked = entriesByTable(await synapse.listLinkTables(link));
   const changed: LinkTableRecord[] = [];
+  const duplicates: { id: string; source: LinkTableRecord["source"] }[] = [];
   let outstanding = 0;
   for (const record of waiting) {
-    const present = linked.has(tableKey(record.source));
+    const entries = linked.get(tableKey(record.source));
+    const present = entries !== undefined;
     if (record.status === "Adding") {
       if (!present) outstanding++;
+      // The link already held the table (an add sent without reading the link first): watch its entry.
+      const watch = record.linkTableId ? entryToWatch(record.linkTableId, entries) : undefined;
+      if (watch && !sameLinkTableId(watch.id, record.linkTableId)) {
+        changed.push({ ...record, linkTableId: watch.id, updatedAt: now });
+        if (watch.duplicate) duplicates.push({ id: watch.duplicate, source: record.source });
+      }
     } else if (present) {
       outstanding++;
     } else {
@@ -75,7 +87,14 @@ export async function confirmEditsApplied(
     }
   }
   await ledger.saveLinkTables(link, changed);
-  return { applied: outstanding === 0, outstanding, settled: overdue.length + changed.length };
+  const notice = await removeDuplicateEntries(synapse, link, duplicates);
+  const settled = changed.filter((r) => r.status !== "Adding").length;
+  return {
+    applied: outstanding === 0,
+    outstanding,
+    settled: overdue.length + settled,
+    ...(notice !== undefined ? { notice } : {}),
+  };
 }
 
 function removalOverdue(

@@ -3,7 +3,7 @@ import { plusSeconds } from "../domain/time";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { classifyTableFailure } from "../synapse/tableFailure";
-import { isDue, nextEditAt, planBatch } from "./batchPlan";
+import { isDue, nextEditAt, planBatch, withoutSendingMark } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
 import {
   SynapseRequestError,
@@ -14,9 +14,11 @@ import {
 import { afterRemovalLanded } from "./confirmEditsApplied";
 import { failTables } from "./failTables";
 import { unconfiguredWorkspace } from "./missingLink";
+import { entriesByTable, entryToWatch, removeDuplicateEntries } from "./linkedEntries";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
+import { SERVICE_TABLES_PER_LINK } from "../config";
 
 export type SendResult =
   /** No table is due for an edit; `nextEditAt` is when the next one is (a cool-down ends). */
@@ -34,6 +36,8 @@ export type SendResult =
       /** The service's answer to the edit showed it applied: nothing is left to confirm. */
       applied: boolean;
       nextEditAt?: string;
+      /** Worth a log line: a table the link held twice (linkedEntries.ts). */
+      notice?: string;
     };
 
 /**
@@ -46,10 +50,13 @@ export const SEND_ACTIVITY_BUDGET_MS = 5 * 60_000;
 /**
  * The link's due edits, in `edittables` calls of up to EDIT_BATCH_MAX_TABLES: readiness, the batch
  * plan and the edits, in one activity so that no table list travels through the orchestration.
- * While the service's answer shows each batch applied (it lists the link's tables), the next batch
- * is planned against that answer and sent at once: a big backlog costs one `linktables` read and
- * one call per batch, not a poll per batch. Safe to re-run after a crash: the plan treats a table
- * the service already holds as sent.
+ * Plain adds go out without reading the link's tables first: a table the link already holds comes
+ * back refused (then the tables are read and the batch planned again) or listed in the answer under
+ * its own entry (then that entry is watched). They are read first only when planning needs them
+ * (`mustReadLinkTables`): removals and re-adds, a lower MAX_TABLES_PER_LINK, and tables an earlier
+ * send may have edited without its answer being saved (`sendingAt`, set before every call). While
+ * the service's answer lists the whole link and shows each batch applied, the next batch is planned
+ * against that answer and sent at once: a big backlog costs one call per batch, not a poll per batch.
  */
 export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): Promise<SendResult> {
   const { ledger, synapse, settings } = deps;
@@ -75,38 +82,56 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     return readiness;
   }
 
-  let linked = byTableKey(await synapse.listLinkTables(link));
+  // What the link holds, when read (or listed whole by the last answer); undefined: not read.
+  let linked: Map<string, LinkedTable> | undefined;
+  const readLinkTables = async () => (linked = byTableKey(await synapse.listLinkTables(link)));
   // A service that reports isApplyingChanges may still be applying what it answered with.
   const answerShowsApplied = detailed.isApplyingChanges === undefined;
   const sent = { added: 0, removed: 0, failed: 0, applied: true, deferred: 0, batches: 0 };
+  const notices: string[] = [];
   let nextEdit: string | undefined;
+  let refusal: { edits: readonly LinkTableEdit[]; error: SynapseRequestError } | undefined;
   let byKey = new Map(pending.map((r) => [tableKey(r.source), r]));
   // The first read stopped early only when two batches' worth were due; else it holds them all.
   let wholeBacklog = pending.filter((r) => isDue(r, now)).length < 2 * settings.editBatchMaxTables;
   for (;;) {
+    if (!linked && mustReadLinkTables(pending, now, settings)) await readLinkTables();
     // Other links' tables are not listed before the edit: the service refuses a table another link
     // holds (SQL 22718), and only then are the workspace's links read to name the holder.
     const plan = planBatch({ link, pending, linked, now, settings });
-    await ledger.saveLinkTables(link, plan.settled);
+    // Saved before the call: a send that finds the mark knows the edit may have landed.
+    const sending = plan.edits.flatMap((e) => {
+      const record = byKey.get(tableKey(e.source));
+      return record ? [{ ...record, sendingAt: now }] : [];
+    });
+    await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
-    const outcome = await applyBatch(
-      deps,
-      link,
-      plan.edits,
-      byKey,
-      now,
-      answerShowsApplied ? linked : undefined,
-    );
+    const outcome = await applyBatch(deps, link, plan.edits, byKey, now, {
+      linked,
+      answerShowsApplied,
+      ...(refusal && sameTables(refusal.edits, plan.edits) ? { refused: refusal.error } : {}),
+    });
+    if (outcome.kind === "refusedUnread") {
+      // Refused before the link's tables were read: perhaps over a table the link already holds.
+      // Planned again against them (the marks stay until the answer is saved); the same batch
+      // again goes straight to being split, without a second identical call.
+      refusal = { edits: plan.edits, error: outcome.error };
+      await readLinkTables();
+      continue;
+    }
+    refusal = undefined;
+    if (outcome.notice !== undefined) notices.push(outcome.notice);
     sent.batches++;
     sent.added += outcome.added;
     sent.removed += outcome.removed;
     sent.failed += outcome.failed;
     sent.applied &&= outcome.applied;
     const outOfTime = clock() - started >= SEND_ACTIVITY_BUDGET_MS;
-    if (plan.deferred === 0 || !outcome.applied || !outcome.linkTables || outOfTime) break;
-    linked = byTableKey(outcome.linkTables);
+    if (plan.deferred === 0 || !outcome.applied || outOfTime) break;
+    // Planned on the answer when it lists the whole link; else read again only if planning needs it.
+    linked = outcome.linkTables ? byTableKey(outcome.linkTables) : undefined;
     // The rest of the backlog, read once (pages of 1,000) and then planned batch by batch in memory.
     // Sent or settled now (refused ones included: their saved records may carry a cool-down).
     const handled = new Set([...plan.settled, ...plan.edits].map((t) => tableKey(t.source)));
@@ -128,7 +153,24 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     deferred,
     applied,
     ...(nextEdit ? { nextEditAt: nextEdit } : {}),
+    ...(notices.length > 0 ? { notice: notices.join("; ") } : {}),
   };
+}
+
+/**
+ * Whether planning the due tables needs the link's tables read first: the id of a table to remove
+ * (and whether a re-added one is still there), the table count when MAX_TABLES_PER_LINK is below
+ * the service's own limit (which the service enforces itself, SQL 22753), or a table an earlier
+ * send marked and did not settle (its edit may have landed: a crash, a retried activity, a save
+ * that failed). A plain add needs nothing: see {@link sendEdits}.
+ */
+export function mustReadLinkTables(
+  pending: readonly LinkTableRecord[],
+  now: string,
+  settings: Pick<WorkerDeps["settings"], "maxTablesPerLink">,
+): boolean {
+  if (settings.maxTablesPerLink < SERVICE_TABLES_PER_LINK) return true;
+  return pending.some((r) => isDue(r, now) && (r.action !== "add" || r.sendingAt !== undefined));
 }
 
 /**
@@ -175,8 +217,14 @@ function duePending(deps: WorkerDeps, link: LinkRef, now: string): Promise<LinkT
   );
 }
 
+function sameTables(a: readonly LinkTableEdit[], b: readonly LinkTableEdit[]): boolean {
+  const keys = new Set(a.map((e) => `${e.operation} ${e.id}`));
+  return a.length === b.length && b.every((e) => keys.has(`${e.operation} ${e.id}`));
+}
+
+/** One entry per table: the first listed (the oldest) where the link holds a table twice. */
 function byTableKey(tables: readonly LinkedTable[]): Map<string, LinkedTable> {
-  return new Map(tables.map((t) => [tableKey(t.source), t]));
+  return new Map([...entriesByTable(tables)].flatMap(([key, [first]]) => (first ? [[key, first]] : [])));
 }
 
 async function detailedStatusOrMissing(
@@ -208,14 +256,38 @@ function isRejection(error: unknown): error is SynapseRequestError {
   );
 }
 
+/** What the send knew of the link when it planned the batch. */
+interface LinkView {
+  /** What the link held before the batch, when read (or listed whole by an earlier answer). */
+  linked: ReadonlyMap<string, LinkedTable> | undefined;
+  /** False when the service reports isApplyingChanges: its answer may not show the edit applied yet. */
+  answerShowsApplied: boolean;
+  /** The service already refused this very batch (before the link was read): split it at once. */
+  refused?: SynapseRequestError;
+}
+
+type BatchOutcome =
+  /** The service refused the batch before the link's tables were read: read them and plan again. */
+  | { kind: "refusedUnread"; error: SynapseRequestError }
+  | {
+      kind: "sent";
+      added: number;
+      removed: number;
+      failed: number;
+      applied: boolean;
+      /** The link's tables after the batch, when the answer listed the whole link. */
+      linkTables?: LinkedTable[];
+      notice?: string;
+    };
+
 /**
  * Sends the batch. Throttling and server errors propagate (the guard and the retry policy take
  * over). A refused batch is split: tables another link holds are rejected when the refusal is
  * "enabled once" and the rest sent again; otherwise the batch is halved until each refusal is one
- * table's, judged by its error code. When the service's answer to the last accepted edit lists the
- * link's tables (REC-23), it confirms the edit: adds present, removals gone. `before` is what the
- * link held before the batch, or undefined when no answer may confirm the edit (the service
- * reports isApplyingChanges).
+ * table's, judged by its error code. When the link's tables were not read, a refusal is answered
+ * first by reading them (`refusedUnread`). When the service's answer to the last accepted edit
+ * lists the link's tables (REC-23), it confirms the edit (adds listed, removals not) and names the
+ * entry to watch for each added table: its own, or one the link already held.
  */
 async function applyBatch(
   deps: WorkerDeps,
@@ -223,8 +295,8 @@ async function applyBatch(
   edits: readonly LinkTableEdit[],
   records: ReadonlyMap<string, LinkTableRecord>,
   now: string,
-  before: ReadonlyMap<string, LinkedTable> | undefined,
-): Promise<{ added: number; removed: number; failed: number; applied: boolean; linkTables?: LinkedTable[] }> {
+  view: LinkView,
+): Promise<BatchOutcome> {
   const refused = new Map<string, LinkTableRecord>();
   const accepted: LinkTableEdit[] = [];
   // What the service answered last (the link's tables after every accepted edit so far), unless an
@@ -234,23 +306,28 @@ async function applyBatch(
     const record = records.get(tableKey(edit.source));
     if (record) refused.set(tableKey(edit.source), await afterRefusal(deps, link, record, error, now));
   };
+  const call = async (batch: readonly LinkTableEdit[]): Promise<void> => {
+    const result = await deps.synapse.editTables(link, batch);
+    accepted.push(...batch);
+    if (result.linkTables) answers.last = result.linkTables;
+    else answers.missing = true;
+  };
   const send = async (batch: readonly LinkTableEdit[]): Promise<void> => {
     try {
-      const result = await deps.synapse.editTables(link, batch);
-      accepted.push(...batch);
-      if (result.linkTables) answers.last = result.linkTables;
-      else answers.missing = true;
-      return;
+      await call(batch);
     } catch (error) {
       if (!isRejection(error)) throw error;
-      const [only] = batch;
-      if (batch.length === 1 && only) return refuse(only, error);
-      const rest = isEnabledElsewhere(error) ? await rejectHeldElsewhere(batch) : batch;
-      if (rest.length < batch.length) return rest.length > 0 ? send(rest) : undefined;
-      const half = Math.ceil(batch.length / 2);
-      await send(batch.slice(0, half));
-      await send(batch.slice(half));
+      await split(batch, error);
     }
+  };
+  const split = async (batch: readonly LinkTableEdit[], error: SynapseRequestError): Promise<void> => {
+    const [only] = batch;
+    if (batch.length === 1 && only) return refuse(only, error);
+    const rest = isEnabledElsewhere(error) ? await rejectHeldElsewhere(batch) : batch;
+    if (rest.length < batch.length) return rest.length > 0 ? send(rest) : undefined;
+    const half = Math.ceil(batch.length / 2);
+    await send(batch.slice(0, half));
+    await send(batch.slice(half));
   };
   /** Rejects the adds another link holds, naming it; returns the edits left to send. */
   const rejectHeldElsewhere = async (batch: readonly LinkTableEdit[]): Promise<LinkTableEdit[]> => {
@@ -264,12 +341,26 @@ async function applyBatch(
       return false;
     });
   };
-  await send(edits);
+  if (view.refused) {
+    await split(edits, view.refused);
+  } else if (view.linked) {
+    await send(edits);
+  } else {
+    try {
+      await call(edits);
+    } catch (error) {
+      if (isRejection(error)) return { kind: "refusedUnread", error };
+      throw error;
+    }
+  }
 
-  const inLink = wholeLink(answers.missing ? undefined : answers.last, before, accepted);
+  const answer = answers.missing ? undefined : answers.last;
+  const listed = answer ? entriesByTable(answer) : undefined;
+  const confirms = view.answerShowsApplied && listed !== undefined;
   const landed = (edit: LinkTableEdit) =>
-    inLink !== undefined && inLink.has(tableKey(edit.source)) === (edit.operation === "add");
+    confirms && listed.has(tableKey(edit.source)) === (edit.operation === "add");
   const changed: LinkTableRecord[] = [...refused.values()];
+  const duplicates: { id: string; source: LinkTableEdit["source"] }[] = [];
   let added = 0;
   let removed = 0;
   for (const edit of accepted) {
@@ -277,11 +368,13 @@ async function applyBatch(
     if (!record) continue;
     if (edit.operation === "add") {
       added++;
+      const watch = entryToWatch(edit.id, listed?.get(tableKey(edit.source)));
+      if (watch?.duplicate) duplicates.push({ id: watch.duplicate, source: edit.source });
       const sent: LinkTableRecord = {
         ...record,
         action: "add",
         status: "Adding",
-        linkTableId: edit.id,
+        linkTableId: watch?.id ?? edit.id,
         editedAt: now,
         updatedAt: now,
       };
@@ -298,31 +391,37 @@ async function applyBatch(
       changed.push(landed(edit) ? afterRemovalLanded(removing, now, deps.settings) : removing);
     }
   }
-  await deps.ledger.saveLinkTables(link, changed);
+  // The answer is known: the marks set before the call go with this save.
+  await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
+  const notice = await removeDuplicateEntries(deps.synapse, link, duplicates);
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   return {
+    kind: "sent",
     added,
     removed,
     failed,
     applied: accepted.every(landed),
-    ...(inLink && answers.last ? { linkTables: answers.last } : {}),
+    ...(answer && confirms && listsWholeLink(answer, view.linked, accepted) ? { linkTables: answer } : {}),
+    ...(notice !== undefined ? { notice } : {}),
   };
 }
 
 /**
- * The answer's table keys when it lists the whole link: every table the link held before the batch
- * and did not remove is in it. An answer that lists the edited tables only (no recording shows
- * which the service sends for a link of several tables) confirms nothing and plans nothing.
+ * Whether the answer lists the whole link, so the next batch may be planned on it: every table the
+ * link held before the batch and did not remove is in it; or, when the link was not read, it lists
+ * a table no edit of the batch named. An answer listing the edited tables only (no recording shows
+ * which the service sends for a link of several tables) plans nothing.
  */
-function wholeLink(
-  answer: readonly LinkedTable[] | undefined,
+function listsWholeLink(
+  answer: readonly LinkedTable[],
   before: ReadonlyMap<string, LinkedTable> | undefined,
   accepted: readonly LinkTableEdit[],
-): Set<string> | undefined {
-  if (!answer || !before) return undefined;
+): boolean {
   const listed = new Set(answer.map((t) => tableKey(t.source)));
+  const edited = new Set(accepted.map((e) => tableKey(e.source)));
+  if (!before) return [...listed].some((key) => !edited.has(key));
   const removed = new Set(accepted.filter((e) => e.operation === "remove").map((e) => tableKey(e.source)));
-  return [...before.keys()].every((key) => removed.has(key) || listed.has(key)) ? listed : undefined;
+  return [...before.keys()].every((key) => removed.has(key) || listed.has(key));
 }
 
 function isEnabledElsewhere(error: SynapseRequestError): boolean {

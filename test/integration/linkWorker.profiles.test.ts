@@ -1,4 +1,10 @@
-import { demoSeed, simProfileMatrix, type SimProfile, type SimSeed } from "../../dev/synapse-sim";
+import {
+  demoSeed,
+  parseSimProfile,
+  simProfileMatrix,
+  type SimProfile,
+  type SimSeed,
+} from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
 import { useLinkWorkerHarness } from "../support/linkWorkerHarness";
 
@@ -52,22 +58,29 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     expect((await h.request(id)).status).toBe("Succeeded");
     expect(h.editCalls()).toHaveLength(3);
     expect(Object.values(h.addsPerTable()).every((n) => n === 1)).toBe(true);
-    // Where the edit's answer shows it applied, the batches go out in one activity, planned on the
-    // answers: the link's own tables are listed once, not once per batch and again per confirmation.
-    const answered = profile.editAnswer === "wholeLink" && profile.applying === "absent";
+    // Where the edit's answer shows it applied, the batches go out in one activity without reading
+    // the link's tables; otherwise each batch is confirmed through them.
+    const answered = profile.editAnswer !== "empty" && profile.applying === "absent";
     const listings = h.sim.callsTo("LinkConnection_ListLinkTables", "demo-link").length;
-    if (answered) expect(listings).toBe(1);
+    if (answered) expect(listings).toBe(0);
     else expect(listings).toBeGreaterThan(1);
   });
 
-  it("sends no edit for a table that is already in the link", async () => {
+  it("watches a table the link already holds under its own entry, leaving the link with one entry per table", async () => {
     const seed = demoSeed();
     seed.links[0]!.tables = [{ schema: "dbo", name: "Customers" }];
     const h = await start(seed, {}, undefined, extras);
+    const before = h.sim.link("demo-link")!.tables.map((t) => t.id);
     const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
     await h.driver.run();
     expect((await h.request(id)).status).toBe("Succeeded");
-    expect(h.addsPerTable()).toEqual({ "dbo.Orders": 1 });
+    const tables = h.sim.link("demo-link")!.tables;
+    expect(tables.map((t) => `${t.schema}.${t.name} ${t.status}`).sort()).toEqual([
+      "dbo.Customers Replicating",
+      "dbo.Orders Replicating",
+    ]);
+    expect(tables.find((t) => t.name === "Customers")?.id).toBe(before[0]);
+    expect(h.addsPerTable()["dbo.Orders"]).toBe(1);
   });
 
   it("rejects a table that belongs to another link, naming it", async () => {
@@ -150,5 +163,36 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     expect(Math.max(...(status?.historyLengths ?? [Infinity]))).toBeLessThanOrEqual(300);
     expect(status?.largePayloads).toEqual([]);
     h.driver.terminate(instanceId, `test over (${name})`);
+  });
+});
+
+/*
+ * Answers to "an add of a table the link already holds" that only show together with another
+ * key's non-default answer: a second entry that fails (enabledOnce:failedStatus), and an accepted
+ * add whose answer lists nothing or only the edited tables.
+ */
+describe.each([
+  "duplicateAdd:enabledOnce,enabledOnce:failedStatus",
+  "duplicateAdd:kept,editAnswer:empty",
+  "duplicateAdd:kept,editAnswer:editedOnly",
+  "duplicateAdd:enabledOnce,editAnswer:empty,applying:present",
+])("link worker when a table is already in the link, under %s", (profile: string) => {
+  it("watches the entry the link already held and leaves one entry per table", async () => {
+    const seed = demoSeed();
+    seed.links[0]!.tables = [{ schema: "dbo", name: "Customers" }];
+    const h = await start(seed, {}, undefined, { profile: parseSimProfile(profile) });
+    const before = h.sim.link("demo-link")!.tables.map((t) => t.id);
+    const id = await h.submit(["dbo.Customers", "dbo.Orders"]);
+    await h.driver.run();
+    expect(h.tableStatuses(await h.request(id))).toEqual({
+      "dbo.Customers": "Replicating",
+      "dbo.Orders": "Replicating",
+    });
+    const tables = h.sim.link("demo-link")!.tables;
+    expect(tables.map((t) => `${t.schema}.${t.name} ${t.status}`).sort()).toEqual([
+      "dbo.Customers Replicating",
+      "dbo.Orders Replicating",
+    ]);
+    expect(tables.find((t) => t.name === "Customers")?.id).toBe(before[0]);
   });
 });

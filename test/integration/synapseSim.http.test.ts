@@ -264,6 +264,7 @@ describe("synapse-sim HTTP surface", () => {
           permanentErrors: "failedStatus",
           errorShape: "topLevel",
           editAnswer: "wholeLink",
+          duplicateAdd: "refused",
           text: "ids:undashed,applying:present",
         });
         expect((await request(`${sim.url}/_sim/state`)).body.profile.text).toBe("");

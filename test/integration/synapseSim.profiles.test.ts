@@ -225,6 +225,63 @@ describe("profile permanentErrors:badRequest", () => {
   });
 });
 
+describe("profile duplicateAdd:refused (default)", () => {
+  const p = withProfile("");
+
+  test("an add of a table the link holds under another id is a 400 naming the entry; the same id again is a no-op", async () => {
+    await p.edit("sales-link", addOp("Orders", "first"));
+    const again = await p.edit("sales-link", addOp("Orders", "second"));
+    expect(again.status).toBe(400);
+    expect(objectOf(again.json)).toMatchObject({ code: "LinkTableAlreadyExists" });
+    expect((await p.edit("sales-link", addOp("Orders", "first"))).status).toBe(200);
+    expect((await p.tableStatus("sales-link")).map((r) => r.id)).toEqual(["first"]);
+  });
+});
+
+describe("profile duplicateAdd:enabledOnce", () => {
+  const badRequest = withProfile("duplicateAdd:enabledOnce");
+  const failedStatus = withProfile("duplicateAdd:enabledOnce,enabledOnce:failedStatus");
+
+  test("an add of a table the link holds is a 400 with SQL error 22718, the same id included", async () => {
+    const p = badRequest;
+    await p.edit("sales-link", addOp("Orders", "first"));
+    for (const id of ["second", "first"]) {
+      const res = await p.edit("sales-link", addOp("Orders", id));
+      expect(res.status).toBe(400);
+      expect(objectOf(res.json)).toMatchObject({
+        code: "22718",
+        message: expect.stringMatching(ENABLED_ONCE_TEXT),
+      });
+    }
+    expect((await p.tableStatus("sales-link")).map((r) => r.id)).toEqual(["first"]);
+  });
+
+  test("with enabledOnce:failedStatus the add is stored as a second entry, which fails with 22718", async () => {
+    const p = failedStatus;
+    await p.edit("sales-link", addOp("Orders", "first"));
+    expect((await p.edit("sales-link", addOp("Orders", "second"))).status).toBe(200);
+    expect((await p.edit("sales-link", addOp("Orders", "first"))).status).toBe(200);
+    p.advance(waitingMs + snapshotMs);
+    expect((await p.tableStatus("sales-link")).map((r) => [r.id, r.status, r.errorCode])).toEqual([
+      ["first", "Replicating", undefined],
+      ["second", "Failed", "22718"],
+    ]);
+  });
+});
+
+describe("profile duplicateAdd:kept", () => {
+  const p = withProfile("duplicateAdd:kept");
+
+  test("an add of a table the link holds is accepted and changes nothing; the answer lists the entry it kept", async () => {
+    await p.edit("sales-link", addOp("Orders", "first"));
+    const res = await p.edit("sales-link", addOp("Orders", "second"));
+    expect(res.status).toBe(200);
+    const listed = (objectOf(res.json).properties as { linkTables: { id: string }[] }).linkTables;
+    expect(listed.map((t) => t.id)).toEqual(["first"]);
+    expect((await p.tableStatus("sales-link")).map((r) => r.id)).toEqual(["first"]);
+  });
+});
+
 describe("profile errorShape:wrapped", () => {
   const p = withProfile({ errorShape: "wrapped" });
 

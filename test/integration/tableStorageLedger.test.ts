@@ -115,6 +115,24 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.getRequest("r5"))?.tables.map((t) => t.status)).toEqual(["Failed", "Pending"]);
   });
 
+  it("keeps a table's sending mark until a save without it clears it", async () => {
+    const ledger = newLedger();
+    const record: LinkTableRecord = {
+      source: { schema: "dbo", name: "A" },
+      target: resolveTarget({ schema: "dbo", name: "A" }, undefined),
+      action: "add",
+      status: "Pending",
+      requestIds: [],
+      attempts: 0,
+      enabledOnceRetries: 0,
+      updatedAt: NOW,
+    };
+    await ledger.saveLinkTables(link, [{ ...record, sendingAt: NOW }]);
+    expect((await ledger.listLinkTables(link, ["Pending"]))[0]?.sendingAt).toBe(NOW);
+    await ledger.saveLinkTables(link, [{ ...record, status: "Adding" }]);
+    expect((await ledger.listLinkTables(link))[0]).not.toHaveProperty("sendingAt");
+  });
+
   it("saves more than one transaction's worth (100) of link tables", async () => {
     const ledger = newLedger();
     const records: LinkTableRecord[] = Array.from({ length: 250 }, (_, i) => ({

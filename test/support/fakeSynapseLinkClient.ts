@@ -33,6 +33,11 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
   editError: Error | undefined;
   /** What the edittables answer lists: the link's tables (REC-23), only the edited ones, or nothing. */
   editAnswerLists: "link" | "edited" | "nothing" = "link";
+  /**
+   * An add of a table the link already holds under another id: refused (400), kept (accepted, the
+   * link unchanged), or held twice (accepted, a second entry).
+   */
+  duplicateAdd: "refused" | "kept" | "twice" = "refused";
 
   addLink(name: string, status: LinkStatus = "Running", tables: TableName[] = []): FakeLink {
     const link: FakeLink = {
@@ -78,9 +83,22 @@ export class FakeSynapseLinkClient implements SynapseLinkClient {
     if (this.editError) return Promise.reject(this.editError);
     this.edits.push([...edits]);
     const l = this.get(link);
+    const held = (edit: LinkTableEdit) => l.tables.find((t) => tableKey(t.source) === tableKey(edit.source));
+    const refused = edits.find((e) => e.operation === "add" && held(e) && held(e)?.id !== e.id);
+    if (refused && this.duplicateAdd === "refused") {
+      const message = `${tableKey(refused.source)} is already in the link as ${held(refused)?.id ?? ""}`;
+      return Promise.reject(new SynapseRequestError(message, 400, "LinkTableAlreadyExists", "editTables"));
+    }
     for (const edit of edits) {
-      if (edit.operation === "add") l.tables.push({ id: edit.id, source: edit.source });
-      else l.tables = l.tables.filter((t) => tableKey(t.source) !== tableKey(edit.source));
+      if (edit.operation === "add") {
+        if (!held(edit) || this.duplicateAdd === "twice") l.tables.push({ id: edit.id, source: edit.source });
+      } else {
+        // By id when the link holds it, else by table (as the simulator).
+        const byId = l.tables.some((t) => t.id === edit.id);
+        l.tables = l.tables.filter((t) =>
+          byId ? t.id !== edit.id : tableKey(t.source) !== tableKey(edit.source),
+        );
+      }
     }
     // As the service: the whole link resource, its tables included (unless a test says otherwise).
     if (this.editAnswerLists === "nothing") return Promise.resolve({});

@@ -16,6 +16,7 @@ describe("synapse-sim profiles", () => {
       permanentErrors: "failedStatus",
       errorShape: "topLevel",
       editAnswer: "wholeLink",
+      duplicateAdd: "refused",
     });
   });
 
@@ -72,6 +73,8 @@ describe("synapse-sim profiles", () => {
       "errorShape:wrapped",
       "editAnswer:empty",
       "editAnswer:editedOnly",
+      "duplicateAdd:enabledOnce",
+      "duplicateAdd:kept",
     ]);
     for (const { name, profile } of matrix.slice(1)) expect(formatSimProfile(profile)).toBe(name);
   });

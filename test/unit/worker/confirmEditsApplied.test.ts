@@ -50,4 +50,43 @@ describe("confirmEditsApplied", () => {
       error: expect.stringMatching(/removal of dbo\.A within 60 minutes \(TABLE_DEADLINE_MINUTES\)/),
     });
   });
+
+  it("watches the entry the link already held when it lists the added table under that entry only", async () => {
+    const { ledger, synapse, deps } = await adding();
+    synapse.links.get("demo-link")!.tables = [{ id: "studio", source: { schema: "dbo", name: "A" } }];
+    expect(await confirmEditsApplied(deps, link, later(1))).toEqual({
+      applied: true,
+      outstanding: 0,
+      settled: 0,
+    });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: "studio" });
+    expect(synapse.edits).toEqual([]);
+  });
+
+  it("removes the app's own entry when the link lists the added table twice, and watches the first", async () => {
+    const { ledger, synapse, deps } = await adding();
+    const a = { schema: "dbo", name: "A" };
+    synapse.links.get("demo-link")!.tables = [
+      { id: "studio", source: a },
+      { id: "ours", source: a },
+    ];
+    expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
+      applied: true,
+      notice: expect.stringMatching(/already held dbo\.A \(ours\)/),
+    });
+    expect(synapse.edits).toEqual([[{ operation: "remove", id: "ours", source: a }]]);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: "studio" });
+  });
 });
+
+async function adding() {
+  const kit = makeDeps();
+  await kit.ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+  await claimPendingRequests(kit.deps, link, NOW);
+  const record = kit.ledger.record(link, "dbo.A")!;
+  await kit.ledger.saveLinkTables(link, [
+    { ...record, status: "Adding", linkTableId: "ours", editedAt: NOW },
+  ]);
+  kit.synapse.addLink("demo-link");
+  return kit;
+}

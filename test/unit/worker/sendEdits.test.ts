@@ -1,7 +1,19 @@
 import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { SEND_ACTIVITY_BUDGET_MS, sendEdits } from "../../../shared/worker/sendEdits";
+import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+async function kitRequest(
+  ledger: ReturnType<typeof makeDeps>["ledger"],
+  deps: ReturnType<typeof makeDeps>["deps"],
+  id: string,
+  tables: string[],
+  action: "add" | "remove",
+) {
+  await ledger.recordRequest(request(id, tables, action), NOW);
+  await claimPendingRequests(deps, link, NOW);
+}
 
 async function pendingOf(tables: string[], settings = {}, action: "add" | "remove" = "add") {
   const kit = makeDeps(settings);
@@ -66,13 +78,124 @@ describe("sendEdits", () => {
   it("does not re-send an add that already landed when the activity runs again after a crash", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link");
-    const pendingRecord = ledger.record(link, "dbo.A")!;
+    const original = synapse.editTables.bind(synapse);
+    let duringCall: LinkTableRecord | undefined;
+    synapse.editTables = (l, batch) => {
+      duringCall = ledger.record(link, "dbo.A");
+      return original(l, batch);
+    };
     await sendEdits(deps, link, NOW);
+    expect(duringCall).toMatchObject({ status: "Pending", sendingAt: NOW });
     // The crash happened after the service accepted the edit but before the ledger was saved.
-    await ledger.saveLinkTables(link, [pendingRecord]);
-    await sendEdits(deps, link, NOW);
+    await ledger.saveLinkTables(link, [duringCall!]);
+    let listings = 0;
+    const list = synapse.listLinkTables.bind(synapse);
+    synapse.listLinkTables = (l) => {
+      listings++;
+      return list(l);
+    };
+    await sendEdits(deps, link, later(60));
+    expect(listings).toBe(1);
     expect(synapse.edits).toHaveLength(1);
-    expect(ledger.record(link, "dbo.A")?.status).toBe("Adding");
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: synapse.edits[0]?.[0]?.id,
+    });
+    expect(ledger.record(link, "dbo.A")?.sendingAt).toBeUndefined();
+  });
+
+  it("sends plain adds without reading the link's tables, and reads them first for a removal", async () => {
+    const adds = await pendingOf(["dbo.A"]);
+    adds.synapse.addLink("demo-link");
+    const removal = await pendingOf(["dbo.A"], {}, "remove");
+    removal.synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    const lowerCap = await pendingOf(["dbo.A"], { maxTablesPerLink: 10 });
+    lowerCap.synapse.addLink("demo-link");
+    const listings = new Map<string, number>();
+    for (const [name, kit] of Object.entries({ adds, removal, lowerCap })) {
+      const list = kit.synapse.listLinkTables.bind(kit.synapse);
+      kit.synapse.listLinkTables = (l) => {
+        listings.set(name, (listings.get(name) ?? 0) + 1);
+        return list(l);
+      };
+      await sendEdits(kit.deps, link, NOW);
+    }
+    expect(Object.fromEntries(listings)).toEqual({ removal: 1, lowerCap: 1 });
+    expect(removal.synapse.edits[0]).toEqual([
+      { operation: "remove", id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+  });
+
+  it("adopts a table the link already holds when the service refuses its add, then sends the rest once more", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      added: 1,
+      failed: 0,
+      applied: true,
+    });
+    // Refused with both tables; read the link; planned again: dbo.B alone.
+    expect(synapse.edits.map((batch) => batch.map((e) => e.source.name))).toEqual([["A", "B"], ["B"]]);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+    expect(ledger.record(link, "dbo.B")?.status).toBe("Adding");
+  });
+
+  it("watches the entry the link already held when the service accepts the add and keeps that entry", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "kept";
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 1, applied: true });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+    expect(synapse.edits).toHaveLength(1);
+  });
+
+  it("removes its own second entry when the link ends up holding the table twice, and watches the first", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const result = await sendEdits(deps, link, NOW);
+    expect(result).toMatchObject({
+      kind: "sent",
+      added: 1,
+      notice: expect.stringMatching(/already held dbo\.A/),
+    });
+    const sentId = synapse.edits[0]?.[0]?.id;
+    expect(synapse.edits[1]).toEqual([
+      { operation: "remove", id: sentId, source: { schema: "dbo", name: "A" } },
+    ]);
+    expect(await synapse.listLinkTables(link)).toEqual([
+      { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+  });
+
+  it("says where to remove a duplicate entry it could not remove, and still watches the first", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch[0]?.operation === "remove"
+        ? Promise.reject(new SynapseRequestError("busy", 503, "ServiceUnavailable", "editTables"))
+        : original(l, batch);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      notice: expect.stringMatching(/holds dbo\.A .* twice.*\(busy\): remove it in Synapse Studio/),
+    });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
   });
 
   it("fails every pending table when the link does not exist", async () => {
@@ -108,7 +231,7 @@ describe("sendEdits", () => {
     expect((await sendEdits(deps, link, NOW)).kind).toBe("wait");
   });
 
-  it("sends a backlog over the batch cap in several calls, each planned on the last answer, with one linktables read", async () => {
+  it("sends a backlog over the batch cap in several calls, one after another, without reading the link's tables", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
     synapse.addLink("demo-link");
     let listings = 0;
@@ -124,7 +247,7 @@ describe("sendEdits", () => {
       applied: true,
     });
     expect(synapse.edits.map((batch) => batch.length)).toEqual([2, 1]);
-    expect(listings).toBe(1);
+    expect(listings).toBe(0);
     expect(ledger.record(link, "dbo.C")?.status).toBe("Adding");
   });
 
@@ -303,7 +426,8 @@ describe("sendEdits", () => {
         : original(l, batch);
     };
     expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 15, failed: 1 });
-    // 16 → 8 + 8 → 4 + 4 → 2 + 2 → 1 + 1: 9 calls instead of 17.
+    // 16 → 8 + 8 → 4 + 4 → 2 + 2 → 1 + 1: 9 calls instead of 17. The first refusal came before the
+    // link's tables were read: they are read, and the same batch is split without a second call.
     expect(calls).toBe(9);
     expect(ledger.record(link, "dbo.T5")?.status).toBe("Failed");
   });
@@ -329,17 +453,30 @@ describe("sendEdits", () => {
     expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", added: 1, applied: false });
   });
 
-  it("neither confirms nor plans on an answer that lists only the edited tables of a link holding others", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B", "dbo.C"], { editBatchMaxTables: 2 });
-    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "Old" }]);
+  it("confirms the adds an answer listing only the edited tables shows, but plans no removal on it", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A", "dbo.B"], { editBatchMaxTables: 2 });
+    synapse.addLink("demo-link", "Running", [
+      { schema: "dbo", name: "Old" },
+      { schema: "dbo", name: "C" },
+    ]);
     synapse.editAnswerLists = "edited";
+    await kitRequest(ledger, deps, "r2", ["dbo.C"], "remove");
+    let listings = 0;
+    const list = synapse.listLinkTables.bind(synapse);
+    synapse.listLinkTables = (l) => {
+      listings++;
+      return list(l);
+    };
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
       added: 2,
-      deferred: 1,
-      applied: false,
+      removed: 1,
+      applied: true,
     });
-    expect(synapse.edits).toHaveLength(1);
-    expect(ledger.record(link, "dbo.C")?.status).toBe("Pending");
+    // Batch 1 (A, B) was read for: the removal of C needs the link's tables, read before it, then
+    // again before the second batch since the answer listed the edited tables only.
+    expect(synapse.edits.map((batch) => batch.map((e) => e.source.name))).toEqual([["A", "B"], ["C"]]);
+    expect(listings).toBe(2);
+    expect(ledger.record(link, "dbo.C")?.status).toBe("Removed");
   });
 });

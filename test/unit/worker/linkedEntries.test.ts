@@ -1,0 +1,32 @@
+import { entriesByTable, entryToWatch } from "../../../shared/worker/linkedEntries";
+
+const source = { schema: "dbo", name: "A" };
+const entry = (id: string) => ({ id, source });
+
+describe("entryToWatch", () => {
+  it.each([
+    ["the link lists no entry: the add has not landed", undefined, undefined],
+    ["only the app's entry", [entry("ours")], { id: "ours" }],
+    ["the app's entry, spelt with dashes and upper case", [entry("OU-RS")], { id: "ours" }],
+    ["only an entry the link already held (kept)", [entry("studio")], { id: "studio" }],
+    [
+      "both: the older one is watched, the app's removed",
+      [entry("studio"), entry("ours")],
+      { id: "studio", duplicate: "ours" },
+    ],
+  ])("%s", (_name, entries, expected) => {
+    expect(entryToWatch("ours", entries)).toEqual(expected);
+  });
+});
+
+describe("entriesByTable", () => {
+  it("keeps every entry of a table, in the order listed", () => {
+    const other = { id: "b1", source: { schema: "dbo", name: "B" } };
+    expect(entriesByTable([entry("a1"), other, entry("a2")])).toEqual(
+      new Map([
+        ["dbo.a", [entry("a1"), entry("a2")]],
+        ["dbo.b", [other]],
+      ]),
+    );
+  });
+});
