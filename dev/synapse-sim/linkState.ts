@@ -473,7 +473,12 @@ export class LinkState {
   private decideAdds(link: LinkRecord, plan: EditTablesPlan): DecidedAdd[] {
     const ctx = this.refusalContext(link);
     const base = link.tables.length - plan.removes.length;
-    const decided = plan.adds.map((add, index) => ({ add, refusals: refusalsFor(add, base + index, ctx) }));
+    // A retried add (the same id again) adds no table: it does not count towards the limit.
+    let counted = 0;
+    const decided = plan.adds.map((add) => ({
+      add,
+      refusals: refusalsFor(add, base + (add.retried ? counted : counted++), ctx),
+    }));
     throwIfAny(
       decided.flatMap(({ add, refusals }) => {
         const refused = badRequestRefusal(refusals, this.profile);

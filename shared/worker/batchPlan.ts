@@ -5,16 +5,18 @@ import { tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkedTable } from "../synapse/synapseLinkClient";
 import type { LinkTableEdit } from "../synapse/synapseLinkClient";
+import { entryToWatch } from "./linkedEntries";
 
 export interface BatchPlanInput {
   link: LinkRef;
   /** The link's Pending records. */
   pending: readonly LinkTableRecord[];
   /**
-   * What `linktables` holds now, by table key; undefined when it was not read, which
+   * What `linktables` holds now: each table's entries, by table key, in the order listed (a table
+   * is held twice only where the service kept a second add). Undefined when it was not read, which
    * `mustReadLinkTables` (sendEdits.ts) allows only for plain adds under the service's own limit.
    */
-  linked: ReadonlyMap<string, LinkedTable> | undefined;
+  linked: ReadonlyMap<string, readonly LinkedTable[]> | undefined;
   now: string;
   settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink">;
 }
@@ -28,6 +30,11 @@ export interface BatchPlan {
   deferred: number;
   /** The earliest end of a cool-down among tables held back, if any. */
   nextEditAt?: string;
+  /**
+   * Entries to remove besides the edits: the app's own second entry of a table it now watches under
+   * the first, and every further entry of a table being removed (linkedEntries.ts).
+   */
+  duplicates: { id: string; source: LinkTableRecord["source"] }[];
 }
 
 /** Which tables of the link need no decision from the service: the ones whose cool-down has not ended. */
@@ -49,8 +56,9 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
       "planBatch: removals and re-adds are planned against the link's tables (mustReadLinkTables)",
     );
   }
-  const plan: BatchPlan = { edits: [], settled: [], deferred: 0 };
-  let tableCount = linked?.size ?? 0;
+  const plan: BatchPlan = { edits: [], settled: [], deferred: 0, duplicates: [] };
+  // The service counts entries (a Failed one too), not tables.
+  let tableCount = [...(linked?.values() ?? [])].reduce((n, entries) => n + entries.length, 0);
   const settle = (record: LinkTableRecord, patch: Partial<LinkTableRecord>) => {
     plan.settled.push(withoutSendingMark({ ...record, ...patch, updatedAt: now }));
   };
@@ -59,16 +67,22 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
   for (const record of input.pending) {
     if (!isDue(record, now)) continue;
     const key = tableKey(record.source);
-    const inLink = linked?.get(key);
+    const entries = linked?.get(key) ?? [];
+    const [inLink, ...later] = entries;
     if (record.action === "remove" || (record.action === "reAdd" && inLink)) {
       if (!inLink) settle(record, { status: "Removed" });
       else if (full()) plan.deferred++;
-      else plan.edits.push({ operation: "remove", id: inLink.id, source: record.source });
+      else {
+        plan.edits.push({ operation: "remove", id: inLink.id, source: record.source });
+        plan.duplicates.push(...later.map((e) => ({ id: e.id, source: record.source })));
+      }
       continue;
     }
     if (inLink) {
       // Already part of this link (or an earlier run of this batch landed): watch it.
+      const watch = entryToWatch(appLinkTableId(link, record), entries);
       settle(record, { status: "Adding", action: "add", linkTableId: inLink.id, editedAt: now });
+      if (watch?.duplicate) plan.duplicates.push({ id: watch.duplicate, source: record.source });
       continue;
     }
     if (linked && tableCount >= settings.maxTablesPerLink) {
@@ -85,7 +99,7 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
     tableCount++;
     plan.edits.push({
       operation: "add",
-      id: linkTableId(link, record.source, addGeneration(record)),
+      id: appLinkTableId(link, record),
       source: record.source,
       target: record.target,
     });
@@ -108,6 +122,14 @@ export function nextEditAt(pending: readonly LinkTableRecord[], now: string): st
     .filter((r) => !isDue(r, now))
     .map((r) => r.notBefore ?? "")
     .sort()[0];
+}
+
+/** The id the app sends when it adds this record's table (linkTableId.ts, addGeneration). */
+export function appLinkTableId(
+  link: LinkRef,
+  record: Pick<LinkTableRecord, "source" | "attempts" | "enabledOnceRetries">,
+): string {
+  return linkTableId(link, record.source, addGeneration(record));
 }
 
 /**

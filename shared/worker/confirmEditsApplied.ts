@@ -3,6 +3,7 @@ import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { sameLinkTableId } from "../domain/linkTableId";
+import { appLinkTableId } from "./batchPlan";
 import { entriesByTable, entryToWatch, removeDuplicateEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import type { WorkerDeps } from "./workerDeps";
@@ -74,12 +75,13 @@ export async function confirmEditsApplied(
     const present = entries !== undefined;
     if (record.status === "Adding") {
       if (!present) outstanding++;
-      // The link already held the table (an add sent without reading the link first): watch its entry.
-      const watch = record.linkTableId ? entryToWatch(record.linkTableId, entries) : undefined;
+      // The link already held the table (an add sent without reading the link first): watch its
+      // first entry, and remove the app's own second one.
+      const watch = entryToWatch(appLinkTableId(link, record), entries);
       if (watch && !sameLinkTableId(watch.id, record.linkTableId)) {
         changed.push({ ...record, linkTableId: watch.id, updatedAt: now });
-        if (watch.duplicate) duplicates.push({ id: watch.duplicate, source: record.source });
       }
+      if (watch?.duplicate) duplicates.push({ id: watch.duplicate, source: record.source });
     } else if (present) {
       outstanding++;
     } else {

@@ -16,22 +16,21 @@ export function entriesByTable(tables: readonly LinkedTable[]): Map<string, Link
 }
 
 /**
- * Which entry to watch after the app sent an add with `sentId`, from what the link lists for that
- * table: undefined when it lists none (the add has not landed); the app's own entry; or, when the
- * link already held the table (added in Synapse Studio, or by an earlier edit whose answer was
- * lost) and kept that entry, that one. When the link now holds the table twice, the app's entry is
- * the `duplicate`: the service fails it ("enabled once"), so it is removed
- * (docs/real-service.md, question 13).
+ * Which entry to watch for a table, from what the link lists for it: the first listed (the oldest),
+ * or undefined when it lists none (an add has not landed). That is the app's own entry, or one the
+ * link already held (added in Synapse Studio, or by an earlier edit whose answer was lost) when
+ * the service kept it. When a later entry is the app's own (`appId`, the id it sent), the link
+ * holds the table twice: the service fails that entry ("enabled once"), so it is the `duplicate`
+ * to remove (docs/real-service.md, question 13). An entry the app did not send is never removed.
  */
 export function entryToWatch(
-  sentId: string,
+  appId: string,
   entries: readonly LinkedTable[] | undefined,
 ): { id: string; duplicate?: string } | undefined {
-  if (!entries || entries.length === 0) return undefined;
-  const other = entries.find((e) => !sameLinkTableId(e.id, sentId));
-  if (!other) return { id: sentId };
-  const ours = entries.some((e) => sameLinkTableId(e.id, sentId));
-  return ours ? { id: other.id, duplicate: sentId } : { id: other.id };
+  const [first, ...later] = entries ?? [];
+  if (!first) return undefined;
+  const ours = later.find((e) => sameLinkTableId(e.id, appId));
+  return ours ? { id: first.id, duplicate: ours.id } : { id: first.id };
 }
 
 /**

@@ -83,8 +83,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   }
 
   // What the link holds, when read (or listed whole by the last answer); undefined: not read.
-  let linked: Map<string, LinkedTable> | undefined;
-  const readLinkTables = async () => (linked = byTableKey(await synapse.listLinkTables(link)));
+  let linked: Map<string, LinkedTable[]> | undefined;
+  const readLinkTables = async () => (linked = entriesByTable(await synapse.listLinkTables(link)));
   // A service that reports isApplyingChanges may still be applying what it answered with.
   const answerShowsApplied = detailed.isApplyingChanges === undefined;
   const sent = { added: 0, removed: 0, failed: 0, applied: true, deferred: 0, batches: 0 };
@@ -105,6 +105,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
       return record ? [{ ...record, sendingAt: now }] : [];
     });
     await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
+    const cleanup = await removeDuplicateEntries(synapse, link, plan.duplicates);
+    if (cleanup !== undefined) notices.push(cleanup);
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
@@ -131,7 +133,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     const outOfTime = clock() - started >= SEND_ACTIVITY_BUDGET_MS;
     if (plan.deferred === 0 || !outcome.applied || outOfTime) break;
     // Planned on the answer when it lists the whole link; else read again only if planning needs it.
-    linked = outcome.linkTables ? byTableKey(outcome.linkTables) : undefined;
+    linked = outcome.linkTables ? entriesByTable(outcome.linkTables) : undefined;
     // The rest of the backlog, read once (pages of 1,000) and then planned batch by batch in memory.
     // Sent or settled now (refused ones included: their saved records may carry a cool-down).
     const handled = new Set([...plan.settled, ...plan.edits].map((t) => tableKey(t.source)));
@@ -222,11 +224,6 @@ function sameTables(a: readonly LinkTableEdit[], b: readonly LinkTableEdit[]): b
   return a.length === b.length && b.every((e) => keys.has(`${e.operation} ${e.id}`));
 }
 
-/** One entry per table: the first listed (the oldest) where the link holds a table twice. */
-function byTableKey(tables: readonly LinkedTable[]): Map<string, LinkedTable> {
-  return new Map([...entriesByTable(tables)].flatMap(([key, [first]]) => (first ? [[key, first]] : [])));
-}
-
 async function detailedStatusOrMissing(
   synapse: WorkerDeps["synapse"],
   link: LinkRef,
@@ -259,7 +256,7 @@ function isRejection(error: unknown): error is SynapseRequestError {
 /** What the send knew of the link when it planned the batch. */
 interface LinkView {
   /** What the link held before the batch, when read (or listed whole by an earlier answer). */
-  linked: ReadonlyMap<string, LinkedTable> | undefined;
+  linked: ReadonlyMap<string, readonly LinkedTable[]> | undefined;
   /** False when the service reports isApplyingChanges: its answer may not show the edit applied yet. */
   answerShowsApplied: boolean;
   /** The service already refused this very batch (before the link was read): split it at once. */
@@ -298,7 +295,10 @@ async function applyBatch(
   view: LinkView,
 ): Promise<BatchOutcome> {
   const refused = new Map<string, LinkTableRecord>();
-  const accepted: LinkTableEdit[] = [];
+  // Each accepted call with what its answer listed, by table (undefined: no table list). An edit is
+  // judged on its own call's answer: an answer listing only its call's tables says nothing of the
+  // tables of an earlier call.
+  const calls: { edits: readonly LinkTableEdit[]; listed?: Map<string, LinkedTable[]> }[] = [];
   // What the service answered last (the link's tables after every accepted edit so far), unless an
   // accepted edit came back without a table list.
   const answers: { last?: LinkedTable[]; missing: boolean } = { missing: false };
@@ -308,7 +308,7 @@ async function applyBatch(
   };
   const call = async (batch: readonly LinkTableEdit[]): Promise<void> => {
     const result = await deps.synapse.editTables(link, batch);
-    accepted.push(...batch);
+    calls.push({ edits: batch, ...(result.linkTables ? { listed: entriesByTable(result.linkTables) } : {}) });
     if (result.linkTables) answers.last = result.linkTables;
     else answers.missing = true;
   };
@@ -354,16 +354,17 @@ async function applyBatch(
     }
   }
 
-  const answer = answers.missing ? undefined : answers.last;
-  const listed = answer ? entriesByTable(answer) : undefined;
-  const confirms = view.answerShowsApplied && listed !== undefined;
-  const landed = (edit: LinkTableEdit) =>
-    confirms && listed.has(tableKey(edit.source)) === (edit.operation === "add");
   const changed: LinkTableRecord[] = [...refused.values()];
   const duplicates: { id: string; source: LinkTableEdit["source"] }[] = [];
+  const landing: boolean[] = [];
   let added = 0;
   let removed = 0;
-  for (const edit of accepted) {
+  for (const { edit, listed } of calls.flatMap((c) => c.edits.map((edit) => ({ edit, listed: c.listed })))) {
+    const landed =
+      view.answerShowsApplied &&
+      listed !== undefined &&
+      listed.has(tableKey(edit.source)) === (edit.operation === "add");
+    landing.push(landed);
     const record = records.get(tableKey(edit.source));
     if (!record) continue;
     if (edit.operation === "add") {
@@ -388,20 +389,24 @@ async function applyBatch(
         linkTableId: edit.id,
         updatedAt: now,
       };
-      changed.push(landed(edit) ? afterRemovalLanded(removing, now, deps.settings) : removing);
+      changed.push(landed ? afterRemovalLanded(removing, now, deps.settings) : removing);
     }
   }
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
   const notice = await removeDuplicateEntries(deps.synapse, link, duplicates);
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
+  const answer = answers.missing ? undefined : answers.last;
+  const accepted = calls.flatMap((c) => c.edits);
   return {
     kind: "sent",
     added,
     removed,
     failed,
-    applied: accepted.every(landed),
-    ...(answer && confirms && listsWholeLink(answer, view.linked, accepted) ? { linkTables: answer } : {}),
+    applied: landing.every(Boolean),
+    ...(answer && view.answerShowsApplied && listsWholeLink(answer, view.linked, accepted)
+      ? { linkTables: answer }
+      : {}),
     ...(notice !== undefined ? { notice } : {}),
   };
 }
@@ -414,7 +419,7 @@ async function applyBatch(
  */
 function listsWholeLink(
   answer: readonly LinkedTable[],
-  before: ReadonlyMap<string, LinkedTable> | undefined,
+  before: ReadonlyMap<string, readonly LinkedTable[]> | undefined,
   accepted: readonly LinkTableEdit[],
 ): boolean {
   const listed = new Set(answer.map((t) => tableKey(t.source)));

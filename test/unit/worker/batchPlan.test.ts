@@ -38,17 +38,73 @@ describe("planBatch", () => {
   });
 
   it("watches a table that is already in the link instead of adding it again", () => {
-    const linked = new Map([["dbo.a", { id: "abc", source: { schema: "dbo", name: "A" } }]]);
+    const linked = new Map([["dbo.a", [{ id: "abc", source: { schema: "dbo", name: "A" } }]]]);
     const result = plan([record("A")], { linked });
     expect(result.edits).toEqual([]);
     expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "abc", editedAt: NOW }]);
   });
 
   it("removes the linked table first for a re-add, with the service's id", () => {
-    const linked = new Map([["dbo.a", { id: "abc", source: { schema: "dbo", name: "A" } }]]);
+    const linked = new Map([["dbo.a", [{ id: "abc", source: { schema: "dbo", name: "A" } }]]]);
     expect(plan([record("A", { action: "reAdd" })], { linked }).edits).toMatchObject([
       { operation: "remove", id: "abc" },
     ]);
+  });
+
+  it("watches the first of two entries of a table and removes the second when it is the app's own", () => {
+    const a = { schema: "dbo", name: "A" };
+    const ours = linkTableId(link, a, 0);
+    const twice = plan([record("A")], {
+      linked: new Map([
+        [
+          "dbo.a",
+          [
+            { id: "studio", source: a },
+            { id: ours, source: a },
+          ],
+        ],
+      ]),
+    });
+    expect(twice.settled).toMatchObject([{ status: "Adding", linkTableId: "studio" }]);
+    expect(twice.duplicates).toEqual([{ id: ours, source: a }]);
+    // A second entry the app did not send is someone else's: left alone.
+    const theirs = plan([record("A")], {
+      linked: new Map([
+        [
+          "dbo.a",
+          [
+            { id: ours, source: a },
+            { id: "studio", source: a },
+          ],
+        ],
+      ]),
+    });
+    expect(theirs.settled).toMatchObject([{ status: "Adding", linkTableId: ours }]);
+    expect(theirs.duplicates).toEqual([]);
+  });
+
+  it("removes every entry of a table being removed: the first by the edit, the rest besides it", () => {
+    const a = { schema: "dbo", name: "A" };
+    const result = plan([record("A", { action: "remove" })], {
+      linked: new Map([
+        [
+          "dbo.a",
+          [
+            { id: "first", source: a },
+            { id: "second", source: a },
+          ],
+        ],
+      ]),
+    });
+    expect(result.edits).toEqual([{ operation: "remove", id: "first", source: a }]);
+    expect(result.duplicates).toEqual([{ id: "second", source: a }]);
+  });
+
+  it("sends a plain add when the link's tables were not read, and refuses to plan a removal without them", () => {
+    expect(plan([record("A")], { linked: undefined }).edits).toMatchObject([{ operation: "add" }]);
+    expect(() => plan([record("A", { action: "remove" })], { linked: undefined })).toThrow(
+      /mustReadLinkTables/,
+    );
   });
 
   it("settles a removal of a table the link does not hold as Removed", () => {
@@ -56,7 +112,7 @@ describe("planBatch", () => {
   });
 
   it("rejects tables beyond MAX_TABLES_PER_LINK with the numbers", () => {
-    const linked = new Map([["dbo.x", { id: "x", source: { schema: "dbo", name: "X" } }]]);
+    const linked = new Map([["dbo.x", [{ id: "x", source: { schema: "dbo", name: "X" } }]]]);
     const result = plan([record("A"), record("B")], {
       linked,
       settings: { editBatchMaxTables: 100, maxTablesPerLink: 2 },

@@ -1,6 +1,11 @@
+import { linkTableId } from "../../../shared/domain/linkTableId";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { confirmEditsApplied } from "../../../shared/worker/confirmEditsApplied";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+const A = { schema: "dbo", name: "A" };
+/** The id the app sends for dbo.A's first add. */
+const OURS = linkTableId(link, A, 0);
 
 const later = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
 
@@ -53,7 +58,7 @@ describe("confirmEditsApplied", () => {
 
   it("watches the entry the link already held when it lists the added table under that entry only", async () => {
     const { ledger, synapse, deps } = await adding();
-    synapse.links.get("demo-link")!.tables = [{ id: "studio", source: { schema: "dbo", name: "A" } }];
+    synapse.links.get("demo-link")!.tables = [{ id: "studio", source: A }];
     expect(await confirmEditsApplied(deps, link, later(1))).toEqual({
       applied: true,
       outstanding: 0,
@@ -63,30 +68,34 @@ describe("confirmEditsApplied", () => {
     expect(synapse.edits).toEqual([]);
   });
 
-  it("removes the app's own entry when the link lists the added table twice, and watches the first", async () => {
-    const { ledger, synapse, deps } = await adding();
-    const a = { schema: "dbo", name: "A" };
-    synapse.links.get("demo-link")!.tables = [
-      { id: "studio", source: a },
-      { id: "ours", source: a },
-    ];
-    expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
-      applied: true,
-      notice: expect.stringMatching(/already held dbo\.A \(ours\)/),
-    });
-    expect(synapse.edits).toEqual([[{ operation: "remove", id: "ours", source: a }]]);
-    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: "studio" });
-  });
+  it.each([
+    ["its own", OURS],
+    ["the first, adopted before (a retried send)", "studio"],
+  ])(
+    "removes the app's own entry when the link lists the added table twice, watching %s entry until then",
+    async (_name, watched) => {
+      const { ledger, synapse, deps } = await adding(watched);
+      synapse.links.get("demo-link")!.tables = [
+        { id: "studio", source: A },
+        { id: OURS, source: A },
+      ];
+      expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
+        applied: true,
+        notice: expect.stringContaining(`already held dbo.A (${OURS})`),
+      });
+      // Never the entry the user made: only the one the app sent.
+      expect(synapse.edits).toEqual([[{ operation: "remove", id: OURS, source: A }]]);
+      expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: "studio" });
+    },
+  );
 });
 
-async function adding() {
+async function adding(linkTableId = OURS) {
   const kit = makeDeps();
   await kit.ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
   await claimPendingRequests(kit.deps, link, NOW);
   const record = kit.ledger.record(link, "dbo.A")!;
-  await kit.ledger.saveLinkTables(link, [
-    { ...record, status: "Adding", linkTableId: "ours", editedAt: NOW },
-  ]);
+  await kit.ledger.saveLinkTables(link, [{ ...record, status: "Adding", linkTableId, editedAt: NOW }]);
   kit.synapse.addLink("demo-link");
   return kit;
 }

@@ -3,11 +3,17 @@ import { entriesByTable, entryToWatch } from "../../../shared/worker/linkedEntri
 const source = { schema: "dbo", name: "A" };
 const entry = (id: string) => ({ id, source });
 
+// "ours" is the id the app sent for the table (appLinkTableId).
 describe("entryToWatch", () => {
   it.each([
     ["the link lists no entry: the add has not landed", undefined, undefined],
     ["only the app's entry", [entry("ours")], { id: "ours" }],
-    ["the app's entry, spelt with dashes and upper case", [entry("OU-RS")], { id: "ours" }],
+    ["the app's entry, spelt with dashes and upper case", [entry("OU-RS")], { id: "OU-RS" }],
+    [
+      "the app's entry first, one someone added later: nothing removed",
+      [entry("ours"), entry("studio")],
+      { id: "ours" },
+    ],
     ["only an entry the link already held (kept)", [entry("studio")], { id: "studio" }],
     [
       "both: the older one is watched, the app's removed",

@@ -179,6 +179,53 @@ describe("sendEdits", () => {
     });
   });
 
+  it("removes the app's second entry on the send after a crash, and a later removal leaves the link without the table", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      original(l, batch).then(() => Promise.reject(new Error("host crashed before the answer was saved")));
+    await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/host crashed/);
+    synapse.editTables = original;
+    // The mark makes the retried send read the link: it watches the first entry and removes its own.
+    expect(await sendEdits(deps, link, later(60))).toMatchObject({ kind: "nothingToSend" });
+    expect(await synapse.listLinkTables(link)).toEqual([
+      { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, status: "Replicating" }]);
+    await kitRequest(ledger, deps, "r2", ["dbo.A"], "remove");
+    await sendEdits(deps, link, later(120));
+    expect(await synapse.listLinkTables(link)).toEqual([]);
+  });
+
+  it("confirms a removal only from the answer of its own call, not a later call's that lists other tables", async () => {
+    // The removal first: it goes out in the first half of the split batch [remove A, add B | add C, add D].
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {}, "remove");
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    await kitRequest(ledger, deps, "r2", ["dbo.B", "dbo.C", "dbo.D"], "add");
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = async (l, batch) => {
+      if (batch.some((e) => e.source.name === "C")) {
+        throw new SynapseRequestError("no primary key", 400, "22720", "editTables");
+      }
+      // Accepted, but the removal not applied yet; the answer lists the call's own tables only.
+      await original(
+        l,
+        batch.filter((e) => e.operation === "add"),
+      );
+      const held = await synapse.listLinkTables(l);
+      return { linkTables: held.filter((t) => batch.some((e) => e.source.name === t.source.name)) };
+    };
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({ kind: "sent", removed: 1, applied: false });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
+  });
+
   it("says where to remove a duplicate entry it could not remove, and still watches the first", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
