@@ -1,7 +1,7 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
-import { replayPoisonedMessages } from "../shared/intake/replayPoisonedMessages";
+import { REPLAY_GIVE_UP_HOURS, replayPoisonedMessages } from "../shared/intake/replayPoisonedMessages";
 import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
 
 export const REPLAY_POISONED_SCHEDULE = "0 */10 * * * *";
@@ -16,7 +16,7 @@ export async function replayPoisoned(
   context: InvocationContext,
 ): Promise<void> {
   const deps = getDependencies();
-  const { replayed, rejected, failed } = await replayPoisonedMessages(
+  const { replayed, rejected, failed, gaveUp } = await replayPoisonedMessages(
     {
       ledger: deps.ledger,
       settings: deps.settings,
@@ -31,6 +31,10 @@ export async function replayPoisoned(
     context.warn(`recorded from the poison queue after an outage: ${replayed.join(", ")}`);
   if (rejected > 0)
     context.log(`${rejected} message(s) from the poison queue recorded as rejected and removed`);
+  if (gaveUp.length > 0)
+    context.error(
+      `gave up on message(s) from the poison queue after ${REPLAY_GIVE_UP_HOURS} hours of retries, recorded as rejected: ${gaveUp.join(", ")}`,
+    );
   if (failed > 0)
     context.warn("a message from the poison queue failed again; the next run tries in 10 minutes");
 }

@@ -64,6 +64,27 @@ export async function handleQueueMessage(
   return { kind: "accepted", requestId: request.requestId, ...accepted };
 }
 
+/**
+ * Records a message the consumer could not handle, for good: its reason and body in
+ * `rejectedMessages`, and its request as Rejected when the message names one. A request that was
+ * already recorded keeps its status (its worker serves it). Returns the request id, if any.
+ */
+export async function recordUnservable(
+  deps: Pick<QueueMessageDeps, "ledger">,
+  raw: string,
+  meta: { messageId: string },
+  reason: string,
+  now: string,
+): Promise<string | undefined> {
+  await deps.ledger.recordRejectedMessage({ messageId: meta.messageId, reason, body: raw }, now);
+  const json = parseJson(raw);
+  const parsed = queueMessageSchema.safeParse(json);
+  const request = parsed.success ? toOnboardingRequest(parsed.data) : rejectedShell(json);
+  if (!request) return undefined;
+  await deps.ledger.recordRejectedRequest(request, reason, now);
+  return request.requestId;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -1,10 +1,12 @@
-import { handleQueueMessage, type QueueMessageDeps } from "./handleQueueMessage";
+import { handleQueueMessage, recordUnservable, type QueueMessageDeps } from "./handleQueueMessage";
 
 /** One message of the poison queue, its text decoded (the host base64-encodes what it enqueues). */
 export interface PoisonedMessage {
   messageId: string;
   popReceipt: string;
   text: string;
+  /** When it reached the poison queue (ISO 8601). */
+  insertedOn: string;
 }
 
 /** The poison queue as the replay needs it (adapter: `storagePoisonQueue.ts`). */
@@ -21,6 +23,12 @@ export interface ReplayResult {
   rejected: number;
   /** Messages that failed again (storage still down, say): visible again at the next run. */
   failed: number;
+  /**
+   * Messages that kept failing for REPLAY_GIVE_UP_HOURS, recorded and removed: their requests show
+   * Rejected with the last error, or, when the failure came after the request was recorded, are
+   * served like any other (reconcile starts the worker).
+   */
+  gaveUp: string[];
 }
 
 /** The most messages one run takes (32 a read): the rest waits for the next run. */
@@ -29,6 +37,12 @@ const REPLAY_MAX_PER_RUN = 320;
 const RETRY_HIDE_SECONDS = 5 * 60;
 /** Failures in a row that end a run: what failed is most likely still down. */
 const FAILURES_ENDING_A_RUN = 3;
+/**
+ * How long a message that keeps failing is handed to the consumer again. Well within the 24 hours
+ * a signed status URL shows an unrecorded request as Queued (ACCEPTANCE_VALID_MS), so its caller
+ * sees the outcome.
+ */
+export const REPLAY_GIVE_UP_HOURS = 12;
 
 /**
  * A valid message lands in the poison queue when the queue consumer failed on it five times in a
@@ -45,7 +59,7 @@ export async function replayPoisonedMessages(
   deps: QueueMessageDeps & { poison: PoisonQueue },
   now: string,
 ): Promise<ReplayResult> {
-  const result: ReplayResult = { replayed: [], rejected: 0, failed: 0 };
+  const result: ReplayResult = { replayed: [], rejected: 0, failed: 0, gaveUp: [] };
   let inARow = 0;
   for (let taken = 0; taken < REPLAY_MAX_PER_RUN;) {
     const batch = await deps.poison.receive(32, RETRY_HIDE_SECONDS);
@@ -58,7 +72,13 @@ export async function replayPoisonedMessages(
         else result.rejected++;
         await deps.poison.delete(message);
         inARow = 0;
-      } catch {
+      } catch (error) {
+        const ended = await giveUpIfDue(deps, message, error, now);
+        if (ended !== undefined) {
+          result.gaveUp.push(ended);
+          inARow = 0;
+          continue;
+        }
         // Still failing: the message comes back after RETRY_HIDE_SECONDS. One message that always
         // fails must not hold up the others; three in a row end the run (and the rest of the batch
         // comes back with them).
@@ -68,4 +88,35 @@ export async function replayPoisonedMessages(
     }
   }
   return result;
+}
+
+/**
+ * A message that has failed for REPLAY_GIVE_UP_HOURS is not an outage any more: it is recorded
+ * as rejected with the last error (a request already recorded is left to its worker) and removed.
+ * Returns the request id (or the message id), or undefined when it is not due or the write failed
+ * too (then it stays, tried at the next run, until the queue's own expiry).
+ */
+async function giveUpIfDue(
+  deps: QueueMessageDeps & { poison: PoisonQueue },
+  message: PoisonedMessage,
+  error: unknown,
+  now: string,
+): Promise<string | undefined> {
+  const poisonedFor = Date.parse(now) - Date.parse(message.insertedOn);
+  if (!(poisonedFor >= REPLAY_GIVE_UP_HOURS * 3600_000)) return undefined;
+  const why = error instanceof Error ? error.message : String(error);
+  const reason = `could not be recorded within ${REPLAY_GIVE_UP_HOURS} hours of retries: ${why}`;
+  try {
+    const requestId = await recordUnservable(
+      deps,
+      message.text,
+      { messageId: message.messageId },
+      reason,
+      now,
+    );
+    await deps.poison.delete(message);
+    return requestId ?? message.messageId;
+  } catch {
+    return undefined;
+  }
 }

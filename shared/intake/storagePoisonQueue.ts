@@ -29,6 +29,7 @@ export function storagePoisonQueue(storage: StorageConfig, credential: () => Tok
         messageId: m.messageId,
         popReceipt: m.popReceipt,
         text: decode(m.messageText),
+        insertedOn: m.insertedOn.toISOString(),
       }));
     },
     async delete(message) {

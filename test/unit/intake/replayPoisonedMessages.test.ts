@@ -1,5 +1,5 @@
 import type { PoisonedMessage, PoisonQueue } from "../../../shared/intake/replayPoisonedMessages";
-import { replayPoisonedMessages } from "../../../shared/intake/replayPoisonedMessages";
+import { REPLAY_GIVE_UP_HOURS, replayPoisonedMessages } from "../../../shared/intake/replayPoisonedMessages";
 import type { WorkerScheduler } from "../../../shared/worker/ensureLinkWorker";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
 import { queuedAdd, tableEntry } from "../../support/onboardingTables";
@@ -21,9 +21,12 @@ class ArrayPoisonQueue implements PoisonQueue {
   }
 }
 
-const message = (requestId: string): PoisonedMessage => ({
+const hoursBefore = (hours: number) => new Date(Date.parse(NOW) - hours * 3600_000).toISOString();
+
+const message = (requestId: string, insertedOn = hoursBefore(1)): PoisonedMessage => ({
   messageId: `m-${requestId}`,
   popReceipt: "p",
+  insertedOn,
   text: JSON.stringify({
     ...queuedAdd,
     requestId,
@@ -50,12 +53,17 @@ describe("replayPoisonedMessages", () => {
       workspaces: ["demo"],
       poison,
     };
-    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: ["a", "c"], rejected: 0, failed: 1 });
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({
+      replayed: ["a", "c"],
+      rejected: 0,
+      failed: 1,
+      gaveUp: [],
+    });
     expect(poison.deleted).toEqual(["m-a", "m-c"]);
   });
 
   it("ends the run after three failures in a row: the durable client is still down", async () => {
-    const poison = new ArrayPoisonQueue(["a", "b", "c", "d", "e"].map(message));
+    const poison = new ArrayPoisonQueue(["a", "b", "c", "d", "e"].map((id) => message(id)));
     const deps = {
       ledger: new InMemoryLedger(),
       scheduler: failingStarts(() => true),
@@ -63,7 +71,64 @@ describe("replayPoisonedMessages", () => {
       workspaces: ["demo"],
       poison,
     };
-    expect(await replayPoisonedMessages(deps, NOW)).toEqual({ replayed: [], rejected: 0, failed: 3 });
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({
+      replayed: [],
+      rejected: 0,
+      failed: 3,
+      gaveUp: [],
+    });
     expect(poison.deleted).toEqual([]);
+  });
+
+  it("records a message still failing after REPLAY_GIVE_UP_HOURS as rejected with the last error, and removes it", async () => {
+    /** A request this ledger cannot record (say, a row the store refuses), though it records rejections. */
+    class RefusingLedger extends InMemoryLedger {
+      override recordRequestAndNudge(): ReturnType<InMemoryLedger["recordRequestAndNudge"]> {
+        return Promise.reject(new Error("EntityTooLarge"));
+      }
+    }
+    const ledger = new RefusingLedger();
+    const poison = new ArrayPoisonQueue([
+      message("old", hoursBefore(REPLAY_GIVE_UP_HOURS + 0.1)),
+      message("young", hoursBefore(REPLAY_GIVE_UP_HOURS - 0.1)),
+    ]);
+    const deps = {
+      ledger,
+      scheduler: failingStarts(() => false),
+      settings: defaultSettings,
+      workspaces: ["demo"],
+      poison,
+    };
+    expect(await replayPoisonedMessages(deps, NOW)).toEqual({
+      replayed: [],
+      rejected: 0,
+      failed: 1,
+      gaveUp: ["old"],
+    });
+    expect(poison.deleted).toEqual(["m-old"]);
+    expect(await ledger.getRequest("old")).toMatchObject({
+      status: "Rejected",
+      tables: [
+        { status: "Rejected", error: expect.stringMatching(/within 12 hours of retries: EntityTooLarge/) },
+      ],
+    });
+    expect(await ledger.getRequest("young")).toBeUndefined();
+  });
+
+  it("leaves a request recorded before the failure to its worker when it gives up on the message", async () => {
+    const ledger = new InMemoryLedger();
+    const poison = new ArrayPoisonQueue([message("a", hoursBefore(REPLAY_GIVE_UP_HOURS + 1))]);
+    const deps = {
+      ledger,
+      scheduler: failingStarts(() => true),
+      settings: defaultSettings,
+      workspaces: ["demo"],
+      poison,
+    };
+    expect(await replayPoisonedMessages(deps, NOW)).toMatchObject({ failed: 0, gaveUp: ["a"] });
+    expect(poison.deleted).toEqual(["m-a"]);
+    // Recorded Queued before the durable client failed: the link is open, and reconcile starts its worker.
+    expect((await ledger.getRequest("a"))?.status).toBe("Queued");
+    expect((await ledger.listOpenLinks()).map((l) => l.link.linkConnection)).toEqual(["demo-link"]);
   });
 });
