@@ -1,6 +1,6 @@
 import type { WorkerSettings } from "../config";
 import { describeLink, type LinkRef } from "../domain/linkRef";
-import { linkTableId } from "../domain/linkTableId";
+import { linkTableId, sameLinkTableId } from "../domain/linkTableId";
 import { tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkedTable } from "../synapse/synapseLinkClient";
@@ -30,10 +30,7 @@ export interface BatchPlan {
   deferred: number;
   /** The earliest end of a cool-down among tables held back, if any. */
   nextEditAt?: string;
-  /**
-   * Entries to remove besides the edits: the app's own second entry of a table it now watches under
-   * the first, and every further entry of a table being removed (linkedEntries.ts).
-   */
+  /** The app's own second entry of a table it now watches under another (linkedEntries.ts). */
   duplicates: { id: string; source: LinkTableRecord["source"] }[];
 }
 
@@ -68,21 +65,25 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
     if (!isDue(record, now)) continue;
     const key = tableKey(record.source);
     const entries = linked?.get(key) ?? [];
-    const [inLink, ...later] = entries;
-    if (record.action === "remove" || (record.action === "reAdd" && inLink)) {
-      if (!inLink) settle(record, { status: "Removed" });
+    // A removal takes the table's first entry (the confirm step removes any left after it); a
+    // re-add removes the entry it watched, never another one (someone else's).
+    const toRemove =
+      record.action === "remove"
+        ? entries[0]
+        : record.action === "reAdd"
+          ? entries.find((e) => sameLinkTableId(e.id, record.linkTableId))
+          : undefined;
+    if (record.action === "remove" || toRemove) {
+      if (!toRemove) settle(record, { status: "Removed" });
       else if (full()) plan.deferred++;
-      else {
-        plan.edits.push({ operation: "remove", id: inLink.id, source: record.source });
-        plan.duplicates.push(...later.map((e) => ({ id: e.id, source: record.source })));
-      }
+      else plan.edits.push({ operation: "remove", id: toRemove.id, source: record.source });
       continue;
     }
-    if (inLink) {
+    const watch = entryToWatch(appLinkTableId(link, record), entries);
+    if (watch) {
       // Already part of this link (or an earlier run of this batch landed): watch it.
-      const watch = entryToWatch(appLinkTableId(link, record), entries);
-      settle(record, { status: "Adding", action: "add", linkTableId: inLink.id, editedAt: now });
-      if (watch?.duplicate) plan.duplicates.push({ id: watch.duplicate, source: record.source });
+      settle(record, { status: "Adding", action: "add", linkTableId: watch.id, editedAt: now });
+      if (watch.duplicate) plan.duplicates.push({ id: watch.duplicate, source: record.source });
       continue;
     }
     if (linked && tableCount >= settings.maxTablesPerLink) {

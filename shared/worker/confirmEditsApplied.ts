@@ -4,7 +4,7 @@ import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { sameLinkTableId } from "../domain/linkTableId";
 import { appLinkTableId } from "./batchPlan";
-import { entriesByTable, entryToWatch, removeDuplicateEntries } from "./linkedEntries";
+import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -69,6 +69,7 @@ export async function confirmEditsApplied(
   const linked = entriesByTable(await synapse.listLinkTables(link));
   const changed: LinkTableRecord[] = [];
   const duplicates: { id: string; source: LinkTableRecord["source"] }[] = [];
+  const leftovers: { id: string; source: LinkTableRecord["source"] }[] = [];
   let outstanding = 0;
   for (const record of waiting) {
     const entries = linked.get(tableKey(record.source));
@@ -84,12 +85,24 @@ export async function confirmEditsApplied(
       if (watch?.duplicate) duplicates.push({ id: watch.duplicate, source: record.source });
     } else if (present) {
       outstanding++;
+      // The removed entry is gone but the link still holds the table under others (it held it
+      // twice): the user asked for the table to go, so they go too.
+      if (
+        record.linkTableId !== undefined &&
+        !entries.some((e) => sameLinkTableId(e.id, record.linkTableId))
+      ) {
+        leftovers.push(...entries.map((e) => ({ id: e.id, source: record.source })));
+      }
     } else {
       changed.push(afterRemovalLanded(record, now, settings));
     }
   }
   await ledger.saveLinkTables(link, changed);
-  const notice = await removeDuplicateEntries(synapse, link, duplicates);
+  const notices = [
+    await removeExtraEntries(synapse, link, duplicates, "duplicate"),
+    await removeExtraEntries(synapse, link, leftovers, "leftover"),
+  ].filter((n): n is string => n !== undefined);
+  const notice = notices.length > 0 ? notices.join("; ") : undefined;
   const settled = changed.filter((r) => r.status !== "Adding").length;
   return {
     applied: outstanding === 0,

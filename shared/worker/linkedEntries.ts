@@ -16,43 +16,57 @@ export function entriesByTable(tables: readonly LinkedTable[]): Map<string, Link
 }
 
 /**
- * Which entry to watch for a table, from what the link lists for it: the first listed (the oldest),
- * or undefined when it lists none (an add has not landed). That is the app's own entry, or one the
- * link already held (added in Synapse Studio, or by an earlier edit whose answer was lost) when
- * the service kept it. When a later entry is the app's own (`appId`, the id it sent), the link
- * holds the table twice: the service fails that entry ("enabled once"), so it is the `duplicate`
- * to remove (docs/real-service.md, question 13). An entry the app did not send is never removed.
+ * Which entry to watch for a table, from what the link lists for it; undefined when it lists none
+ * (an add has not landed). When the link holds the table under an entry the app did not send
+ * (added in Synapse Studio, or by an edit whose answer was lost) that entry is watched, whatever
+ * the order the service lists entries in (not recorded). When it also holds the app's own entry
+ * (`appId`, the id the app sent) the table is held twice: the service fails one of them
+ * ("enabled once"), and the app's is the `duplicate` to remove (docs/real-service.md, question
+ * 13). Should the app's entry be the one replicating (someone added the table in Studio after the
+ * app did), the watched entry fails and is remediated like any failed table.
  */
 export function entryToWatch(
   appId: string,
   entries: readonly LinkedTable[] | undefined,
 ): { id: string; duplicate?: string } | undefined {
-  const [first, ...later] = entries ?? [];
-  if (!first) return undefined;
-  const ours = later.find((e) => sameLinkTableId(e.id, appId));
-  return ours ? { id: first.id, duplicate: ours.id } : { id: first.id };
+  const ours = entries?.find((e) => sameLinkTableId(e.id, appId));
+  const other = entries?.find((e) => !sameLinkTableId(e.id, appId));
+  if (!other) return ours && { id: ours.id };
+  return ours ? { id: other.id, duplicate: ours.id } : { id: other.id };
 }
 
 /**
- * Removes the app's duplicate entries, once. The table replicates under the entry the link already
- * held, so a removal that does not go through loses nothing: it is reported (the entry shows Failed
- * in Studio, where it can be removed) rather than retried.
+ * Why entries are removed besides the planned edits: the app's own second entry of a table (see
+ * {@link entryToWatch}), or entries a link still holds for a table after its removal landed.
  */
-export async function removeDuplicateEntries(
+export type ExtraEntries = "duplicate" | "leftover";
+
+/**
+ * Removes extra entries, once per sight of them: a removal that does not go through is reported
+ * and tried again the next time the worker reads the link and sees them (the confirm step), or ends
+ * with the table's deadline. A duplicate loses nothing meanwhile: the table replicates under the
+ * entry watched.
+ */
+export async function removeExtraEntries(
   synapse: Pick<SynapseLinkClient, "editTables">,
   link: LinkRef,
-  duplicates: readonly { id: string; source: TableName }[],
+  entries: readonly { id: string; source: TableName }[],
+  why: ExtraEntries,
 ): Promise<string | undefined> {
-  if (duplicates.length === 0) return undefined;
-  const names = duplicates.map((d) => `${qualifiedName(d.source)} (${d.id})`).join(", ");
+  if (entries.length === 0) return undefined;
+  const names = entries.map((d) => `${qualifiedName(d.source)} (${d.id})`).join(", ");
+  const what =
+    why === "duplicate"
+      ? `the app's second entry of a table link connection ${describeLink(link)} already held: ${names}`
+      : `entries link connection ${describeLink(link)} still held after the table's removal: ${names}`;
   try {
     await synapse.editTables(
       link,
-      duplicates.map((d) => ({ operation: "remove", id: d.id, source: d.source })),
+      entries.map((d) => ({ operation: "remove", id: d.id, source: d.source })),
     );
-    return `link connection ${describeLink(link)} already held ${names}; the app's second entry was removed and the first is watched`;
+    return `removed ${what}`;
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return `link connection ${describeLink(link)} holds ${names} twice; the app's entry could not be removed (${why}): remove it in Synapse Studio`;
+    const reason = error instanceof Error ? error.message : String(error);
+    return `could not remove ${what} (${reason}); tried again when next seen, or remove them in Synapse Studio`;
   }
 }

@@ -14,7 +14,7 @@ import {
 import { afterRemovalLanded } from "./confirmEditsApplied";
 import { failTables } from "./failTables";
 import { unconfiguredWorkspace } from "./missingLink";
-import { entriesByTable, entryToWatch, removeDuplicateEntries } from "./linkedEntries";
+import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -105,7 +105,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
       return record ? [{ ...record, sendingAt: now }] : [];
     });
     await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
-    const cleanup = await removeDuplicateEntries(synapse, link, plan.duplicates);
+    const cleanup = await removeExtraEntries(synapse, link, plan.duplicates, "duplicate");
     if (cleanup !== undefined) notices.push(cleanup);
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
@@ -394,7 +394,7 @@ async function applyBatch(
   }
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
-  const notice = await removeDuplicateEntries(deps.synapse, link, duplicates);
+  const notice = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;
   const accepted = calls.flatMap((c) => c.edits);
@@ -412,10 +412,11 @@ async function applyBatch(
 }
 
 /**
- * Whether the answer lists the whole link, so the next batch may be planned on it: every table the
- * link held before the batch and did not remove is in it; or, when the link was not read, it lists
- * a table no edit of the batch named. An answer listing the edited tables only (no recording shows
- * which the service sends for a link of several tables) plans nothing.
+ * Whether the answer lists the whole link, so the next batch may be planned on it: it shows every
+ * accepted edit of the batch, and every table the link held before the batch and did not remove is
+ * in it; or, when the link was not read, it lists a table no edit of the batch named. An answer
+ * listing the edited tables only (no recording shows which the service sends for a link of several
+ * tables) plans nothing.
  */
 function listsWholeLink(
   answer: readonly LinkedTable[],
@@ -424,6 +425,8 @@ function listsWholeLink(
 ): boolean {
   const listed = new Set(answer.map((t) => tableKey(t.source)));
   const edited = new Set(accepted.map((e) => tableKey(e.source)));
+  // It shows every accepted edit of the batch, not only those of its own call (a split batch).
+  if (!accepted.every((e) => listed.has(tableKey(e.source)) === (e.operation === "add"))) return false;
   if (!before) return [...listed].some((key) => !edited.has(key));
   const removed = new Set(accepted.filter((e) => e.operation === "remove").map((e) => tableKey(e.source)));
   return [...before.keys()].every((key) => removed.has(key) || listed.has(key));

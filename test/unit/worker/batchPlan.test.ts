@@ -7,6 +7,7 @@ import { link, linkTableRecord, NOW } from "./workerTestKit";
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
 
 const record = linkTableRecord;
+const A = { schema: "dbo", name: "A" };
 
 function plan(pending: LinkTableRecord[], overrides: Partial<BatchPlanInput> = {}) {
   return planBatch({
@@ -44,60 +45,61 @@ describe("planBatch", () => {
     expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "abc", editedAt: NOW }]);
   });
 
-  it("removes the linked table first for a re-add, with the service's id", () => {
-    const linked = new Map([["dbo.a", [{ id: "abc", source: { schema: "dbo", name: "A" } }]]]);
-    expect(plan([record("A", { action: "reAdd" })], { linked }).edits).toMatchObject([
-      { operation: "remove", id: "abc" },
+  it("removes the entry it watched first for a re-add, never another entry of the table", () => {
+    const a = { schema: "dbo", name: "A" };
+    const linked = new Map([
+      [
+        "dbo.a",
+        [
+          { id: "studio", source: a },
+          { id: "ABC", source: a },
+        ],
+      ],
     ]);
+    const result = plan([record("A", { action: "reAdd", linkTableId: "abc" })], { linked });
+    expect(result.edits).toMatchObject([{ operation: "remove", id: "ABC" }]);
+    expect(result.duplicates).toEqual([]);
   });
 
-  it("watches the first of two entries of a table and removes the second when it is the app's own", () => {
-    const a = { schema: "dbo", name: "A" };
-    const ours = linkTableId(link, a, 0);
-    const twice = plan([record("A")], {
-      linked: new Map([
-        [
-          "dbo.a",
-          [
-            { id: "studio", source: a },
-            { id: ours, source: a },
-          ],
-        ],
-      ]),
-    });
-    expect(twice.settled).toMatchObject([{ status: "Adding", linkTableId: "studio" }]);
-    expect(twice.duplicates).toEqual([{ id: ours, source: a }]);
-    // A second entry the app did not send is someone else's: left alone.
-    const theirs = plan([record("A")], {
-      linked: new Map([
-        [
-          "dbo.a",
-          [
-            { id: ours, source: a },
-            { id: "studio", source: a },
-          ],
-        ],
-      ]),
-    });
-    expect(theirs.settled).toMatchObject([{ status: "Adding", linkTableId: ours }]);
-    expect(theirs.duplicates).toEqual([]);
-  });
+  it.each([
+    [
+      "listed after",
+      (ours: string) => [
+        { id: "studio", source: A },
+        { id: ours, source: A },
+      ],
+    ],
+    [
+      "listed before",
+      (ours: string) => [
+        { id: ours, source: A },
+        { id: "studio", source: A },
+      ],
+    ],
+  ])(
+    "watches the entry it did not send when the link holds the table twice, and removes its own (%s)",
+    (_order, entries) => {
+      const ours = linkTableId(link, A, 0);
+      const result = plan([record("A")], { linked: new Map([["dbo.a", entries(ours)]]) });
+      expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "studio" }]);
+      expect(result.duplicates).toEqual([{ id: ours, source: A }]);
+    },
+  );
 
-  it("removes every entry of a table being removed: the first by the edit, the rest besides it", () => {
-    const a = { schema: "dbo", name: "A" };
+  it("removes a table's first entry for a removal and plans nothing else (the confirm step takes any left)", () => {
     const result = plan([record("A", { action: "remove" })], {
       linked: new Map([
         [
           "dbo.a",
           [
-            { id: "first", source: a },
-            { id: "second", source: a },
+            { id: "first", source: A },
+            { id: "second", source: A },
           ],
         ],
       ]),
     });
-    expect(result.edits).toEqual([{ operation: "remove", id: "first", source: a }]);
-    expect(result.duplicates).toEqual([{ id: "second", source: a }]);
+    expect(result.edits).toEqual([{ operation: "remove", id: "first", source: A }]);
+    expect(result.duplicates).toEqual([]);
   });
 
   it("sends a plain add when the link's tables were not read, and refuses to plan a removal without them", () => {

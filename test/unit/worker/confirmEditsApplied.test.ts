@@ -81,13 +81,27 @@ describe("confirmEditsApplied", () => {
       ];
       expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
         applied: true,
-        notice: expect.stringContaining(`already held dbo.A (${OURS})`),
+        notice: expect.stringContaining(`already held: dbo.A (${OURS})`),
       });
       // Never the entry the user made: only the one the app sent.
       expect(synapse.edits).toEqual([[{ operation: "remove", id: OURS, source: A }]]);
       expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Adding", linkTableId: "studio" });
     },
   );
+
+  it("removes what the link still holds of a table after its removal landed, and finishes on the next check", async () => {
+    const { ledger, synapse, deps } = await removing();
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, linkTableId: "removed" }]);
+    synapse.links.get("demo-link")!.tables = [{ id: "second", source: A }];
+    expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
+      applied: false,
+      outstanding: 1,
+      notice: expect.stringContaining("still held after the table's removal: dbo.A (second)"),
+    });
+    expect(synapse.edits).toEqual([[{ operation: "remove", id: "second", source: A }]]);
+    expect(await confirmEditsApplied(deps, link, later(2))).toMatchObject({ applied: true, settled: 1 });
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
+  });
 });
 
 async function adding(linkTableId = OURS) {

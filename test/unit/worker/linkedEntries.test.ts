@@ -10,13 +10,13 @@ describe("entryToWatch", () => {
     ["only the app's entry", [entry("ours")], { id: "ours" }],
     ["the app's entry, spelt with dashes and upper case", [entry("OU-RS")], { id: "OU-RS" }],
     [
-      "the app's entry first, one someone added later: nothing removed",
+      "both, the app's listed first: the one it did not send is still watched, its own removed",
       [entry("ours"), entry("studio")],
-      { id: "ours" },
+      { id: "studio", duplicate: "ours" },
     ],
     ["only an entry the link already held (kept)", [entry("studio")], { id: "studio" }],
     [
-      "both: the older one is watched, the app's removed",
+      "both, the app's listed last: the one it did not send is watched, its own removed",
       [entry("studio"), entry("ours")],
       { id: "studio", duplicate: "ours" },
     ],

@@ -164,7 +164,7 @@ describe("sendEdits", () => {
     expect(result).toMatchObject({
       kind: "sent",
       added: 1,
-      notice: expect.stringMatching(/already held dbo\.A/),
+      notice: expect.stringMatching(/already held: dbo\.A/),
     });
     const sentId = synapse.edits[0]?.[0]?.id;
     expect(synapse.edits[1]).toEqual([
@@ -226,6 +226,25 @@ describe("sendEdits", () => {
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removing");
   });
 
+  it("plans no batch on an answer that shows only the last call of a split batch, so MAX_TABLES_PER_LINK holds", async () => {
+    const names = ["A", "B", "C", "D", "E", "F", "G", "H"].map((n) => `dbo.${n}`);
+    const { ledger, synapse, deps } = await pendingOf(names, { editBatchMaxTables: 4, maxTablesPerLink: 6 });
+    synapse.addLink("demo-link");
+    synapse.editAnswerLists = "edited";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch.some((e) => e.source.name === "C")
+        ? Promise.reject(new SynapseRequestError("no primary key", 400, "22720", "editTables"))
+        : original(l, batch);
+    await sendEdits(deps, link, NOW);
+    await sendEdits(deps, link, later(60));
+    expect((await synapse.listLinkTables(link)).length).toBeLessThanOrEqual(6);
+    expect(ledger.record(link, "dbo.H")).toMatchObject({
+      status: "Rejected",
+      error: expect.stringMatching(/MAX_TABLES_PER_LINK/),
+    });
+  });
+
   it("says where to remove a duplicate entry it could not remove, and still watches the first", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
@@ -237,7 +256,9 @@ describe("sendEdits", () => {
         : original(l, batch);
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
-      notice: expect.stringMatching(/holds dbo\.A .* twice.*\(busy\): remove it in Synapse Studio/),
+      notice: expect.stringMatching(
+        /could not remove the app's second entry .*dbo\.A .*\(busy\); tried again when next seen, or remove them in Synapse Studio/,
+      ),
     });
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Adding",
