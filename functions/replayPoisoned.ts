@@ -31,9 +31,14 @@ export async function replayPoisoned(
     context.warn(`recorded from the poison queue after an outage: ${replayed.join(", ")}`);
   if (rejected > 0)
     context.log(`${rejected} message(s) from the poison queue recorded as rejected and removed`);
-  if (gaveUp.length > 0)
+  const ids = (outcome: string) => gaveUp.filter((g) => g.outcome === outcome).map((g) => g.id);
+  if (ids("rejected").length > 0)
     context.error(
-      `gave up on message(s) from the poison queue after ${REPLAY_GIVE_UP_HOURS} hours of retries, recorded as rejected: ${gaveUp.join(", ")}`,
+      `gave up on message(s) from the poison queue after ${REPLAY_GIVE_UP_HOURS} hours of retries; their requests are Rejected with the last error: ${ids("rejected").join(", ")}`,
+    );
+  if (ids("recorded").length > 0)
+    context.warn(
+      `message(s) from the poison queue still failing after ${REPLAY_GIVE_UP_HOURS} hours, whose requests were recorded before: removed, the requests left to their workers: ${ids("recorded").join(", ")}`,
     );
   if (failed > 0)
     context.warn("a message from the poison queue failed again; the next run tries in 10 minutes");

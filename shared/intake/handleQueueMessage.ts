@@ -64,25 +64,40 @@ export async function handleQueueMessage(
   return { kind: "accepted", requestId: request.requestId, ...accepted };
 }
 
+/** What {@link endUnservable} did with a message's request. */
+export type UnservableOutcome =
+  /** Recorded as Rejected with the reason (or already ended: nothing changed). */
+  | { kind: "rejected"; requestId?: string }
+  /** It was recorded Queued before the failure: its recording is completed, and its worker serves it. */
+  | { kind: "recorded"; requestId: string };
+
 /**
- * Records a message the consumer could not handle, for good: its reason and body in
- * `rejectedMessages`, and its request as Rejected when the message names one. A request that was
- * already recorded keeps its status (its worker serves it). Returns the request id, if any.
+ * Ends a message the consumer could not handle, for good: its reason and body go to
+ * `rejectedMessages`, and its request is recorded as Rejected when the message names one. A
+ * request recorded before the failure (the failure came later: the durable client, say) is not
+ * rejected: its recording is completed (the same idempotent writes as the consumer's, so the link
+ * is listed open and reconcile starts its worker) and it is served.
  */
-export async function recordUnservable(
+export async function endUnservable(
   deps: Pick<QueueMessageDeps, "ledger">,
   raw: string,
   meta: { messageId: string },
   reason: string,
   now: string,
-): Promise<string | undefined> {
+): Promise<UnservableOutcome> {
   await deps.ledger.recordRejectedMessage({ messageId: meta.messageId, reason, body: raw }, now);
   const json = parseJson(raw);
   const parsed = queueMessageSchema.safeParse(json);
   const request = parsed.success ? toOnboardingRequest(parsed.data) : rejectedShell(json);
-  if (!request) return undefined;
-  await deps.ledger.recordRejectedRequest(request, reason, now);
-  return request.requestId;
+  if (!request) return { kind: "rejected" };
+  if ((await deps.ledger.recordRejectedRequest(request, reason, now)) === "created" || !parsed.success) {
+    return { kind: "rejected", requestId: request.requestId };
+  }
+  const status = (await deps.ledger.getRequest(request.requestId))?.status;
+  if (status !== "Queued" && status !== "InProgress")
+    return { kind: "rejected", requestId: request.requestId };
+  await deps.ledger.recordRequestAndNudge(request, now);
+  return { kind: "recorded", requestId: request.requestId };
 }
 
 function parseJson(text: string): unknown {

@@ -1,4 +1,4 @@
-import { handleQueueMessage, recordUnservable, type QueueMessageDeps } from "./handleQueueMessage";
+import { endUnservable, handleQueueMessage, type QueueMessageDeps } from "./handleQueueMessage";
 
 /** One message of the poison queue, its text decoded (the host base64-encodes what it enqueues). */
 export interface PoisonedMessage {
@@ -24,11 +24,11 @@ export interface ReplayResult {
   /** Messages that failed again (storage still down, say): visible again at the next run. */
   failed: number;
   /**
-   * Messages that kept failing for REPLAY_GIVE_UP_HOURS, recorded and removed: their requests show
-   * Rejected with the last error, or, when the failure came after the request was recorded, are
-   * served like any other (reconcile starts the worker).
+   * Messages that kept failing for REPLAY_GIVE_UP_HOURS, removed: `rejected`, their requests show
+   * Rejected with the last error (the message id when it names no request); `recorded`, the request
+   * was recorded before the failure and is served like any other (reconcile starts the worker).
    */
-  gaveUp: string[];
+  gaveUp: { id: string; outcome: "rejected" | "recorded" }[];
 }
 
 /** The most messages one run takes (32 a read): the rest waits for the next run. */
@@ -91,31 +91,25 @@ export async function replayPoisonedMessages(
 }
 
 /**
- * A message that has failed for REPLAY_GIVE_UP_HOURS is not an outage any more: it is recorded
- * as rejected with the last error (a request already recorded is left to its worker) and removed.
- * Returns the request id (or the message id), or undefined when it is not due or the write failed
- * too (then it stays, tried at the next run, until the queue's own expiry).
+ * A message that has failed for REPLAY_GIVE_UP_HOURS is not an outage any more: it is ended
+ * (`endUnservable`: rejected with the last error, or, when its request was recorded before the
+ * failure, left to its worker) and removed. Undefined when it is not due or a write failed too
+ * (then it stays, tried at the next run, until the queue's own expiry).
  */
 async function giveUpIfDue(
   deps: QueueMessageDeps & { poison: PoisonQueue },
   message: PoisonedMessage,
   error: unknown,
   now: string,
-): Promise<string | undefined> {
+): Promise<ReplayResult["gaveUp"][number] | undefined> {
   const poisonedFor = Date.parse(now) - Date.parse(message.insertedOn);
   if (!(poisonedFor >= REPLAY_GIVE_UP_HOURS * 3600_000)) return undefined;
   const why = error instanceof Error ? error.message : String(error);
   const reason = `could not be recorded within ${REPLAY_GIVE_UP_HOURS} hours of retries: ${why}`;
   try {
-    const requestId = await recordUnservable(
-      deps,
-      message.text,
-      { messageId: message.messageId },
-      reason,
-      now,
-    );
+    const ended = await endUnservable(deps, message.text, { messageId: message.messageId }, reason, now);
     await deps.poison.delete(message);
-    return requestId ?? message.messageId;
+    return { id: ended.requestId ?? message.messageId, outcome: ended.kind };
   } catch {
     return undefined;
   }

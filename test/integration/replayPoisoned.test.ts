@@ -124,7 +124,7 @@ describe("replayPoisonedMessages (Azurite)", () => {
     );
     expect(await replayPoisonedMessages(deps, hoursFromNow(REPLAY_GIVE_UP_HOURS + 0.5))).toMatchObject({
       failed: 0,
-      gaveUp: ["stuck-1"],
+      gaveUp: [{ id: "stuck-1", outcome: "recorded" }],
     });
     expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
     // It was recorded before the durable client failed: Queued, on an open link reconcile serves.

@@ -103,7 +103,7 @@ describe("replayPoisonedMessages", () => {
       replayed: [],
       rejected: 0,
       failed: 1,
-      gaveUp: ["old"],
+      gaveUp: [{ id: "old", outcome: "rejected" }],
     });
     expect(poison.deleted).toEqual(["m-old"]);
     expect(await ledger.getRequest("old")).toMatchObject({
@@ -125,7 +125,10 @@ describe("replayPoisonedMessages", () => {
       workspaces: ["demo"],
       poison,
     };
-    expect(await replayPoisonedMessages(deps, NOW)).toMatchObject({ failed: 0, gaveUp: ["a"] });
+    expect(await replayPoisonedMessages(deps, NOW)).toMatchObject({
+      failed: 0,
+      gaveUp: [{ id: "a", outcome: "recorded" }],
+    });
     expect(poison.deleted).toEqual(["m-a"]);
     // Recorded Queued before the durable client failed: the link is open, and reconcile starts its worker.
     expect((await ledger.getRequest("a"))?.status).toBe("Queued");
