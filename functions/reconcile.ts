@@ -1,9 +1,9 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { getDependencies } from "../shared/dependencies";
-import { describeLink } from "../shared/domain/linkRef";
+import { describeLink, linkWorkerInstanceId } from "../shared/domain/linkRef";
 import { durableClientScheduler } from "../shared/worker/durableClientScheduler";
-import { reconcileOpenLinks } from "../shared/worker/reconcileOpenLinks";
+import { PENDING_STUCK_MINUTES, reconcileOpenLinks } from "../shared/worker/reconcileOpenLinks";
 
 export const RECONCILE_SCHEDULE = "0 */5 * * * *";
 
@@ -14,14 +14,25 @@ export async function reconcile(
   context: InvocationContext,
 ): Promise<void> {
   const { ledger, settings } = getDependencies();
-  const { restarted, suspended } = await reconcileOpenLinks({
+  const { restarted, suspended, stuckPending } = await reconcileOpenLinks({
     ledger,
     settings,
     scheduler: durableClientScheduler(client),
+    now: new Date().toISOString(),
   });
   if (restarted.length > 0) {
     context.warn(
       `restarted link workers: ${restarted.map((r) => `${describeLink(r.link)} (was ${r.was})`).join(", ")}`,
+    );
+  }
+  if (stuckPending.length > 0) {
+    context.error(
+      `link workers Pending for over ${PENDING_STUCK_MINUTES} minutes with requests waiting (their start was lost; see docs/deploy.md "Troubleshooting"): ${stuckPending
+        .map(
+          (s) =>
+            `${describeLink(s.link)} (instance ${linkWorkerInstanceId(s.link)}, Pending since ${s.since})`,
+        )
+        .join(", ")}`,
     );
   }
   if (suspended.length > 0) {

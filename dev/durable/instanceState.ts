@@ -102,6 +102,8 @@ export interface InstanceState extends InstanceOutline {
   retryUnits: Record<string, RetryUnitState>;
   /** Set when the instance can never progress (JS waits for something DTFx will not send). */
   stuck?: string;
+  /** Its start message was lost (`loseStart`): Pending for ever, as in durable-extension #540 / #2060. */
+  lostStart?: boolean;
   /** See `InstanceStatus.largePayloads` (optional: snapshots written before it existed lack it). */
   largePayloads?: LargePayload[];
 }

@@ -94,6 +94,13 @@ export interface ReplayDriverOptions {
   largePayloadBytes?: number;
   /** Fail the instance when a payload exceeds `largePayloadBytes`, instead of only reporting it (default false). */
   failOnLargePayloads?: boolean;
+  /**
+   * Loses the start message of the instances it returns true for: the instance row says Pending and nothing ever
+   * runs it. Events raised on it are discarded (DTFx drops messages for an instance without history), terminate
+   * leaves it Pending, and a start with its id is refused (it is Pending): the state reported in
+   * azure-functions-durable-extension #540 and #2060, cleared there only by deleting the instance's storage rows.
+   */
+  loseStart?: (instanceId: string) => boolean;
 }
 
 export interface RunOptions {
@@ -143,6 +150,7 @@ export class ReplayDriver {
   private readonly deliverCancelledTimers: boolean;
   private readonly largePayloadBytes: number;
   private readonly failOnLargePayloads: boolean;
+  private readonly loseStart: ((instanceId: string) => boolean) | undefined;
 
   private clock: number;
   private seq = 0;
@@ -166,6 +174,7 @@ export class ReplayDriver {
     this.deliverCancelledTimers = options.deliverCancelledTimers ?? false;
     this.largePayloadBytes = options.largePayloadBytes ?? DEFAULT_LARGE_PAYLOAD_BYTES;
     this.failOnLargePayloads = options.failOnLargePayloads ?? false;
+    this.loseStart = options.loseStart;
   }
 
   /** Virtual clock, epoch ms. */
@@ -225,6 +234,10 @@ export class ReplayDriver {
       };
       this.instances.set(instanceId, state);
       this.dropQueuedWork(instanceId);
+      if (this.loseStart?.(instanceId) === true) {
+        state.lostStart = true;
+        return instanceId;
+      }
       this.beginExecution(state);
       // The extension accepts any input; with failOnLargePayloads the instance fails before its first episode.
       if (this.checkPayload(state, "orchestrationInput", state.name, input)) return instanceId;
@@ -241,7 +254,7 @@ export class ReplayDriver {
    */
   raiseEvent(instanceId: string, eventName: string, data?: unknown): void {
     const state = this.requireInstance(instanceId);
-    if (isTerminal(state)) return;
+    if (isTerminal(state) || state.lostStart === true) return;
     this.enqueue({
       kind: "event",
       at: this.clock,
@@ -252,10 +265,13 @@ export class ReplayDriver {
     });
   }
 
-  /** Terminates a Pending / Running instance (output = reason); ignored for terminal ones (HTTP 410). */
+  /**
+   * Terminates a Pending / Running instance (output = reason); ignored for terminal ones (HTTP 410) and for one
+   * whose start was lost (`loseStart`).
+   */
   terminate(instanceId: string, reason: string): void {
     const state = this.requireInstance(instanceId);
-    if (isTerminal(state)) return;
+    if (isTerminal(state) || state.lostStart === true) return;
     state.history.push(historyEvent.executionTerminated(this.clock, reason));
     state.runtimeStatus = "Terminated";
     state.output = reason;

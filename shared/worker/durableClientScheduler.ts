@@ -1,13 +1,15 @@
 import type { LinkWorkerInput } from "./linkWorkerInput";
 import {
   LINK_WORKER_ORCHESTRATION,
+  type WorkerInstance,
+  type WorkerInstances,
   type WorkerRuntimeStatus,
   type WorkerScheduler,
 } from "./ensureLinkWorker";
 
 /** The slice of durable-functions' DurableClient the scheduler uses (kept structural: no SDK types here). */
 export interface DurableClientLike {
-  getStatus(instanceId: string): Promise<{ runtimeStatus: string }>;
+  getStatus(instanceId: string): Promise<{ runtimeStatus: string; lastUpdatedTime?: Date | string }>;
   startNew(name: string, options: { instanceId: string; input: unknown }): Promise<string>;
   raiseEvent(instanceId: string, eventName: string, eventData: unknown): Promise<void>;
 }
@@ -17,15 +19,24 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof Error && /404/.test(error.message);
 }
 
-export function durableClientScheduler(client: DurableClientLike): WorkerScheduler {
+export function durableClientScheduler(client: DurableClientLike): WorkerScheduler & WorkerInstances {
+  const getInstance = async (instanceId: string): Promise<WorkerInstance | undefined> => {
+    try {
+      const status = await client.getStatus(instanceId);
+      const updated = status.lastUpdatedTime;
+      return {
+        runtimeStatus: status.runtimeStatus as WorkerRuntimeStatus,
+        lastUpdatedTime: updated instanceof Date ? updated.toISOString() : (updated ?? ""),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
   return {
+    getInstance,
     async getRuntimeStatus(instanceId) {
-      try {
-        return (await client.getStatus(instanceId)).runtimeStatus as WorkerRuntimeStatus;
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      return (await getInstance(instanceId))?.runtimeStatus;
     },
     async start(instanceId, input: LinkWorkerInput) {
       await client.startNew(LINK_WORKER_ORCHESTRATION, { instanceId, input });

@@ -17,6 +17,18 @@ export interface WorkerScheduler {
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
 
+/** What reconcile reads of a worker instance: its status, and when that last changed (ISO 8601). */
+export interface WorkerInstance {
+  runtimeStatus: WorkerRuntimeStatus;
+  lastUpdatedTime: string;
+}
+
+/** The durable client as reconcile needs it, besides {@link WorkerScheduler}. */
+export interface WorkerInstances {
+  /** undefined when no instance has that id. */
+  getInstance(instanceId: string): Promise<WorkerInstance | undefined>;
+}
+
 /** Statuses in which the instance will still see the ledger: no restart needed. */
 export const ACTIVE_STATUSES: ReadonlySet<WorkerRuntimeStatus> = new Set([
   "Pending",

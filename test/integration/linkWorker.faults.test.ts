@@ -89,7 +89,31 @@ describe("link worker: faults", () => {
     expect((await h.request(id)).status).toBe("Succeeded");
     expect(h.addsPerTable()).toEqual({ "dbo.Customers": 1, "sales.Invoices": 1 });
     // Finished and idle: the next reconcile has nothing to do.
-    expect(await h.reconcile()).toEqual({ checked: 0, restarted: [], suspended: [] });
+    expect(await h.reconcile()).toEqual({ checked: 0, restarted: [], suspended: [], stuckPending: [] });
+  });
+
+  it("names a worker whose start was lost (Pending for ever) at every reconcile run, instead of trusting it", async () => {
+    let lose = true;
+    const h = await start(demoSeed(), {}, undefined, { driver: { loseStart: () => lose } });
+    const instanceId = linkWorkerInstanceId(h.link());
+    const id = await h.submit(["dbo.Customers"]);
+    lose = false;
+    await h.driver.run();
+    h.driver.advanceTo(h.driver.now + minutes(5));
+    expect(h.driver.getStatus(instanceId)?.runtimeStatus).toBe("Pending");
+    expect((await h.reconcile()).stuckPending).toEqual([]);
+
+    h.driver.advanceTo(h.driver.now + minutes(20));
+    const reconciled = await h.reconcile();
+    console.log(`lost start: reconcile after 25 min ${JSON.stringify(reconciled)}`);
+    expect(reconciled).toMatchObject({
+      restarted: [],
+      stuckPending: [{ link: h.link(), since: "2026-01-05T08:00:00.000Z" }],
+    });
+    // What the extension offers does not clear it: the request waits for an operator.
+    h.driver.terminate(instanceId, "tried");
+    expect(h.driver.getStatus(instanceId)?.runtimeStatus).toBe("Pending");
+    expect((await h.request(id)).status).toBe("Queued");
   });
 
   it("never sets a custom status over 16 KB, even when the faults it reports carry long texts", async () => {

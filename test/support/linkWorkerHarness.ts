@@ -21,7 +21,11 @@ import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { Action } from "../../shared/domain/tableStatus";
 import type { RequestView } from "../../shared/ledger/ledger";
 import { addsPerTable } from "./simAdds";
-import { LINK_WORKER_ORCHESTRATION, type WorkerScheduler } from "../../shared/worker/ensureLinkWorker";
+import {
+  LINK_WORKER_ORCHESTRATION,
+  type WorkerInstances,
+  type WorkerScheduler,
+} from "../../shared/worker/ensureLinkWorker";
 import { reconcileOpenLinks, type ReconcileResult } from "../../shared/worker/reconcileOpenLinks";
 
 // The stand-in must capture registrations before durable-functions touches @azure/functions.
@@ -143,8 +147,14 @@ export class LinkWorkerHarness {
   }
 
   /** The durable client as the queue handler will use it, backed by the replay driver. */
-  readonly scheduler: WorkerScheduler = {
+  readonly scheduler: WorkerScheduler & WorkerInstances = {
     getRuntimeStatus: (instanceId) => Promise.resolve(this.driver.getStatus(instanceId)?.runtimeStatus),
+    getInstance: (instanceId) => {
+      const status = this.driver.getStatus(instanceId);
+      return Promise.resolve(
+        status && { runtimeStatus: status.runtimeStatus, lastUpdatedTime: status.lastUpdatedTime },
+      );
+    },
     start: async (instanceId, input) => {
       await this.driver.startNew(LINK_WORKER_ORCHESTRATION, { instanceId, input });
     },
@@ -171,7 +181,12 @@ export class LinkWorkerHarness {
   /** One run of the reconcile timer's use case against this harness's driver. */
   reconcile(): Promise<ReconcileResult> {
     const deps = getDependencies();
-    return reconcileOpenLinks({ ledger: deps.ledger, scheduler: this.scheduler, settings: deps.settings });
+    return reconcileOpenLinks({
+      ledger: deps.ledger,
+      scheduler: this.scheduler,
+      settings: deps.settings,
+      now: new Date(this.driver.now).toISOString(),
+    });
   }
 
   /** Records a request (as the queue handler will) and starts or nudges the link's worker. */

@@ -175,6 +175,24 @@ test("terminate: Terminated with the reason as output, queued work dropped, late
   expect(driver.getHistory("term").at(-1)?.EventType).toBe(3);
 });
 
+test("loseStart: the instance stays Pending for ever; events dropped, terminate ignored, a new start refused", async () => {
+  const driver = new ReplayDriver({ registry, loseStart: (id) => id === "lost" });
+  await driver.startNew("Sequence", { instanceId: "lost", input: "x" });
+  driver.raiseEvent("lost", "anything", 1);
+  driver.terminate("lost", "operator said so");
+  await driver.run();
+  expect(driver.getStatus("lost")).toMatchObject({ runtimeStatus: "Pending" });
+  expect(driver.isIdle("lost")).toBe(true);
+  expect(helloInputs).toEqual([]);
+  await expect(driver.startNew("Sequence", { instanceId: "lost", input: "again" })).rejects.toThrow(
+    "An orchestration instance with ID 'lost' already exists and is Pending.",
+  );
+  // Other instances are not affected.
+  await driver.startNew("Sequence", { instanceId: "fine", input: "y" });
+  await driver.run();
+  expect(driver.getStatus("fine")?.runtimeStatus).toBe("Completed");
+});
+
 test("raiseEvent / terminate / isIdle on an unknown id throw like the client's 404", () => {
   const driver = new ReplayDriver({ registry });
   expect(() => {
