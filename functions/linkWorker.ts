@@ -381,8 +381,10 @@ function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
     }
     return { kind: "blocked", reason: result.reason };
   }
+  if ((result.kind === "sent" || result.kind === "nothingToSend") && result.notice !== undefined) {
+    run.log(result.notice);
+  }
   if (result.kind !== "sent") return { kind: "done" };
-  if (result.notice !== undefined) run.log(result.notice);
   // The service's answer to the edit already showed it applied (sendEdits.ts): nothing to poll.
   for (let check = 0; check < (result.applied ? 0 : MAX_CONFIRM_POLLS); check++) {
     run.status({

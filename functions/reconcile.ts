@@ -27,7 +27,7 @@ export async function reconcile(
   }
   if (stuckPending.length > 0) {
     context.error(
-      `link workers Pending for over ${PENDING_STUCK_MINUTES} minutes with requests waiting (their start was lost; see docs/deploy.md "Troubleshooting"): ${stuckPending
+      `link workers Pending for over ${PENDING_STUCK_MINUTES} minutes with requests waiting (their start was lost; see docs/deploy.md "Alerts"): ${stuckPending
         .map(
           (s) =>
             `${describeLink(s.link)} (instance ${linkWorkerInstanceId(s.link)}, Pending since ${s.since})`,

@@ -36,6 +36,10 @@ export async function replayPoisoned(
     context.error(
       `gave up on message(s) from the poison queue after ${REPLAY_GIVE_UP_HOURS} hours of retries; their requests are Rejected with the last error: ${ids("rejected").join(", ")}`,
     );
+  if (ids("ended").length > 0)
+    context.log(
+      `message(s) from the poison queue whose requests were recorded and have ended since: removed: ${ids("ended").join(", ")}`,
+    );
   if (ids("recorded").length > 0)
     context.warn(
       `message(s) from the poison queue still failing after ${REPLAY_GIVE_UP_HOURS} hours, whose requests were recorded before: removed, the requests left to their workers: ${ids("recorded").join(", ")}`,

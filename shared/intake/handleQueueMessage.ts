@@ -66,17 +66,19 @@ export async function handleQueueMessage(
 
 /** What {@link endUnservable} did with a message's request. */
 export type UnservableOutcome =
-  /** Recorded as Rejected with the reason (or already ended: nothing changed). */
+  /** Recorded as Rejected with the reason (a message naming no request: only the message). */
   | { kind: "rejected"; requestId?: string }
-  /** It was recorded Queued before the failure: its recording is completed, and its worker serves it. */
-  | { kind: "recorded"; requestId: string };
+  /** It was recorded before the failure and is still open: its recording is completed, and its worker serves it. */
+  | { kind: "recorded"; requestId: string }
+  /** It was recorded before the failure and has ended since: nothing changed. */
+  | { kind: "ended"; requestId: string };
 
 /**
  * Ends a message the consumer could not handle, for good: its reason and body go to
  * `rejectedMessages`, and its request is recorded as Rejected when the message names one. A
  * request recorded before the failure (the failure came later: the durable client, say) is not
- * rejected: its recording is completed (the same idempotent writes as the consumer's, so the link
- * is listed open and reconcile starts its worker) and it is served.
+ * rejected: if still open, its recording is completed (the consumer's idempotent writes, without
+ * the nudge, so the link is listed open and reconcile starts its worker) and it is served.
  */
 export async function endUnservable(
   deps: Pick<QueueMessageDeps, "ledger">,
@@ -90,14 +92,16 @@ export async function endUnservable(
   const parsed = queueMessageSchema.safeParse(json);
   const request = parsed.success ? toOnboardingRequest(parsed.data) : rejectedShell(json);
   if (!request) return { kind: "rejected" };
-  if ((await deps.ledger.recordRejectedRequest(request, reason, now)) === "created" || !parsed.success) {
-    return { kind: "rejected", requestId: request.requestId };
+  const { requestId } = request;
+  if ((await deps.ledger.recordRejectedRequest(request, reason, now)) === "created") {
+    return { kind: "rejected", requestId };
   }
-  const status = (await deps.ledger.getRequest(request.requestId))?.status;
-  if (status !== "Queued" && status !== "InProgress")
-    return { kind: "rejected", requestId: request.requestId };
-  await deps.ledger.recordRequestAndNudge(request, now);
-  return { kind: "recorded", requestId: request.requestId };
+  const status = (await deps.ledger.getRequest(requestId))?.status;
+  if (!parsed.success || (status !== "Queued" && status !== "InProgress"))
+    return { kind: "ended", requestId };
+  // Without the nudge: reconcile, not an event, starts or wakes the worker for it.
+  await deps.ledger.recordRequest(request, now);
+  return { kind: "recorded", requestId };
 }
 
 function parseJson(text: string): unknown {

@@ -26,9 +26,10 @@ export interface ReplayResult {
   /**
    * Messages that kept failing for REPLAY_GIVE_UP_HOURS, removed: `rejected`, their requests show
    * Rejected with the last error (the message id when it names no request); `recorded`, the request
-   * was recorded before the failure and is served like any other (reconcile starts the worker).
+   * was recorded before the failure and is served like any other (reconcile starts the worker);
+   * `ended`, the request was recorded before and has ended since.
    */
-  gaveUp: { id: string; outcome: "rejected" | "recorded" }[];
+  gaveUp: { id: string; outcome: "rejected" | "recorded" | "ended" }[];
 }
 
 /** The most messages one run takes (32 a read): the rest waits for the next run. */

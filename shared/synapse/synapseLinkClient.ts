@@ -101,6 +101,18 @@ export class SynapseRequestError extends Error {
   }
 }
 
+/** A 4xx other than throttling is the service refusing the request itself, not a fault to retry. */
+export function isRejection(error: unknown): error is SynapseRequestError {
+  return (
+    error instanceof SynapseRequestError &&
+    error.statusCode !== undefined &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    error.statusCode !== 408 &&
+    error.statusCode !== 429
+  );
+}
+
 /**
  * The service throttled the call (429/503) and either asked for a longer wait than one call may
  * spend (the adapter bounds its waits so an activity never blocks for long), or kept throttling

@@ -65,13 +65,16 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
     if (!isDue(record, now)) continue;
     const key = tableKey(record.source);
     const entries = linked?.get(key) ?? [];
-    // A removal takes the table's first entry (the confirm step removes any left after it); a
-    // re-add removes the entry it watched, never another one (someone else's).
+    // A removal takes the table's first entry (the confirm step removes any left after it). A
+    // remediation re-add removes the entry it watched, never another (someone else's); a re-add
+    // that watched none (a schema change's re-snapshot) removes the first.
     const toRemove =
       record.action === "remove"
         ? entries[0]
         : record.action === "reAdd"
-          ? entries.find((e) => sameLinkTableId(e.id, record.linkTableId))
+          ? record.linkTableId === undefined
+            ? entries[0]
+            : entries.find((e) => sameLinkTableId(e.id, record.linkTableId))
           : undefined;
     if (record.action === "remove" || toRemove) {
       if (!toRemove) settle(record, { status: "Removed" });

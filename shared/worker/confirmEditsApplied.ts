@@ -1,8 +1,9 @@
 import { plusSeconds } from "../domain/time";
-import type { LinkRef } from "../domain/linkRef";
+import { describeLink, type LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { sameLinkTableId } from "../domain/linkTableId";
+import { isRejection } from "../synapse/synapseLinkClient";
 import { appLinkTableId } from "./batchPlan";
 import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
@@ -69,7 +70,10 @@ export async function confirmEditsApplied(
   const linked = entriesByTable(await synapse.listLinkTables(link));
   const changed: LinkTableRecord[] = [];
   const duplicates: { id: string; source: LinkTableRecord["source"] }[] = [];
-  const leftovers: { id: string; source: LinkTableRecord["source"] }[] = [];
+  const leftovers: {
+    record: LinkTableRecord;
+    entries: readonly { id: string; source: LinkTableRecord["source"] }[];
+  }[] = [];
   let outstanding = 0;
   for (const record of waiting) {
     const entries = linked.get(tableKey(record.source));
@@ -84,26 +88,56 @@ export async function confirmEditsApplied(
       }
       if (watch?.duplicate) duplicates.push({ id: watch.duplicate, source: record.source });
     } else if (present) {
-      outstanding++;
-      // The removed entry is gone but the link still holds the table under others (it held it
-      // twice): the user asked for the table to go, so they go too.
-      if (
-        record.linkTableId !== undefined &&
-        !entries.some((e) => sameLinkTableId(e.id, record.linkTableId))
-      ) {
-        leftovers.push(...entries.map((e) => ({ id: e.id, source: record.source })));
+      const removedEntryGone =
+        record.linkTableId !== undefined && !entries.some((e) => sameLinkTableId(e.id, record.linkTableId));
+      const [other] = entries;
+      if (removedEntryGone && record.action === "reAdd" && other) {
+        // A re-add whose removal landed while the link holds the table under another entry
+        // (someone else's): that one is watched, not removed, and nothing is added again.
+        changed.push({
+          ...record,
+          action: "add",
+          status: "Adding",
+          linkTableId: other.id,
+          editedAt: now,
+          updatedAt: now,
+        });
+        continue;
       }
+      outstanding++;
+      // A removal whose entry is gone while the link still holds the table (it held it twice):
+      // the user asked for the table to go, so the rest go too.
+      if (removedEntryGone && record.action === "remove") leftovers.push({ record, entries });
     } else {
       changed.push(afterRemovalLanded(record, now, settings));
     }
   }
   await ledger.saveLinkTables(link, changed);
-  const notices = [
-    await removeExtraEntries(synapse, link, duplicates, "duplicate"),
-    await removeExtraEntries(synapse, link, leftovers, "leftover"),
-  ].filter((n): n is string => n !== undefined);
+  const notices: string[] = [];
+  const duplicate = await removeExtraEntries(synapse, link, duplicates, "duplicate");
+  if (duplicate) notices.push(duplicate.notice);
+  // One call per table, so that a refused entry ends its own table only. A refusal is final: the
+  // table fails, naming the entries; a fault is tried again at the next check.
+  const refused: LinkTableRecord[] = [];
+  for (const { record, entries } of leftovers) {
+    const outcome = await removeExtraEntries(synapse, link, entries, "leftover");
+    if (!outcome) continue;
+    notices.push(outcome.notice);
+    if (isRejection(outcome.error)) {
+      const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      const ids = entries.map((e) => e.id).join(", ");
+      refused.push({
+        ...record,
+        status: "Failed",
+        error: `${qualifiedName(record.source)} is still in link connection ${describeLink(link)} (entries ${ids}) after its removal, and the service refused to remove it: ${reason}`,
+        updatedAt: now,
+      });
+    }
+  }
+  await ledger.saveLinkTables(link, refused);
+  outstanding -= refused.length;
   const notice = notices.length > 0 ? notices.join("; ") : undefined;
-  const settled = changed.filter((r) => r.status !== "Adding").length;
+  const settled = [...changed, ...refused].filter((r) => r.status !== "Adding").length;
   return {
     applied: outstanding === 0,
     outstanding,

@@ -42,17 +42,16 @@ export function entryToWatch(
 export type ExtraEntries = "duplicate" | "leftover";
 
 /**
- * Removes extra entries, once per sight of them: a removal that does not go through is reported
- * and tried again the next time the worker reads the link and sees them (the confirm step), or ends
- * with the table's deadline. A duplicate loses nothing meanwhile: the table replicates under the
- * entry watched.
+ * Removes extra entries in one `edittables` call. Returns a line for the log and, when the call
+ * failed, its error (the caller decides: a duplicate loses nothing, the table replicates under the
+ * entry watched; a leftover of a removal ends the table when the service refuses).
  */
 export async function removeExtraEntries(
   synapse: Pick<SynapseLinkClient, "editTables">,
   link: LinkRef,
   entries: readonly { id: string; source: TableName }[],
   why: ExtraEntries,
-): Promise<string | undefined> {
+): Promise<{ notice: string; error?: unknown } | undefined> {
   if (entries.length === 0) return undefined;
   const names = entries.map((d) => `${qualifiedName(d.source)} (${d.id})`).join(", ");
   const what =
@@ -64,9 +63,12 @@ export async function removeExtraEntries(
       link,
       entries.map((d) => ({ operation: "remove", id: d.id, source: d.source })),
     );
-    return `removed ${what}`;
+    return { notice: `removed ${what}` };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return `could not remove ${what} (${reason}); tried again when next seen, or remove them in Synapse Studio`;
+    // A duplicate is not looked for again once its table is watched: someone has to remove it.
+    const advice =
+      why === "duplicate" ? "; remove it in Synapse Studio (the table replicates under the other entry)" : "";
+    return { notice: `could not remove ${what} (${reason})${advice}`, error };
   }
 }

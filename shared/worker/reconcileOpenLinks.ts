@@ -22,7 +22,7 @@ export interface ReconcileResult {
    * Links with unfinished work whose worker has been Pending for over PENDING_STUCK_MINUTES: its
    * start was most likely lost (durable-extension #540, #2060). Nothing the app can call clears
    * it (a start with its id is refused, terminate is not processed), so it is said at every run,
-   * with when it became Pending, for an operator to clear (docs/deploy.md, "Troubleshooting").
+   * with when it became Pending, for an operator to clear (docs/deploy.md, "Alerts").
    */
   stuckPending: { link: LinkRef; since: string }[];
 }

@@ -6,6 +6,7 @@ import { classifyTableFailure } from "../synapse/tableFailure";
 import { isDue, nextEditAt, planBatch, withoutSendingMark } from "./batchPlan";
 import { linkReadiness } from "./linkReadiness";
 import {
+  isRejection,
   SynapseRequestError,
   type LinkDetailedStatus,
   type LinkedTable,
@@ -22,7 +23,7 @@ import { SERVICE_TABLES_PER_LINK } from "../config";
 
 export type SendResult =
   /** No table is due for an edit; `nextEditAt` is when the next one is (a cool-down ends). */
-  | { kind: "nothingToSend"; nextEditAt?: string }
+  | { kind: "nothingToSend"; nextEditAt?: string; notice?: string }
   /** The link is not ready yet; `act` asks the orchestrator to start or resume it first. */
   | { kind: "wait"; reason: string; act?: "start" | "resume" }
   /** The link cannot take tables (missing, stopped without AUTO_START_LINKS): pending tables failed. */
@@ -106,7 +107,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     });
     await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
     const cleanup = await removeExtraEntries(synapse, link, plan.duplicates, "duplicate");
-    if (cleanup !== undefined) notices.push(cleanup);
+    if (cleanup) notices.push(cleanup.notice);
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
@@ -145,7 +146,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
       wholeBacklog = true;
     }
   }
-  if (sent.batches === 0) return nothingToSend(pending, now);
+  if (sent.batches === 0) return nothingToSend(pending, now, notices);
   const { added, removed, failed, applied, deferred } = sent;
   return {
     kind: "sent",
@@ -236,21 +237,13 @@ async function detailedStatusOrMissing(
   }
 }
 
-function nothingToSend(pending: readonly LinkTableRecord[], now: string): SendResult {
+function nothingToSend(pending: readonly LinkTableRecord[], now: string, notices: string[] = []): SendResult {
   const next = nextEditAt(pending, now);
-  return next ? { kind: "nothingToSend", nextEditAt: next } : { kind: "nothingToSend" };
-}
-
-/** A 4xx other than throttling is the service refusing the edit itself, not a fault to retry. */
-function isRejection(error: unknown): error is SynapseRequestError {
-  return (
-    error instanceof SynapseRequestError &&
-    error.statusCode !== undefined &&
-    error.statusCode >= 400 &&
-    error.statusCode < 500 &&
-    error.statusCode !== 408 &&
-    error.statusCode !== 429
-  );
+  return {
+    kind: "nothingToSend",
+    ...(next ? { nextEditAt: next } : {}),
+    ...(notices.length > 0 ? { notice: notices.join("; ") } : {}),
+  };
 }
 
 /** What the send knew of the link when it planned the batch. */
@@ -394,7 +387,7 @@ async function applyBatch(
   }
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
-  const notice = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
+  const notice = (await removeExtraEntries(deps.synapse, link, duplicates, "duplicate"))?.notice;
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;
   const accepted = calls.flatMap((c) => c.edits);

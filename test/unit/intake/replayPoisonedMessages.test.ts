@@ -1,4 +1,5 @@
 import type { PoisonedMessage, PoisonQueue } from "../../../shared/intake/replayPoisonedMessages";
+import { handleQueueMessage } from "../../../shared/intake/handleQueueMessage";
 import { REPLAY_GIVE_UP_HOURS, replayPoisonedMessages } from "../../../shared/intake/replayPoisonedMessages";
 import type { WorkerScheduler } from "../../../shared/worker/ensureLinkWorker";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
@@ -133,5 +134,31 @@ describe("replayPoisonedMessages", () => {
     // Recorded Queued before the durable client failed: the link is open, and reconcile starts its worker.
     expect((await ledger.getRequest("a"))?.status).toBe("Queued");
     expect((await ledger.listOpenLinks()).map((l) => l.link.linkConnection)).toEqual(["demo-link"]);
+  });
+
+  it("removes a message whose request was recorded and has ended since, without rejecting it", async () => {
+    const ledger = new InMemoryLedger();
+    const poisoned = message("done", hoursBefore(REPLAY_GIVE_UP_HOURS + 1));
+    const poison = new ArrayPoisonQueue([poisoned]);
+    const deps = {
+      ledger,
+      scheduler: failingStarts(() => true),
+      settings: defaultSettings,
+      workspaces: ["demo"],
+      poison,
+    };
+    // Recorded by the consumer before the durable client failed; served and finished since.
+    await expect(
+      handleQueueMessage(deps, poisoned.text, { messageId: poisoned.messageId }, NOW),
+    ).rejects.toThrow();
+    await ledger.completeRequest(
+      { workspace: "demo", linkConnection: "demo-link" },
+      "done",
+      "Succeeded",
+      [],
+      NOW,
+    );
+    expect((await replayPoisonedMessages(deps, NOW)).gaveUp).toEqual([{ id: "done", outcome: "ended" }]);
+    expect((await ledger.getRequest("done"))?.status).toBe("Succeeded");
   });
 });

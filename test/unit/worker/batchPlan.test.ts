@@ -45,6 +45,13 @@ describe("planBatch", () => {
     expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "abc", editedAt: NOW }]);
   });
 
+  it("removes the first entry for a re-add that watched none (a schema change's re-snapshot)", () => {
+    const linked = new Map([["dbo.a", [{ id: "x", source: A }]]]);
+    expect(plan([record("A", { action: "reAdd" })], { linked }).edits).toEqual([
+      { operation: "remove", id: "x", source: A },
+    ]);
+  });
+
   it("removes the entry it watched first for a re-add, never another entry of the table", () => {
     const a = { schema: "dbo", name: "A" };
     const linked = new Map([

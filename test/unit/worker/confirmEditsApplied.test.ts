@@ -1,4 +1,5 @@
 import { linkTableId } from "../../../shared/domain/linkTableId";
+import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { confirmEditsApplied } from "../../../shared/worker/confirmEditsApplied";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
@@ -101,6 +102,38 @@ describe("confirmEditsApplied", () => {
     expect(synapse.edits).toEqual([[{ operation: "remove", id: "second", source: A }]]);
     expect(await confirmEditsApplied(deps, link, later(2))).toMatchObject({ applied: true, settled: 1 });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
+  });
+
+  it("fails a removed table at once when the service refuses to remove what the link still holds of it", async () => {
+    const { ledger, synapse, deps } = await removing();
+    await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, linkTableId: "removed" }]);
+    synapse.links.get("demo-link")!.tables = [{ id: "second", source: A }];
+    synapse.editError = new SynapseRequestError("no such entry", 400, "LinkTableNotFound", "editTables");
+    expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({
+      applied: true,
+      outstanding: 0,
+      settled: 1,
+    });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Failed",
+      error:
+        "dbo.A is still in link connection demo/demo-link (entries second) after its removal, and the service refused to remove it: no such entry",
+    });
+  });
+
+  it("watches the entry someone else holds when a re-add's removal landed, instead of removing it", async () => {
+    const { ledger, synapse, deps } = await removing();
+    await ledger.saveLinkTables(link, [
+      { ...ledger.record(link, "dbo.A")!, action: "reAdd", linkTableId: "failed-one" },
+    ]);
+    synapse.links.get("demo-link")!.tables = [{ id: "studio", source: A }];
+    expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({ applied: true, outstanding: 0 });
+    expect(synapse.edits).toEqual([]);
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      action: "add",
+      status: "Adding",
+      linkTableId: "studio",
+    });
   });
 });
 
