@@ -271,6 +271,7 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
     // it here, or its request would never end.
     const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
     if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };
+    if (confirm.value.notice !== undefined) run.log(confirm.value.notice);
     if (confirm.value.settled > 0) run.completionDue = true;
   }
   // Requests finish only when tables do: a poll that changed none skips reading the link's open

@@ -101,6 +101,10 @@ export async function endUnservable(
     return { kind: "ended", requestId };
   // Without the nudge: reconcile, not an event, starts or wakes the worker for it.
   await deps.ledger.recordRequest(request, now);
+  // As the consumer does once a re-add is recorded: the schema-change window is over.
+  if (request.action === "reAdd") {
+    for (const table of request.tables) await deps.ledger.setDetached(request, table.source, false, now);
+  }
   return { kind: "recorded", requestId };
 }
 

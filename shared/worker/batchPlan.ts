@@ -6,6 +6,7 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import type { LinkedTable } from "../synapse/synapseLinkClient";
 import type { LinkTableEdit } from "../synapse/synapseLinkClient";
 import { entryToWatch } from "./linkedEntries";
+import { afterRemovalLanded } from "./reAddCooldown";
 
 export interface BatchPlanInput {
   link: LinkRef;
@@ -18,7 +19,7 @@ export interface BatchPlanInput {
    */
   linked: ReadonlyMap<string, readonly LinkedTable[]> | undefined;
   now: string;
-  settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink">;
+  settings: Pick<WorkerSettings, "editBatchMaxTables" | "maxTablesPerLink" | "reAddCooldownSeconds">;
 }
 
 export interface BatchPlan {
@@ -82,6 +83,12 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
       else plan.edits.push({ operation: "remove", id: toRemove.id, source: record.source });
       continue;
     }
+    if (record.action === "reAdd" && record.sendingAt !== undefined) {
+      // Its removal went out and its entry is gone: the removal landed, and the add waits out the
+      // re-add cool-down as after any removal.
+      plan.settled.push(withoutSendingMark(afterRemovalLanded(record, now, settings)));
+      continue;
+    }
     const watch = entryToWatch(appLinkTableId(link, record), entries);
     if (watch) {
       // Already part of this link (or an earlier run of this batch landed): watch it.
@@ -126,6 +133,15 @@ export function nextEditAt(pending: readonly LinkTableRecord[], now: string): st
     .filter((r) => !isDue(r, now))
     .map((r) => r.notBefore ?? "")
     .sort()[0];
+}
+
+/**
+ * A re-add the worker started because the table it watched failed (remediation, an "enabled once"
+ * retry), as opposed to one a request asked for (a schema change's re-snapshot), which starts with
+ * both counters at zero (claimPendingRequests.ts).
+ */
+export function isRemediation(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): boolean {
+  return record.attempts > 0 || record.enabledOnceRetries > 0;
 }
 
 /** The id the app sends when it adds this record's table (linkTableId.ts, addGeneration). */

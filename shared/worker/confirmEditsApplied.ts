@@ -1,12 +1,12 @@
-import { plusSeconds } from "../domain/time";
 import { describeLink, type LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import type { LinkTableRecord } from "../ledger/ledger";
 import { sameLinkTableId } from "../domain/linkTableId";
 import { isRejection } from "../synapse/synapseLinkClient";
-import { appLinkTableId } from "./batchPlan";
+import { appLinkTableId, isRemediation } from "./batchPlan";
 import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
+import { afterRemovalLanded } from "./reAddCooldown";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface ConfirmResult {
@@ -91,9 +91,10 @@ export async function confirmEditsApplied(
       const removedEntryGone =
         record.linkTableId !== undefined && !entries.some((e) => sameLinkTableId(e.id, record.linkTableId));
       const [other] = entries;
-      if (removedEntryGone && record.action === "reAdd" && other) {
-        // A re-add whose removal landed while the link holds the table under another entry
-        // (someone else's): that one is watched, not removed, and nothing is added again.
+      if (removedEntryGone && record.action === "reAdd" && isRemediation(record) && other) {
+        // A remediation whose removal landed while the link holds the table under another entry
+        // (someone else's, replicating): that one is watched, not removed, and nothing is added
+        // again. A schema change's re-add wants a new snapshot: the rest go, as for a removal.
         changed.push({
           ...record,
           action: "add",
@@ -105,9 +106,9 @@ export async function confirmEditsApplied(
         continue;
       }
       outstanding++;
-      // A removal whose entry is gone while the link still holds the table (it held it twice):
-      // the user asked for the table to go, so the rest go too.
-      if (removedEntryGone && record.action === "remove") leftovers.push({ record, entries });
+      // A removal (or a schema change's re-add) whose entry is gone while the link still holds
+      // the table (it held it twice): the table was asked to go, so the rest go too.
+      if (removedEntryGone && !isRemediation(record)) leftovers.push({ record, entries });
     } else {
       changed.push(afterRemovalLanded(record, now, settings));
     }
@@ -152,32 +153,4 @@ function removalOverdue(
   settings: Pick<WorkerDeps["settings"], "tableDeadlineMinutes">,
 ): boolean {
   return Date.parse(now) - Date.parse(record.updatedAt) > settings.tableDeadlineMinutes * 60_000;
-}
-
-/**
- * A table whose removal has left the link: Removed, or, when the removal is the first half of a
- * re-add, a Pending add that waits out the re-add cool-down.
- */
-export function afterRemovalLanded(
-  record: LinkTableRecord,
-  now: string,
-  settings: Pick<WorkerDeps["settings"], "reAddCooldownSeconds">,
-): LinkTableRecord {
-  if (record.action !== "reAdd") return { ...record, status: "Removed", updatedAt: now };
-  const cooldown = reAddCooldownSeconds(settings.reAddCooldownSeconds, record.enabledOnceRetries);
-  return {
-    ...record,
-    action: "add",
-    status: "Pending",
-    notBefore: plusSeconds(now, cooldown),
-    updatedAt: now,
-  };
-}
-
-/**
- * The cool-down doubles with every "enabled once" refusal of the table, up to an hour: each removal
- * restarts the service's clean-up, so a fixed cool-down shorter than it would never get through.
- */
-export function reAddCooldownSeconds(base: number, enabledOnceRetries: number): number {
-  return Math.min(3600, base * 2 ** Math.min(enabledOnceRetries, 12));
 }

@@ -66,7 +66,8 @@ export async function removeExtraEntries(
     return { notice: `removed ${what}` };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    // A duplicate is not looked for again once its table is watched: someone has to remove it.
+    // A duplicate is looked for again only while its table is Adding and the confirm step runs:
+    // the log line says where to remove it.
     const advice =
       why === "duplicate" ? "; remove it in Synapse Studio (the table replicates under the other entry)" : "";
     return { notice: `could not remove ${what} (${reason})${advice}`, error };

@@ -12,7 +12,7 @@ import {
   type LinkedTable,
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
-import { afterRemovalLanded } from "./confirmEditsApplied";
+import { afterRemovalLanded } from "./reAddCooldown";
 import { failTables } from "./failTables";
 import { unconfiguredWorkspace } from "./missingLink";
 import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
@@ -275,9 +275,9 @@ type BatchOutcome =
  * over). A refused batch is split: tables another link holds are rejected when the refusal is
  * "enabled once" and the rest sent again; otherwise the batch is halved until each refusal is one
  * table's, judged by its error code. When the link's tables were not read, a refusal is answered
- * first by reading them (`refusedUnread`). When the service's answer to the last accepted edit
- * lists the link's tables (REC-23), it confirms the edit (adds listed, removals not) and names the
- * entry to watch for each added table: its own, or one the link already held.
+ * first by reading them (`refusedUnread`). When an accepted call's answer lists the link's tables
+ * (REC-23), it confirms that call's edits (adds listed, removals not) and names the entry to watch
+ * for each added table: its own, or one the link already held.
  */
 async function applyBatch(
   deps: WorkerDeps,

@@ -35,6 +35,11 @@ const message = (requestId: string, insertedOn = hoursBefore(1)): PoisonedMessag
   }),
 });
 
+/** What the replay needs: the ledger, the durable client (as a scheduler), settings, workspaces, the queue. */
+function replayDeps(ledger: InMemoryLedger, scheduler: WorkerScheduler, poison: PoisonQueue) {
+  return { ledger, scheduler, settings: defaultSettings, workspaces: ["demo"], poison };
+}
+
 describe("replayPoisonedMessages", () => {
   function failingStarts(failing: (n: number) => boolean): WorkerScheduler {
     let starts = 0;
@@ -47,13 +52,11 @@ describe("replayPoisonedMessages", () => {
 
   it("does not let one message that fails again hold up the others", async () => {
     const poison = new ArrayPoisonQueue([message("a"), message("b"), message("c")]);
-    const deps = {
-      ledger: new InMemoryLedger(),
-      scheduler: failingStarts((n) => n === 2),
-      settings: defaultSettings,
-      workspaces: ["demo"],
+    const deps = replayDeps(
+      new InMemoryLedger(),
+      failingStarts((n) => n === 2),
       poison,
-    };
+    );
     expect(await replayPoisonedMessages(deps, NOW)).toEqual({
       replayed: ["a", "c"],
       rejected: 0,
@@ -65,13 +68,11 @@ describe("replayPoisonedMessages", () => {
 
   it("ends the run after three failures in a row: the durable client is still down", async () => {
     const poison = new ArrayPoisonQueue(["a", "b", "c", "d", "e"].map((id) => message(id)));
-    const deps = {
-      ledger: new InMemoryLedger(),
-      scheduler: failingStarts(() => true),
-      settings: defaultSettings,
-      workspaces: ["demo"],
+    const deps = replayDeps(
+      new InMemoryLedger(),
+      failingStarts(() => true),
       poison,
-    };
+    );
     expect(await replayPoisonedMessages(deps, NOW)).toEqual({
       replayed: [],
       rejected: 0,
@@ -93,13 +94,11 @@ describe("replayPoisonedMessages", () => {
       message("old", hoursBefore(REPLAY_GIVE_UP_HOURS + 0.1)),
       message("young", hoursBefore(REPLAY_GIVE_UP_HOURS - 0.1)),
     ]);
-    const deps = {
+    const deps = replayDeps(
       ledger,
-      scheduler: failingStarts(() => false),
-      settings: defaultSettings,
-      workspaces: ["demo"],
+      failingStarts(() => false),
       poison,
-    };
+    );
     expect(await replayPoisonedMessages(deps, NOW)).toEqual({
       replayed: [],
       rejected: 0,
@@ -119,13 +118,11 @@ describe("replayPoisonedMessages", () => {
   it("leaves a request recorded before the failure to its worker when it gives up on the message", async () => {
     const ledger = new InMemoryLedger();
     const poison = new ArrayPoisonQueue([message("a", hoursBefore(REPLAY_GIVE_UP_HOURS + 1))]);
-    const deps = {
+    const deps = replayDeps(
       ledger,
-      scheduler: failingStarts(() => true),
-      settings: defaultSettings,
-      workspaces: ["demo"],
+      failingStarts(() => true),
       poison,
-    };
+    );
     expect(await replayPoisonedMessages(deps, NOW)).toMatchObject({
       failed: 0,
       gaveUp: [{ id: "a", outcome: "recorded" }],
@@ -140,13 +137,11 @@ describe("replayPoisonedMessages", () => {
     const ledger = new InMemoryLedger();
     const poisoned = message("done", hoursBefore(REPLAY_GIVE_UP_HOURS + 1));
     const poison = new ArrayPoisonQueue([poisoned]);
-    const deps = {
+    const deps = replayDeps(
       ledger,
-      scheduler: failingStarts(() => true),
-      settings: defaultSettings,
-      workspaces: ["demo"],
+      failingStarts(() => true),
       poison,
-    };
+    );
     // Recorded by the consumer before the durable client failed; served and finished since.
     await expect(
       handleQueueMessage(deps, poisoned.text, { messageId: poisoned.messageId }, NOW),
@@ -160,5 +155,31 @@ describe("replayPoisonedMessages", () => {
     );
     expect((await replayPoisonedMessages(deps, NOW)).gaveUp).toEqual([{ id: "done", outcome: "ended" }]);
     expect((await ledger.getRequest("done"))?.status).toBe("Succeeded");
+  });
+
+  it("clears a re-added table's detached mark when it leaves a recorded re-add to its worker", async () => {
+    const ledger = new InMemoryLedger();
+    const reAdd: PoisonedMessage = {
+      ...message("readd", hoursBefore(REPLAY_GIVE_UP_HOURS + 1)),
+      text: JSON.stringify({
+        ...queuedAdd,
+        requestId: "readd",
+        action: "reAdd",
+        tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
+      }),
+    };
+    const link = { workspace: "demo", linkConnection: "demo-link" };
+    await ledger.setDetached(link, { schema: "dbo", name: "Orders" }, true);
+    const poison = new ArrayPoisonQueue([reAdd]);
+    const deps = replayDeps(
+      ledger,
+      failingStarts(() => true),
+      poison,
+    );
+    // The consumer recorded it, then the durable client failed before the mark was cleared.
+    await expect(handleQueueMessage(deps, reAdd.text, { messageId: reAdd.messageId }, NOW)).rejects.toThrow();
+    expect(await ledger.isDetached(link, { schema: "dbo", name: "Orders" })).toBe(true);
+    expect((await replayPoisonedMessages(deps, NOW)).gaveUp).toEqual([{ id: "readd", outcome: "recorded" }]);
+    expect(await ledger.isDetached(link, { schema: "dbo", name: "Orders" })).toBe(false);
   });
 });

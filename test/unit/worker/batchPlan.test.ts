@@ -1,7 +1,7 @@
 import { linkTableId } from "../../../shared/domain/linkTableId";
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { planBatch, type BatchPlanInput } from "../../../shared/worker/batchPlan";
-import { reAddCooldownSeconds } from "../../../shared/worker/confirmEditsApplied";
+import { reAddCooldownSeconds } from "../../../shared/worker/reAddCooldown";
 import { link, linkTableRecord, NOW } from "./workerTestKit";
 
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
@@ -15,7 +15,7 @@ function plan(pending: LinkTableRecord[], overrides: Partial<BatchPlanInput> = {
     pending,
     linked: new Map(),
     now: NOW,
-    settings: { editBatchMaxTables: 100, maxTablesPerLink: 5000 },
+    settings: { editBatchMaxTables: 100, maxTablesPerLink: 5000, reAddCooldownSeconds: 60 },
     ...overrides,
   });
 }
@@ -43,6 +43,17 @@ describe("planBatch", () => {
     const result = plan([record("A")], { linked });
     expect(result.edits).toEqual([]);
     expect(result.settled).toMatchObject([{ status: "Adding", linkTableId: "abc", editedAt: NOW }]);
+  });
+
+  it("waits out the re-add cool-down when a re-add's removal went out and its entry is gone (an unsaved answer)", () => {
+    const result = plan([record("A", { action: "reAdd", linkTableId: "gone", sendingAt: NOW })], {
+      linked: new Map(),
+    });
+    expect(result.edits).toEqual([]);
+    expect(result.settled).toEqual([
+      expect.objectContaining({ action: "add", status: "Pending", notBefore: later(60) }),
+    ]);
+    expect(result.settled[0]).not.toHaveProperty("sendingAt");
   });
 
   it("removes the first entry for a re-add that watched none (a schema change's re-snapshot)", () => {
@@ -124,7 +135,7 @@ describe("planBatch", () => {
     const linked = new Map([["dbo.x", [{ id: "x", source: { schema: "dbo", name: "X" } }]]]);
     const result = plan([record("A"), record("B")], {
       linked,
-      settings: { editBatchMaxTables: 100, maxTablesPerLink: 2 },
+      settings: { editBatchMaxTables: 100, maxTablesPerLink: 2, reAddCooldownSeconds: 60 },
     });
     expect(result.edits).toHaveLength(1);
     expect(result.settled[0]).toMatchObject({
@@ -135,7 +146,7 @@ describe("planBatch", () => {
 
   it("defers tables over EDIT_BATCH_MAX_TABLES to the next batch", () => {
     const result = plan([record("A"), record("B"), record("C")], {
-      settings: { editBatchMaxTables: 2, maxTablesPerLink: 5000 },
+      settings: { editBatchMaxTables: 2, maxTablesPerLink: 5000, reAddCooldownSeconds: 60 },
     });
     expect(result.edits).toHaveLength(2);
     expect(result.deferred).toBe(1);

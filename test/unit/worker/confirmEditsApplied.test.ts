@@ -121,10 +121,22 @@ describe("confirmEditsApplied", () => {
     });
   });
 
-  it("watches the entry someone else holds when a re-add's removal landed, instead of removing it", async () => {
+  it("removes what else the link holds of a table when a schema change's re-add removal landed, then re-adds it", async () => {
+    const { ledger, synapse, deps } = await removing({ reAddCooldownSeconds: 60 });
+    await ledger.saveLinkTables(link, [
+      { ...ledger.record(link, "dbo.A")!, action: "reAdd", linkTableId: "first" },
+    ]);
+    synapse.links.get("demo-link")!.tables = [{ id: "second", source: A }];
+    await confirmEditsApplied(deps, link, later(1));
+    expect(synapse.edits).toEqual([[{ operation: "remove", id: "second", source: A }]]);
+    await confirmEditsApplied(deps, link, later(2));
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ action: "add", status: "Pending" });
+  });
+
+  it("watches the entry someone else holds when a remediation's removal landed, instead of removing it", async () => {
     const { ledger, synapse, deps } = await removing();
     await ledger.saveLinkTables(link, [
-      { ...ledger.record(link, "dbo.A")!, action: "reAdd", linkTableId: "failed-one" },
+      { ...ledger.record(link, "dbo.A")!, action: "reAdd", attempts: 1, linkTableId: "failed-one" },
     ]);
     synapse.links.get("demo-link")!.tables = [{ id: "studio", source: A }];
     expect(await confirmEditsApplied(deps, link, later(1))).toMatchObject({ applied: true, outstanding: 0 });
