@@ -12,6 +12,8 @@ export interface AzuriteOptions {
   blobPort?: number;
   queuePort?: number;
   tablePort?: number;
+  /** Finds a free port (default: ask the OS); a test can hand out a taken one. */
+  pickPort?: () => Promise<number>;
 }
 
 export interface RunningAzurite {
@@ -42,11 +44,32 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Starts Azurite (the npm dev dependency) as a child process on free ports. */
+/** Attempts when a free port was taken by another process before Azurite bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Starts Azurite (the npm dev dependency) as a child process on free ports. A port found free can
+ * be taken by another process (a parallel test file) before Azurite binds it: then it starts again
+ * on new ports, unless the caller chose the ports.
+ */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
-  const blobPort = options.blobPort ?? (await freePort());
-  const queuePort = options.queuePort ?? (await freePort());
-  const tablePort = options.tablePort ?? (await freePort());
+  const chosen =
+    options.blobPort !== undefined || options.queuePort !== undefined || options.tablePort !== undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const raced = error instanceof Error && /EADDRINUSE/.test(error.message);
+      if (!raced || chosen || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(options: AzuriteOptions): Promise<RunningAzurite> {
+  const pickPort = options.pickPort ?? freePort;
+  const blobPort = options.blobPort ?? (await pickPort());
+  const queuePort = options.queuePort ?? (await pickPort());
+  const tablePort = options.tablePort ?? (await pickPort());
   const args = [
     require.resolve("azurite/dist/src/azurite.js"),
     "--silent",
