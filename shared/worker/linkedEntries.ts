@@ -3,7 +3,7 @@ import { sameLinkTableId } from "../domain/linkTableId";
 import { qualifiedName, tableKey, type TableName } from "../domain/tableName";
 import type { LinkedTable, SynapseLinkClient } from "../synapse/synapseLinkClient";
 
-/** The link's entries by table key, in the order the service lists them (the oldest first). */
+/** The link's entries by table key, in the order the service lists them (nothing relies on it). */
 export function entriesByTable(tables: readonly LinkedTable[]): Map<string, LinkedTable[]> {
   const byKey = new Map<string, LinkedTable[]>();
   for (const table of tables) {
