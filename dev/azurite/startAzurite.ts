@@ -24,10 +24,15 @@ export interface RunningAzurite {
   stop(): Promise<void>;
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+function waitForPort(port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
+      // Start-up failed on another port: stop trying (a pending retry would hold the process open).
+      if (signal.aborted) {
+        reject(new Error("Azurite start-up abandoned"));
+        return;
+      }
       const socket = connect(port, "127.0.0.1");
       socket.once("connect", () => {
         socket.destroy();
@@ -92,16 +97,18 @@ async function startOnce(options: AzuriteOptions): Promise<RunningAzurite> {
       resolve();
     });
   });
+  const startUp = new AbortController();
   try {
     await Promise.race([
       Promise.all([
-        waitForPort(blobPort, 20_000),
-        waitForPort(queuePort, 20_000),
-        waitForPort(tablePort, 20_000),
+        waitForPort(blobPort, 20_000, startUp.signal),
+        waitForPort(queuePort, 20_000, startUp.signal),
+        waitForPort(tablePort, 20_000, startUp.signal),
       ]),
       exited.then(() => Promise.reject(new Error(`Azurite exited during start-up: ${stderr.trim()}`))),
     ]);
   } catch (error) {
+    startUp.abort();
     child.kill();
     throw error;
   }
