@@ -83,13 +83,12 @@ describe("replayPoisonedMessages (Azurite)", () => {
     const poison = new QueueClient(azurite.connectionString, ONBOARDING_POISON_QUEUE);
     await poison.createIfNotExists();
     await poison.clearMessages();
-    await poison.sendMessage(
-      encoded({
-        ...queuedAdd,
-        requestId: "stuck-1",
-        tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
-      }),
-    );
+    const stuck = encoded({
+      ...queuedAdd,
+      requestId: "stuck-1",
+      tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
+    });
+    await poison.sendMessage(stuck);
     const ledger = new TableStorageLedger(
       TableClient.fromConnectionString(azurite.connectionString, "replayledger2", {
         allowInsecureConnection: true,
@@ -115,13 +114,7 @@ describe("replayPoisonedMessages (Azurite)", () => {
     expect(await replayPoisonedMessages(deps, hoursFromNow(1))).toMatchObject({ failed: 1, gaveUp: [] });
     // The failed try hid it for five minutes: the same message again, to be read at once.
     await poison.clearMessages();
-    await poison.sendMessage(
-      encoded({
-        ...queuedAdd,
-        requestId: "stuck-1",
-        tables: [tableEntry("dbo", "Orders", { distribution: "RoundRobin" })],
-      }),
-    );
+    await poison.sendMessage(stuck);
     expect(await replayPoisonedMessages(deps, hoursFromNow(REPLAY_GIVE_UP_HOURS + 0.5))).toMatchObject({
       failed: 0,
       gaveUp: [{ id: "stuck-1", outcome: "recorded" }],

@@ -2,6 +2,7 @@ import { TableClient } from "@azure/data-tables";
 import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { LinkTableRecord, OnboardingRequest } from "../../shared/ledger/ledger";
 import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+import { linkTableRecord } from "../unit/worker/workerTestKit";
 import { useAzurite } from "../support/azurite";
 
 const azurite = useAzurite();
@@ -117,16 +118,7 @@ describe("TableStorageLedger (Azurite)", () => {
 
   it("keeps a table's sending mark until a save without it clears it", async () => {
     const ledger = newLedger();
-    const record: LinkTableRecord = {
-      source: { schema: "dbo", name: "A" },
-      target: resolveTarget({ schema: "dbo", name: "A" }, undefined),
-      action: "add",
-      status: "Pending",
-      requestIds: [],
-      attempts: 0,
-      enabledOnceRetries: 0,
-      updatedAt: NOW,
-    };
+    const record = linkTableRecord("A", { requestIds: [], updatedAt: NOW });
     await ledger.saveLinkTables(link, [{ ...record, sendingAt: NOW }]);
     expect((await ledger.listLinkTables(link, ["Pending"]))[0]?.sendingAt).toBe(NOW);
     await ledger.saveLinkTables(link, [{ ...record, status: "Adding" }]);
