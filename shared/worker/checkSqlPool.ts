@@ -4,7 +4,9 @@ import type { WorkerHealth, WorkerLedger } from "../ledger/ledger";
 import type { LinkActivityInput } from "./linkWorkerInput";
 import { gitModeWarning, type ControlPlane } from "../synapse/controlPlane";
 import type { SynapseLinkClient } from "../synapse/synapseLinkClient";
+import type { OutcomePublisher } from "../outcomes/outcomePublisher";
 import { isDue } from "./batchPlan";
+import { failTables } from "./failTables";
 import { sqlPoolReadiness } from "./sqlPoolReadiness";
 
 /** What the preflight found; `notice` is said once per worker execution (git mode, an unknown pool). */
@@ -17,6 +19,8 @@ export type SqlPoolCheck =
 
 export interface SqlPoolDeps {
   ledger: Pick<WorkerLedger, "listLinkTables" | "saveLinkTables" | "getWorkerHealth" | "saveWorkerHealth">;
+  /** The tables failed past SQL_POOL_DEADLINE_MINUTES are reported like any failed table. */
+  outcomes: OutcomePublisher;
   settings: Pick<WorkerSettings, "autoResumeSqlPools" | "sqlPoolDeadlineMinutes">;
   /** Absent without ARM: every check passes. */
   controlPlane?: ControlPlane;
@@ -98,10 +102,7 @@ export async function checkSqlPool(
   }
   if (decision.kind === "fail") {
     const pending = await ledger.listLinkTables(link, ["Pending"]);
-    await ledger.saveLinkTables(
-      link,
-      pending.map((r) => ({ ...r, status: "Failed", error: decision.reason, updatedAt: now })),
-    );
+    await failTables(deps, link, now, pending, () => decision.reason);
     await record();
     return withNotice({ kind: "failed", reason: decision.reason }, notices);
   }

@@ -6,6 +6,7 @@ import { isRejection } from "../synapse/synapseLinkClient";
 import { appLinkTableId, isRemediation } from "./batchPlan";
 import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
+import { failTables, reportFailedTables } from "./failTables";
 import { afterRemovalLanded } from "./reAddCooldown";
 import type { WorkerDeps } from "./workerDeps";
 
@@ -42,14 +43,13 @@ export async function confirmEditsApplied(
 
   // A removal the link has not applied within TABLE_DEADLINE_MINUTES fails, so its request ends.
   const overdue = inFlight.filter((r) => r.status === "Removing" && removalOverdue(r, now, settings));
-  await ledger.saveLinkTables(
+  await failTables(
+    deps,
     link,
-    overdue.map((r) => ({
-      ...r,
-      status: "Failed",
-      error: `The link did not apply the removal of ${qualifiedName(r.source)} within ${settings.tableDeadlineMinutes} minutes (TABLE_DEADLINE_MINUTES)`,
-      updatedAt: now,
-    })),
+    now,
+    overdue,
+    (r) =>
+      `The link did not apply the removal of ${qualifiedName(r.source)} within ${settings.tableDeadlineMinutes} minutes (TABLE_DEADLINE_MINUTES)`,
   );
   const waiting = inFlight.filter((r) => !overdue.includes(r));
   if (waiting.length === 0) return { applied: true, outstanding: 0, settled: overdue.length };
@@ -136,6 +136,7 @@ export async function confirmEditsApplied(
     }
   }
   await ledger.saveLinkTables(link, refused);
+  await reportFailedTables(deps, link, refused);
   outstanding -= refused.length;
   const notice = notices.length > 0 ? notices.join("; ") : undefined;
   const settled = [...changed, ...refused].filter((r) => r.status !== "Adding").length;

@@ -20,11 +20,27 @@ export function settledTable(
 }
 
 /**
+ * Reports the saved records that are Failed as a poll reports the tables it settled: a table that
+ * fails outside a poll (an edit the service refused, a removal that never landed, a SQL pool that
+ * stayed down) is announced like one that failed while watched (docs/events.md, "Outcome events").
+ */
+export async function reportFailedTables(
+  deps: Pick<WorkerDeps, "outcomes">,
+  link: LinkRef,
+  records: readonly LinkTableRecord[],
+): Promise<void> {
+  await publishTableOutcomes(
+    deps.outcomes,
+    records.flatMap((r) => (r.status === "Failed" ? [settledTable(link, { ...r, status: "Failed" })] : [])),
+  );
+}
+
+/**
  * Fails `records` with their error, then reports them as a poll reports the tables it settled (one
  * Event Grid batch, metrics, the "failed for good" alert).
  */
 export async function failTables(
-  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
+  deps: { ledger: Pick<WorkerDeps["ledger"], "saveLinkTables">; outcomes: WorkerDeps["outcomes"] },
   link: LinkRef,
   now: string,
   records: readonly LinkTableRecord[],

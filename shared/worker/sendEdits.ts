@@ -13,7 +13,7 @@ import {
   type LinkTableEdit,
 } from "../synapse/synapseLinkClient";
 import { afterRemovalLanded } from "./reAddCooldown";
-import { failTables } from "./failTables";
+import { failTables, reportFailedTables } from "./failTables";
 import { unconfiguredWorkspace } from "./missingLink";
 import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
@@ -387,6 +387,7 @@ async function applyBatch(
   }
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
+  await reportFailedTables(deps, link, [...refused.values()]);
   const notice = (await removeExtraEntries(deps.synapse, link, duplicates, "duplicate"))?.notice;
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;

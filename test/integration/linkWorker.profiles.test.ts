@@ -95,8 +95,9 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     });
   });
 
-  it("fails a table without a primary key at once, saying what to fix, without remove-and-re-add", async () => {
+  it("fails a table without a primary key at once, saying what to fix, without remove-and-re-add, and reports it once", async () => {
     const h = await start(demoSeed(), { remediationMaxAttempts: 2 }, undefined, extras);
+    const settled = h.recordTableOutcomes();
     const id = await h.submit(["dbo.AuditLog"]);
     await h.driver.run();
     const view = await h.request(id);
@@ -106,6 +107,11 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     });
     // Accepted once (failedStatus) or refused at once (badRequest): never re-added.
     expect(h.addsPerTable()["dbo.AuditLog"] ?? 0).toBeLessThanOrEqual(1);
+    // table.failed goes out either way: from the status poll, or from the refused edit.
+    expect(settled.map((t) => `${t.table.schema}.${t.table.name} ${t.status}`)).toEqual([
+      "dbo.AuditLog Failed",
+    ]);
+    expect(settled[0]?.requestIds).toEqual([id]);
   });
 
   it("fails clearly when the link is stopped and AUTO_START_LINKS is off", async () => {

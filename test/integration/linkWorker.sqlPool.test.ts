@@ -242,10 +242,11 @@ describe("link worker: the target SQL pool", () => {
     expect(h.sim.callsTo("SqlPools_Resume").map((c) => c.status)).toEqual([202, 202]);
   });
 
-  it("a pool that stays Paused past SQL_POOL_DEADLINE_MINUTES fails the pending tables with the reason", async () => {
+  it("a pool that stays Paused past SQL_POOL_DEADLINE_MINUTES fails the pending tables with the reason, and reports them", async () => {
     const h = await start(undefined, { sqlPoolDeadlineMinutes: 10 }, undefined, {
       controlPlane: { sqlPools: "demo/demo-link=pausedpool" },
     });
+    const settled = h.recordTableOutcomes();
     const id = await h.submit(["dbo.Customers"]);
     await h.driver.run();
 
@@ -255,6 +256,13 @@ describe("link worker: the target SQL pool", () => {
       /^SQL pool pausedpool stayed unavailable \(Paused\) for 10 minutes \(SQL_POOL_DEADLINE_MINUTES\)/,
     );
     expect(h.editCalls()).toHaveLength(0);
+    expect(settled).toEqual([
+      expect.objectContaining({
+        table: { schema: "dbo", name: "Customers" },
+        status: "Failed",
+        error: expect.stringMatching(/^SQL pool pausedpool stayed unavailable/),
+      }),
+    ]);
     const waited = h.sim.callsTo("SqlPools_Get");
     expect((waited.at(-1)?.at ?? 0) - (waited[0]?.at ?? 0)).toBeGreaterThanOrEqual(10 * 60_000);
   });

@@ -20,6 +20,7 @@ import type { LinkRef } from "../../shared/domain/linkRef";
 import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { Action } from "../../shared/domain/tableStatus";
 import type { RequestView } from "../../shared/ledger/ledger";
+import type { SettledTable } from "../../shared/outcomes/outcomePublisher";
 import { addsPerTable } from "./simAdds";
 import {
   LINK_WORKER_ORCHESTRATION,
@@ -136,6 +137,21 @@ export class LinkWorkerHarness {
       allowInsecureConnection: true,
     });
     return new LinkWorkerHarness(driver, sim, workspace, ledgerTable);
+  }
+
+  /**
+   * From now on, the tables the worker reports settled (table.replicating / table.failed), in order,
+   * instead of publishing them (the harness configures no Event Grid topic).
+   */
+  recordTableOutcomes(): SettledTable[] {
+    const settled: SettledTable[] = [];
+    getDependencies().outcomes = {
+      tableReplicating: (o) => Promise.resolve(void settled.push({ ...o, status: "Replicating" })),
+      tableFailed: (o) => Promise.resolve(void settled.push({ ...o, status: "Failed" })),
+      tablesSettled: (outcomes) => Promise.resolve(void settled.push(...outcomes)),
+      requestCompleted: () => Promise.resolve(),
+    };
+    return settled;
   }
 
   get settings(): WorkerSettings {

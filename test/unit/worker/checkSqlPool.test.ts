@@ -45,6 +45,7 @@ async function pendingTableBehindPausedPool(settings: { autoResumeSqlPools: bool
     ledger,
     settings: { ...settings, sqlPoolDeadlineMinutes: 10 },
     controlPlane,
+    outcomes: workerDeps.outcomes,
     synapse: workerDeps.synapse,
     config: { arm: { sqlPools: [{ ...link, pool: "dw" }], gitModeAcknowledged: false } },
   };

@@ -43,8 +43,8 @@ describe("confirmEditsApplied", () => {
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
   });
 
-  it("fails a removal the link has not applied within TABLE_DEADLINE_MINUTES, naming the setting", async () => {
-    const { ledger, synapse, deps } = await removing({ tableDeadlineMinutes: 60 });
+  it("fails a removal the link has not applied within TABLE_DEADLINE_MINUTES, naming the setting, and reports it", async () => {
+    const { ledger, synapse, deps, settled } = await removing({ tableDeadlineMinutes: 60 });
     synapse.links.get("demo-link")!.isApplyingChanges = true;
     expect(await confirmEditsApplied(deps, link, later(61))).toEqual({
       applied: true,
@@ -55,6 +55,13 @@ describe("confirmEditsApplied", () => {
       status: "Failed",
       error: expect.stringMatching(/removal of dbo\.A within 60 minutes \(TABLE_DEADLINE_MINUTES\)/),
     });
+    expect(settled).toEqual([
+      expect.objectContaining({
+        table: A,
+        status: "Failed",
+        error: expect.stringMatching(/TABLE_DEADLINE_MINUTES/),
+      }),
+    ]);
   });
 
   it("watches the entry the link already held when it lists the added table under that entry only", async () => {
@@ -104,8 +111,8 @@ describe("confirmEditsApplied", () => {
     expect(ledger.record(link, "dbo.A")?.status).toBe("Removed");
   });
 
-  it("fails a removed table at once when the service refuses to remove what the link still holds of it", async () => {
-    const { ledger, synapse, deps } = await removing();
+  it("fails a removed table at once when the service refuses to remove what the link still holds of it, and reports it", async () => {
+    const { ledger, synapse, deps, settled } = await removing();
     await ledger.saveLinkTables(link, [{ ...ledger.record(link, "dbo.A")!, linkTableId: "removed" }]);
     synapse.links.get("demo-link")!.tables = [{ id: "second", source: A }];
     synapse.editError = new SynapseRequestError("no such entry", 400, "LinkTableNotFound", "editTables");
@@ -119,6 +126,13 @@ describe("confirmEditsApplied", () => {
       error:
         "dbo.A is still in link connection demo/demo-link (entries second) after its removal, and the service refused to remove it: no such entry",
     });
+    expect(settled).toEqual([
+      expect.objectContaining({
+        table: A,
+        status: "Failed",
+        error: expect.stringMatching(/refused to remove it/),
+      }),
+    ]);
   });
 
   it("removes what else the link holds of a table when a schema change's re-add removal landed, then re-adds it", async () => {

@@ -422,14 +422,17 @@ describe("sendEdits", () => {
   });
 
   it("fails a table still refused as 'enabled once' after the retries, naming both possible causes", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A"], {
+    const { ledger, synapse, deps, settled } = await pendingOf(["dbo.A"], {
       enabledOnceMaxRetries: 1,
       enabledOnceRetrySeconds: 60,
     });
     synapse.addLink("demo-link");
     synapse.editError = enabledOnce();
     await sendEdits(deps, link, NOW);
+    // Retried later, not failed: nothing reported yet.
+    expect(settled).toEqual([]);
     await sendEdits(deps, link, later(61));
+    expect(settled.map((t) => t.status)).toEqual(["Failed"]);
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Failed",
       error: expect.stringMatching(
@@ -438,8 +441,8 @@ describe("sendEdits", () => {
     });
   });
 
-  it("fails a table refused for a missing primary key at once, saying what to fix", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+  it("fails a table refused for a missing primary key at once, saying what to fix, and reports it", async () => {
+    const { ledger, synapse, deps, settled } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link");
     synapse.editError = new SynapseRequestError(
       "Enabling Change Feed on a table without primary key is not allowed.",
@@ -452,6 +455,15 @@ describe("sendEdits", () => {
       status: "Failed",
       error: expect.stringMatching(/primary key.*\(.*primary key/i),
     });
+    // Reported as a table that failed while watched is (table.failed, the failed-for-good alert).
+    expect(settled).toEqual([
+      expect.objectContaining({
+        table: { schema: "dbo", name: "A" },
+        status: "Failed",
+        requestIds: ["r1"],
+        error: expect.stringMatching(/primary key/i),
+      }),
+    ]);
   });
 
   it("rethrows throttling and server errors for the retry policy and the guard", async () => {
@@ -486,7 +498,7 @@ describe("sendEdits", () => {
 
   it("halves a refused batch until the refused table stands alone, not one call per table", async () => {
     const names = Array.from({ length: 16 }, (_, i) => `dbo.T${i}`);
-    const { ledger, synapse, deps } = await pendingOf(names);
+    const { ledger, synapse, deps, settled } = await pendingOf(names);
     synapse.addLink("demo-link");
     const original = synapse.editTables.bind(synapse);
     let calls = 0;
@@ -501,6 +513,7 @@ describe("sendEdits", () => {
     // link's tables were read: they are read, and the same batch is split without a second call.
     expect(calls).toBe(9);
     expect(ledger.record(link, "dbo.T5")?.status).toBe("Failed");
+    expect(settled.map((t) => `${t.table.name} ${t.status}`)).toEqual(["T5 Failed"]);
   });
 
   it("finishes a removal the service's answer no longer lists, with nothing left to confirm", async () => {

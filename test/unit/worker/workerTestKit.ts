@@ -2,7 +2,11 @@ import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from "../../../shared/co
 import { resolveTarget } from "../../../shared/domain/tableTarget";
 import type { Action } from "../../../shared/domain/tableStatus";
 import type { LinkTableRecord, OnboardingRequest } from "../../../shared/ledger/ledger";
-import { noOutcomePublisher } from "../../../shared/outcomes/outcomePublisher";
+import {
+  noOutcomePublisher,
+  type OutcomePublisher,
+  type SettledTable,
+} from "../../../shared/outcomes/outcomePublisher";
 import type { WorkerDeps } from "../../../shared/worker/workerDeps";
 import { FakeSynapseLinkClient } from "../../support/fakeSynapseLinkClient";
 import { InMemoryLedger } from "../../support/inMemoryLedger";
@@ -32,14 +36,25 @@ export const defaultSettings: WorkerSettings = { ...DEFAULT_WORKER_SETTINGS, tab
 export function makeDeps(settings: Partial<WorkerSettings> = {}) {
   const ledger = new InMemoryLedger();
   const synapse = new FakeSynapseLinkClient();
+  const { publisher, settled } = recordingPublisher();
   const deps: WorkerDeps = {
     ledger,
     synapse,
-    outcomes: noOutcomePublisher,
+    outcomes: publisher,
     settings: { ...defaultSettings, ...settings },
     workspaces: [link.workspace],
   };
-  return { ledger, synapse, deps };
+  return { ledger, synapse, deps, settled };
+}
+
+/** A publisher that keeps the tables reported settled, in order (requests completed are dropped). */
+export function recordingPublisher(): { publisher: OutcomePublisher; settled: SettledTable[] } {
+  const settled: SettledTable[] = [];
+  const publisher: OutcomePublisher = {
+    ...noOutcomePublisher,
+    tablesSettled: (outcomes) => Promise.resolve(void settled.push(...outcomes)),
+  };
+  return { publisher, settled };
 }
 
 export function request(requestId: string, tables: string[], action: Action = "add"): OnboardingRequest {
