@@ -17,10 +17,11 @@ export async function onboardingHttp(
     return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
   const { appKeys, config, workspaces } = getDependencies();
+  // The key is read once per instance, then cached: no storage call per request.
+  const [acceptanceKey, body] = await Promise.all([appKeys.acceptanceKey(), request.arrayBuffer()]);
   const result = submitOnboarding(
     {
-      // Read once per instance, then cached: no storage call per request.
-      acceptanceKey: await appKeys.acceptanceKey(),
+      acceptanceKey,
       webhookSecrets: config.intake.webhookSecrets,
       callbackAllowList: config.outcomes.callbackAllowList,
       routing: config.intake.routing,
@@ -29,7 +30,7 @@ export async function onboardingHttp(
     },
     {
       contentType: request.headers.get("content-type") ?? undefined,
-      body: Buffer.from(await request.arrayBuffer()),
+      body: Buffer.from(body),
       header: (name) => request.headers.get(name) ?? undefined,
       origin: new URL(request.url).origin,
       now: new Date(),
