@@ -402,7 +402,11 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
   };
 }
 
-function recordAction(partitionKey: string, r: LinkTableRecord): TransactionAction {
+function recordAction(
+  partitionKey: string,
+  r: LinkTableRecord,
+  kind: "upsert" | "update" = "upsert",
+): TransactionAction {
   const error = clip(r.error);
   const entity: LinkTableEntity = {
     partitionKey,
@@ -424,7 +428,7 @@ function recordAction(partitionKey: string, r: LinkTableRecord): TransactionActi
     ...(r.notBefore ? { notBefore: r.notBefore } : {}),
     ...(r.sendingAt ? { sendingAt: r.sendingAt } : {}),
   };
-  return ["upsert", entity, "Replace"];
+  return kind === "update" ? ["update", entity, "Replace"] : ["upsert", entity, "Replace"];
 }
 
 function orUndefinedOn404(error: unknown): undefined {
@@ -1051,15 +1055,28 @@ export class TableStorageLedger implements Ledger {
     return records;
   }
 
-  /** Upserts the records, 100 to a transaction; requests read their tables' progress from them (getRequest). */
+  /**
+   * Replaces the records, 100 to a transaction; requests read their tables' progress from them
+   * (getRequest). Records are saved after they were claimed or read, and none is ever deleted, so
+   * each is an Update (If-Match *), which the store finds by its key once; an Insert Or Replace
+   * looks it up to decide, then again to replace it. Azure prices both the same; Azurite scans the
+   * partition for each lookup, which made saves into a 5,000-table link the bulk of bench:big-link
+   * (docs/performance.md, "Big link"). A transaction whose row is missing after all (404) is sent
+   * again as Insert Or Replace.
+   */
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureTable();
     const partitionKey = linkPartition(link);
-    await submitInChunks(
-      this.client,
-      records.map((r) => recordAction(partitionKey, r)),
-    );
+    for (let i = 0; i < records.length; i += 100) {
+      const chunk = records.slice(i, i + 100);
+      try {
+        await this.client.submitTransaction(chunk.map((r) => recordAction(partitionKey, r, "update")));
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        await this.client.submitTransaction(chunk.map((r) => recordAction(partitionKey, r)));
+      }
+    }
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {

@@ -125,6 +125,23 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.listLinkTables(link))[0]).not.toHaveProperty("sendingAt");
   });
 
+  it("saves records the link's partition holds and one it does not in one call, replacing the held ones", async () => {
+    const ledger = newLedger();
+    const held = ["A", "B"].map((name) => linkTableRecord(name, { requestIds: [], error: "earlier" }));
+    await ledger.saveLinkTables(link, held);
+    const fresh = linkTableRecord("C", { requestIds: [] });
+    const adding = held.map(({ error: _error, ...r }) => ({ ...r, status: "Adding" as const }));
+    await ledger.saveLinkTables(link, [...adding, fresh]);
+    const saved = await ledger.listLinkTables(link);
+    expect(saved.map((r) => `${r.source.name} ${r.status}`).sort()).toEqual([
+      "A Adding",
+      "B Adding",
+      "C Pending",
+    ]);
+    // Replaced, not merged: the error the earlier save wrote is gone.
+    expect(saved.filter((r) => r.error !== undefined)).toEqual([]);
+  });
+
   it("saves more than one transaction's worth (100) of link tables", async () => {
     const ledger = newLedger();
     const records: LinkTableRecord[] = Array.from({ length: 250 }, (_, i) => ({
