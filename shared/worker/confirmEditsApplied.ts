@@ -4,7 +4,7 @@ import type { LinkTableRecord } from "../ledger/ledger";
 import { sameLinkTableId } from "../domain/linkTableId";
 import { isRejection } from "../synapse/synapseLinkClient";
 import { appLinkTableId, isRemediation } from "./batchPlan";
-import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
+import { entriesByTable, entryToWatch, removalToRetry, removeExtraEntries } from "./linkedEntries";
 import { endTablesOfMissingLink, linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import { failTables, reportFailedTables } from "./failTables";
 import { afterRemovalLanded } from "./reAddCooldown";
@@ -117,6 +117,8 @@ export async function confirmEditsApplied(
   const notices: string[] = [];
   const duplicate = await removeExtraEntries(synapse, link, duplicates, "duplicate");
   if (duplicate) notices.push(duplicate.notice);
+  // Not confirmed while the app's second entry is there: the next check finds it again and retries.
+  if (removalToRetry(duplicate)) outstanding += duplicates.length;
   // One call per table, so that a refused entry ends its own table only. A refusal is final: the
   // table fails, naming the entries; a fault is tried again at the next check.
   const refused: LinkTableRecord[] = [];

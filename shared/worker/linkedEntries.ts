@@ -1,7 +1,7 @@
 import { describeLink, type LinkRef } from "../domain/linkRef";
 import { sameLinkTableId } from "../domain/linkTableId";
 import { qualifiedName, tableKey, type TableName } from "../domain/tableName";
-import type { LinkedTable, SynapseLinkClient } from "../synapse/synapseLinkClient";
+import { isRejection, type LinkedTable, type SynapseLinkClient } from "../synapse/synapseLinkClient";
 
 /** The link's entries by table key, in the order the service lists them (nothing relies on it). */
 export function entriesByTable(tables: readonly LinkedTable[]): Map<string, LinkedTable[]> {
@@ -43,8 +43,9 @@ export type ExtraEntries = "duplicate" | "leftover";
 
 /**
  * Removes extra entries in one `edittables` call. Returns a line for the log and, when the call
- * failed, its error (the caller decides: a duplicate loses nothing, the table replicates under the
- * entry watched; a leftover of a removal ends the table when the service refuses).
+ * failed, its error (the caller decides: a duplicate whose removal faulted leaves the edit
+ * unconfirmed, so the confirm step looks for it again; a leftover of a removal ends the table when
+ * the service refuses).
  */
 export async function removeExtraEntries(
   synapse: Pick<SynapseLinkClient, "editTables">,
@@ -66,10 +67,16 @@ export async function removeExtraEntries(
     return { notice: `removed ${what}` };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    // A duplicate is looked for again only while its table is Adding and the confirm step runs:
-    // the log line says where to remove it.
+    // A refused duplicate is not tried again: the log line says where to remove it.
     const advice =
-      why === "duplicate" ? "; remove it in Synapse Studio (the table replicates under the other entry)" : "";
+      why === "duplicate" && isRejection(error)
+        ? "; remove it in Synapse Studio (the table replicates under the other entry)"
+        : "";
     return { notice: `could not remove ${what} (${reason})${advice}`, error };
   }
+}
+
+/** A removal of extra entries that failed for a reason that may pass (a fault, not a refusal): try it again. */
+export function removalToRetry(outcome: { error?: unknown } | undefined): boolean {
+  return outcome?.error !== undefined && !isRejection(outcome.error);
 }

@@ -15,7 +15,7 @@ import {
 import { afterRemovalLanded } from "./reAddCooldown";
 import { failTables, reportFailedTables } from "./failTables";
 import { unconfiguredWorkspace } from "./missingLink";
-import { entriesByTable, entryToWatch, removeExtraEntries } from "./linkedEntries";
+import { entriesByTable, entryToWatch, removalToRetry, removeExtraEntries } from "./linkedEntries";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
 import type { WorkerDeps } from "./workerDeps";
@@ -108,6 +108,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
     const cleanup = await removeExtraEntries(synapse, link, plan.duplicates, "duplicate");
     if (cleanup) notices.push(cleanup.notice);
+    // Left to the confirm step, which finds the duplicate again and retries.
+    if (removalToRetry(cleanup)) sent.applied = false;
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
@@ -388,7 +390,8 @@ async function applyBatch(
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
   await reportFailedTables(deps, link, [...refused.values()]);
-  const notice = (await removeExtraEntries(deps.synapse, link, duplicates, "duplicate"))?.notice;
+  const cleanup = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
+  const notice = cleanup?.notice;
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;
   const accepted = calls.flatMap((c) => c.edits);
@@ -397,7 +400,8 @@ async function applyBatch(
     added,
     removed,
     failed,
-    applied: landing.every(Boolean),
+    // A duplicate whose removal faulted is looked for again by the confirm step.
+    applied: landing.every(Boolean) && !removalToRetry(cleanup),
     ...(answer && view.answerShowsApplied && listsWholeLink(answer, view.linked, accepted)
       ? { linkTables: answer }
       : {}),

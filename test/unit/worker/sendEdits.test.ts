@@ -1,5 +1,6 @@
 import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { confirmEditsApplied } from "../../../shared/worker/confirmEditsApplied";
 import { SEND_ACTIVITY_BUDGET_MS, sendEdits } from "../../../shared/worker/sendEdits";
 import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import { link, makeDeps, NOW, request } from "./workerTestKit";
@@ -248,7 +249,7 @@ describe("sendEdits", () => {
     });
   });
 
-  it("says where to remove a duplicate entry it could not remove, and still watches the first", async () => {
+  it("leaves the edit unconfirmed when removing its own second entry faults, and the confirm step removes it", async () => {
     const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
     synapse.duplicateAdd = "twice";
@@ -257,10 +258,45 @@ describe("sendEdits", () => {
       batch[0]?.operation === "remove"
         ? Promise.reject(new SynapseRequestError("busy", 503, "ServiceUnavailable", "editTables"))
         : original(l, batch);
+    const result = await sendEdits(deps, link, NOW);
+    expect(result).toMatchObject({
+      kind: "sent",
+      applied: false,
+      notice: expect.stringMatching(/could not remove the app's second entry .*dbo\.A .*\(busy\)$/),
+    });
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+    // Still faulting at the first check: not confirmed, so the check comes again.
+    expect(await confirmEditsApplied(deps, link, later(10))).toMatchObject({
+      applied: false,
+      outstanding: 1,
+    });
+    synapse.editTables = original;
+    expect(await confirmEditsApplied(deps, link, later(20))).toMatchObject({
+      applied: true,
+      notice: expect.stringMatching(/^removed the app's second entry .*dbo\.A/),
+    });
+    expect(await synapse.listLinkTables(link)).toEqual([
+      { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+  });
+
+  it("says where to remove its own second entry when the service refuses to remove it, and still watches the first", async () => {
+    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch[0]?.operation === "remove"
+        ? Promise.reject(new SynapseRequestError("not allowed", 400, "BadRequest", "editTables"))
+        : original(l, batch);
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
+      applied: true,
       notice: expect.stringMatching(
-        /could not remove the app's second entry .*dbo\.A .*\(busy\); remove it in Synapse Studio/,
+        /could not remove the app's second entry .*dbo\.A .*\(not allowed\); remove it in Synapse Studio/,
       ),
     });
     expect(ledger.record(link, "dbo.A")).toMatchObject({
