@@ -388,9 +388,13 @@ function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
   if (result.kind !== "sent") return { kind: "done" };
   // The service's answer to the edit already showed it applied (sendEdits.ts): nothing to poll.
   for (let check = 0; check < (result.applied ? 0 : MAX_CONFIRM_POLLS); check++) {
+    const edited = result.added + result.removed;
     run.status({
       phase: "confirming",
-      detail: `${result.added + result.removed} table(s) edited; waiting for the link to apply the change`,
+      detail:
+        edited > 0
+          ? `${edited} table(s) edited; waiting for the link to apply the change`
+          : "removing the app's second entry of a table the link already held",
     });
     const confirm = yield* run.call("linkWorker_confirmApplied", run.linkInput());
     if (!confirm.ok) return { kind: "trouble", trouble: confirm.trouble };

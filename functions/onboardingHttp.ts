@@ -17,7 +17,8 @@ export async function onboardingHttp(
     return refusalResponse({ kind: "bodyTooLarge", bytes: declared, limit: MAX_BODY_BYTES });
   }
   const { appKeys, config, workspaces } = getDependencies();
-  // The key is read once per instance, then cached: no storage call per request.
+  // Read together: the key comes from storage once per instance (then cached, no storage call per
+  // request), and the body is streamed in; neither waits for the other.
   const [acceptanceKey, body] = await Promise.all([appKeys.acceptanceKey(), request.arrayBuffer()]);
   const result = submitOnboarding(
     {

@@ -5,7 +5,10 @@
  * sys.sp_change_feed_enable_table raises), then a service code in PascalCase, else `Other`.
  */
 const RULES: readonly (readonly [RegExp, string])[] = [
-  [/did not reach Replicating within/i, "Deadline"],
+  [/SQL_POOL_DEADLINE_MINUTES/, "SqlPoolUnavailable"],
+  [/did not reach Replicating within|TABLE_DEADLINE_MINUTES/i, "Deadline"],
+  [/and the service refused to remove it/i, "RemovalRefused"],
+  [/Link connection \S+ does not exist/i, "LinkNotFound"],
   [/a table can belong to one link connection only/i, "InAnotherLink"],
   [/MAX_TABLES_PER_LINK|the limit is \d+/i, "TableLimit"],
   [/primary key/i, "NoPrimaryKey"],

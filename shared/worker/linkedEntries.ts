@@ -1,7 +1,12 @@
 import { describeLink, type LinkRef } from "../domain/linkRef";
 import { sameLinkTableId } from "../domain/linkTableId";
 import { qualifiedName, tableKey, type TableName } from "../domain/tableName";
-import { isRejection, type LinkedTable, type SynapseLinkClient } from "../synapse/synapseLinkClient";
+import {
+  isRejection,
+  SynapseThrottledError,
+  type LinkedTable,
+  type SynapseLinkClient,
+} from "../synapse/synapseLinkClient";
 
 /** The link's entries by table key, in the order the service lists them (nothing relies on it). */
 export function entriesByTable(tables: readonly LinkedTable[]): Map<string, LinkedTable[]> {
@@ -67,16 +72,22 @@ export async function removeExtraEntries(
     return { notice: `removed ${what}` };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    // A refused duplicate is not tried again: the log line says where to remove it.
     const advice =
-      why === "duplicate" && isRejection(error)
-        ? "; remove it in Synapse Studio (the table replicates under the other entry)"
-        : "";
+      why !== "duplicate"
+        ? ""
+        : removalToRetry({ error })
+          ? "; the confirm step tries again (if it keeps failing, remove it in Synapse Studio: the table replicates under the other entry)"
+          : "; remove it in Synapse Studio (the table replicates under the other entry)";
     return { notice: `could not remove ${what} (${reason})${advice}`, error };
   }
 }
 
-/** A removal of extra entries that failed for a reason that may pass (a fault, not a refusal): try it again. */
+/**
+ * Whether a failed removal of extra entries is worth trying again at the next confirm check (15 s
+ * on): a fault the SDK's retries did not get past. Not a refusal, and not throttling that asks for a
+ * longer wait than the check's (SynapseThrottledError): checks would only meet it again.
+ */
 export function removalToRetry(outcome: { error?: unknown } | undefined): boolean {
-  return outcome?.error !== undefined && !isRejection(outcome.error);
+  const error = outcome?.error;
+  return error !== undefined && !isRejection(error) && !(error instanceof SynapseThrottledError);
 }

@@ -89,6 +89,8 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
   // A service that reports isApplyingChanges may still be applying what it answered with.
   const answerShowsApplied = detailed.isApplyingChanges === undefined;
   const sent = { added: 0, removed: 0, failed: 0, applied: true, deferred: 0, batches: 0 };
+  // A duplicate entry whose removal faulted: the confirm step finds it again and retries.
+  let cleanupLeft = false;
   const notices: string[] = [];
   let nextEdit: string | undefined;
   let refusal: { edits: readonly LinkTableEdit[]; error: SynapseRequestError } | undefined;
@@ -108,8 +110,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
     const cleanup = await removeExtraEntries(synapse, link, plan.duplicates, "duplicate");
     if (cleanup) notices.push(cleanup.notice);
-    // Left to the confirm step, which finds the duplicate again and retries.
-    if (removalToRetry(cleanup)) sent.applied = false;
+    if (removalToRetry(cleanup)) cleanupLeft = true;
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
@@ -133,6 +134,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     sent.removed += outcome.removed;
     sent.failed += outcome.failed;
     sent.applied &&= outcome.applied;
+    if (outcome.cleanupLeft) cleanupLeft = true;
     const outOfTime = clock() - started >= SEND_ACTIVITY_BUDGET_MS;
     if (plan.deferred === 0 || !outcome.applied || outOfTime) break;
     // Planned on the answer when it lists the whole link; else read again only if planning needs it.
@@ -148,7 +150,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
       wholeBacklog = true;
     }
   }
-  if (sent.batches === 0) return nothingToSend(pending, now, notices);
+  if (sent.batches === 0 && !cleanupLeft) return nothingToSend(pending, now, notices);
   const { added, removed, failed, applied, deferred } = sent;
   return {
     kind: "sent",
@@ -156,7 +158,7 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
     removed,
     failed,
     deferred,
-    applied,
+    applied: applied && !cleanupLeft,
     ...(nextEdit ? { nextEditAt: nextEdit } : {}),
     ...(notices.length > 0 ? { notice: notices.join("; ") } : {}),
   };
@@ -267,6 +269,8 @@ type BatchOutcome =
       removed: number;
       failed: number;
       applied: boolean;
+      /** The app's second entry of a table could not be removed for now (removalToRetry). */
+      cleanupLeft: boolean;
       /** The link's tables after the batch, when the answer listed the whole link. */
       linkTables?: LinkedTable[];
       notice?: string;
@@ -400,8 +404,8 @@ async function applyBatch(
     added,
     removed,
     failed,
-    // A duplicate whose removal faulted is looked for again by the confirm step.
-    applied: landing.every(Boolean) && !removalToRetry(cleanup),
+    applied: landing.every(Boolean),
+    cleanupLeft: removalToRetry(cleanup),
     ...(answer && view.answerShowsApplied && listsWholeLink(answer, view.linked, accepted)
       ? { linkTables: answer }
       : {}),

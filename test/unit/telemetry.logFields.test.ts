@@ -110,6 +110,26 @@ describe("errorCodeOf", () => {
     ["The target table is not empty and the link uses FailOnNonEmptyTable", "NonEmptyTarget"],
     ["Msg 22739: change feed cannot be enabled (after 2 remove-and-re-add attempts)", "Sql22739"],
     ["SourceTableInAnotherLinkConnection: conflict", "SourceTableInAnotherLinkConnection"],
+    [
+      "The link did not apply the removal of dbo.CustomerOrderLines within 60 minutes (TABLE_DEADLINE_MINUTES)",
+      "Deadline",
+    ],
+    [
+      "dbo.CustomerOrderLines could not be sent to link connection ws/l within 60 minutes (TABLE_DEADLINE_MINUTES): link is Paused",
+      "Deadline",
+    ],
+    [
+      "SQL pool pausedpool stayed unavailable (Paused) for 10 minutes (SQL_POOL_DEADLINE_MINUTES); resume it",
+      "SqlPoolUnavailable",
+    ],
+    [
+      "dbo.CustomerOrderLines is still in link connection ws/l (entries second) after its removal, and the service refused to remove it: LinkTableNotFound",
+      "RemovalRefused",
+    ],
+    [
+      "Link connection ws/l does not exist: it was deleted while its tables were being onboarded",
+      "LinkNotFound",
+    ],
     ["something went wrong", "Other"],
   ])("classifies %j as %s", (error, code) => {
     expect(errorCodeOf(error)).toBe(code);

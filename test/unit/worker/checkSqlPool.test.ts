@@ -37,7 +37,7 @@ class OnePoolControlPlane implements ControlPlane {
 }
 
 async function pendingTableBehindPausedPool(settings: { autoResumeSqlPools: boolean }) {
-  const { deps: workerDeps, ledger } = makeDeps();
+  const { deps: workerDeps, ledger, settled } = makeDeps();
   await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
   await claimPendingRequests(workerDeps, link, NOW);
   const controlPlane = new OnePoolControlPlane();
@@ -49,13 +49,14 @@ async function pendingTableBehindPausedPool(settings: { autoResumeSqlPools: bool
     synapse: workerDeps.synapse,
     config: { arm: { sqlPools: [{ ...link, pool: "dw" }], gitModeAcknowledged: false } },
   };
-  return { deps, ledger, controlPlane };
+  return { deps, ledger, controlPlane, settled };
 }
 
 describe("checkSqlPool", () => {
-  it("keeps SQL_POOL_DEADLINE_MINUTES through a fault and a recovery the worker records meanwhile", async () => {
-    const { deps, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: false });
+  it("keeps SQL_POOL_DEADLINE_MINUTES through a fault and a recovery the worker records meanwhile, then fails and reports the tables", async () => {
+    const { deps, ledger, settled } = await pendingTableBehindPausedPool({ autoResumeSqlPools: false });
     expect((await checkSqlPool(deps, link, NOW)).kind).toBe("wait");
+    expect(settled).toEqual([]);
     await recordWorkerHealth(ledger, link, {
       fault: "querytablestatus failed (HTTP 500)",
       faultAt: minutesLater(4),
@@ -71,6 +72,7 @@ describe("checkSqlPool", () => {
       reason: expect.stringMatching(/for 10 minutes/) as unknown,
     });
     expect(ledger.record(link, "dbo.A")?.status).toBe("Failed");
+    expect(settled.map((t) => `${t.table.name} ${t.status}`)).toEqual(["A Failed"]);
   });
 
   it("starts a new wait when the recorded one was not seen for over an hour (checks were off), instead of failing at once", async () => {

@@ -1,4 +1,4 @@
-import { SynapseRequestError } from "../../../shared/synapse/synapseLinkClient";
+import { SynapseRequestError, SynapseThrottledError } from "../../../shared/synapse/synapseLinkClient";
 import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
 import { confirmEditsApplied } from "../../../shared/worker/confirmEditsApplied";
 import { SEND_ACTIVITY_BUDGET_MS, sendEdits } from "../../../shared/worker/sendEdits";
@@ -262,7 +262,9 @@ describe("sendEdits", () => {
     expect(result).toMatchObject({
       kind: "sent",
       applied: false,
-      notice: expect.stringMatching(/could not remove the app's second entry .*dbo\.A .*\(busy\)$/),
+      notice: expect.stringMatching(
+        /could not remove the app's second entry .*dbo\.A .*\(busy\); the confirm step tries again/,
+      ),
     });
     expect(ledger.record(link, "dbo.A")).toMatchObject({
       status: "Adding",
@@ -281,6 +283,43 @@ describe("sendEdits", () => {
     expect(await synapse.listLinkTables(link)).toEqual([
       { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
     ]);
+  });
+
+  it("hands a faulted removal of its own second entry, found by a send after a crash, to the confirm step", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      original(l, batch).then(() => Promise.reject(new Error("host crashed before the answer was saved")));
+    await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/host crashed/);
+    synapse.editTables = (l, batch) =>
+      batch[0]?.operation === "remove"
+        ? Promise.reject(new SynapseRequestError("busy", 503, "ServiceUnavailable", "editTables"))
+        : original(l, batch);
+    // Nothing is left to send, but the duplicate is: not "nothing to send", which would skip the confirm step.
+    expect(await sendEdits(deps, link, later(60))).toMatchObject({ kind: "sent", added: 0, applied: false });
+    synapse.editTables = original;
+    expect(await confirmEditsApplied(deps, link, later(90))).toMatchObject({ applied: true });
+    expect(await synapse.listLinkTables(link)).toEqual([
+      { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+  });
+
+  it("does not hold the confirm step for a removal throttled past its next check: says where to remove it", async () => {
+    const { synapse, deps } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+    synapse.duplicateAdd = "twice";
+    const original = synapse.editTables.bind(synapse);
+    synapse.editTables = (l, batch) =>
+      batch[0]?.operation === "remove"
+        ? Promise.reject(new SynapseThrottledError("throttled", 429, "TooManyRequests", "editTables", 2131))
+        : original(l, batch);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
+      kind: "sent",
+      applied: true,
+      notice: expect.stringMatching(/\(throttled\); remove it in Synapse Studio/),
+    });
   });
 
   it("says where to remove its own second entry when the service refuses to remove it, and still watches the first", async () => {
