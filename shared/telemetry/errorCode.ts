@@ -9,9 +9,12 @@ const RULES: readonly (readonly [RegExp, string])[] = [
   [/did not reach Replicating within|TABLE_DEADLINE_MINUTES/i, "Deadline"],
   [/and the service refused to remove it/i, "RemovalRefused"],
   [/Link connection \S+ does not exist/i, "LinkNotFound"],
+  [/tables can only be added to a running link/i, "LinkNotRunning"],
+  [/is no longer configured \(SYNAPSE_WORKSPACES/i, "WorkspaceNotConfigured"],
   [/a table can belong to one link connection only/i, "InAnotherLink"],
-  [/MAX_TABLES_PER_LINK|the limit is \d+/i, "TableLimit"],
-  [/primary key/i, "NoPrimaryKey"],
+  [/MAX_TABLES_PER_LINK|the limit is \d+|\b22753\b/i, "TableLimit"],
+  // A missing key only: a key on an unsupported type (22721) or a computed column (22719) is not this.
+  [/(no|without( a)?|missing|does not have a|doesn't have a) primary key|\b22720\b/i, "NoPrimaryKey"],
   [/non-?empty|FailOnNonEmptyTable/i, "NonEmptyTarget"],
   [/unsupported (column )?(data )?types?|user-defined types|sql_variant/i, "UnsupportedColumnType"],
 ];

@@ -7,6 +7,7 @@ import {
   type LinkedTable,
   type SynapseLinkClient,
 } from "../synapse/synapseLinkClient";
+import { DEFAULT_THROTTLE_RETRY_SECONDS } from "../synapse/throttleBudget";
 
 /** The link's entries by table key, in the order the service lists them (nothing relies on it). */
 export function entriesByTable(tables: readonly LinkedTable[]): Map<string, LinkedTable[]> {
@@ -83,11 +84,16 @@ export async function removeExtraEntries(
 }
 
 /**
- * Whether a failed removal of extra entries is worth trying again at the next confirm check (15 s
- * on): a fault the SDK's retries did not get past. Not a refusal, and not throttling that asks for a
- * longer wait than the check's (SynapseThrottledError): checks would only meet it again.
+ * Whether a failed removal of extra entries is worth trying again at the next confirm check: a
+ * fault the SDK's retries did not get past (a 5xx, a timeout, throttling). Not a refusal, and not
+ * throttling that asks for a longer wait than one without a Retry-After is given
+ * (DEFAULT_THROTTLE_RETRY_SECONDS): checks APPLY_POLL_SECONDS apart would only meet it again (the
+ * recorded Retry-After is 2,131 s, docs/real-service.md question 8).
  */
 export function removalToRetry(outcome: { error?: unknown } | undefined): boolean {
   const error = outcome?.error;
-  return error !== undefined && !isRejection(error) && !(error instanceof SynapseThrottledError);
+  if (error === undefined || isRejection(error)) return false;
+  return (
+    !(error instanceof SynapseThrottledError) || error.retryAfterSeconds <= DEFAULT_THROTTLE_RETRY_SECONDS
+  );
 }

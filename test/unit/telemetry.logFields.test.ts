@@ -130,6 +130,30 @@ describe("errorCodeOf", () => {
       "Link connection ws/l does not exist: it was deleted while its tables were being onboarded",
       "LinkNotFound",
     ],
+    [
+      "Link connection ws/SalesToWarehouse is Stopped: tables can only be added to a running link. Start it, or set AUTO_START_LINKS=true to let the app do it.",
+      "LinkNotRunning",
+    ],
+    [
+      "workspace old-ws is no longer configured (SYNAPSE_WORKSPACES: demo), so link connection old-ws/SalesToWarehouse cannot be reached",
+      "WorkspaceNotConfigured",
+    ],
+    [
+      "Enabling Change Feed on a table without primary key is not allowed. (the source table has no primary key (SQL error 22720): add a primary key to it, then onboard it again)",
+      "NoPrimaryKey",
+    ],
+    [
+      "Msg 22721 (the source table's primary key uses a column type change feed cannot capture (user-defined types, geometry, geography, hierarchyid, sql_variant or timestamp; SQL error 22721): key the table on columns of other types)",
+      "UnsupportedColumnType",
+    ],
+    [
+      "Msg 22719 (the source table's primary key is on a computed column (SQL error 22719): key the table on stored columns)",
+      "Sql22719",
+    ],
+    [
+      "The number of tables enabled for a Change Feed table group can not exceed 5000. (the link connection holds as many tables as a table group may (5,000; SQL error 22753))",
+      "TableLimit",
+    ],
     ["something went wrong", "Other"],
   ])("classifies %j as %s", (error, code) => {
     expect(errorCodeOf(error)).toBe(code);

@@ -1,4 +1,5 @@
-import { entriesByTable, entryToWatch } from "../../../shared/worker/linkedEntries";
+import { SynapseRequestError, SynapseThrottledError } from "../../../shared/synapse/synapseLinkClient";
+import { entriesByTable, entryToWatch, removalToRetry } from "../../../shared/worker/linkedEntries";
 
 const source = { schema: "dbo", name: "A" };
 const entry = (id: string) => ({ id, source });
@@ -34,5 +35,26 @@ describe("entriesByTable", () => {
         ["dbo.b", [other]],
       ]),
     );
+  });
+});
+
+describe("removalToRetry", () => {
+  it.each([
+    ["no failure", undefined, false],
+    ["a refusal (400)", new SynapseRequestError("not allowed", 400, "BadRequest", "editTables"), false],
+    ["a server error (500)", new SynapseRequestError("boom", 500, "InternalServerError", "editTables"), true],
+    ["a network error", new Error("socket hang up"), true],
+    [
+      "a 503 without Retry-After (60 s)",
+      new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60),
+      true,
+    ],
+    [
+      "a 429 asking for 2,131 s",
+      new SynapseThrottledError("throttled", 429, "TooManyRequests", "editTables", 2131),
+      false,
+    ],
+  ])("%s: retried at the next confirm check = %s", (_name, error, retried) => {
+    expect(removalToRetry(error === undefined ? undefined : { error })).toBe(retried);
   });
 });

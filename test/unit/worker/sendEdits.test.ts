@@ -254,9 +254,10 @@ describe("sendEdits", () => {
     synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
     synapse.duplicateAdd = "twice";
     const original = synapse.editTables.bind(synapse);
+    // A 503 that outlasted the SDK's retries, as the adapter reports it (no Retry-After: 60 s).
     synapse.editTables = (l, batch) =>
       batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseRequestError("busy", 503, "ServiceUnavailable", "editTables"))
+        ? Promise.reject(new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60))
         : original(l, batch);
     const result = await sendEdits(deps, link, NOW);
     expect(result).toMatchObject({
@@ -295,7 +296,7 @@ describe("sendEdits", () => {
     await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/host crashed/);
     synapse.editTables = (l, batch) =>
       batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseRequestError("busy", 503, "ServiceUnavailable", "editTables"))
+        ? Promise.reject(new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60))
         : original(l, batch);
     // Nothing is left to send, but the duplicate is: not "nothing to send", which would skip the confirm step.
     expect(await sendEdits(deps, link, later(60))).toMatchObject({ kind: "sent", added: 0, applied: false });
