@@ -23,6 +23,29 @@ async function pendingOf(tables: string[], settings = {}, action: "add" | "remov
   return kit;
 }
 
+/**
+ * dbo.A due while the link already holds it, and the service stores the app's add as a second entry;
+ * `failRemovals` makes removals fail until `restore`.
+ */
+async function heldTwice() {
+  const kit = await pendingOf(["dbo.A"]);
+  const { synapse } = kit;
+  synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
+  synapse.duplicateAdd = "twice";
+  const original = synapse.editTables.bind(synapse);
+  const failRemovals = (error: Error) => {
+    synapse.editTables = (l, batch) =>
+      batch[0]?.operation === "remove" ? Promise.reject(error) : original(l, batch);
+  };
+  const restore = () => {
+    synapse.editTables = original;
+  };
+  return { ...kit, original, failRemovals, restore };
+}
+
+/** A 503 that outlasted the SDK's retries, as the adapter reports it (no Retry-After: 60 s). */
+const BUSY_503 = new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60);
+
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000).toISOString();
 const enabledOnce = (): SynapseRequestError =>
   new SynapseRequestError(
@@ -250,17 +273,9 @@ describe("sendEdits", () => {
   });
 
   it("leaves the edit unconfirmed when removing its own second entry faults, and the confirm step removes it", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
-    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
-    synapse.duplicateAdd = "twice";
-    const original = synapse.editTables.bind(synapse);
-    // A 503 that outlasted the SDK's retries, as the adapter reports it (no Retry-After: 60 s).
-    synapse.editTables = (l, batch) =>
-      batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60))
-        : original(l, batch);
-    const result = await sendEdits(deps, link, NOW);
-    expect(result).toMatchObject({
+    const { ledger, synapse, deps, failRemovals, restore } = await heldTwice();
+    failRemovals(BUSY_503);
+    expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
       applied: false,
       notice: expect.stringMatching(
@@ -276,7 +291,7 @@ describe("sendEdits", () => {
       applied: false,
       outstanding: 1,
     });
-    synapse.editTables = original;
+    restore();
     expect(await confirmEditsApplied(deps, link, later(20))).toMatchObject({
       applied: true,
       notice: expect.stringMatching(/^removed the app's second entry .*dbo\.A/),
@@ -287,20 +302,14 @@ describe("sendEdits", () => {
   });
 
   it("hands a faulted removal of its own second entry, found by a send after a crash, to the confirm step", async () => {
-    const { synapse, deps } = await pendingOf(["dbo.A"]);
-    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
-    synapse.duplicateAdd = "twice";
-    const original = synapse.editTables.bind(synapse);
+    const { synapse, deps, original, failRemovals, restore } = await heldTwice();
     synapse.editTables = (l, batch) =>
       original(l, batch).then(() => Promise.reject(new Error("host crashed before the answer was saved")));
     await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/host crashed/);
-    synapse.editTables = (l, batch) =>
-      batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseThrottledError("busy", 503, "ServiceUnavailable", "editTables", 60))
-        : original(l, batch);
+    failRemovals(BUSY_503);
     // Nothing is left to send, but the duplicate is: not "nothing to send", which would skip the confirm step.
     expect(await sendEdits(deps, link, later(60))).toMatchObject({ kind: "sent", added: 0, applied: false });
-    synapse.editTables = original;
+    restore();
     expect(await confirmEditsApplied(deps, link, later(90))).toMatchObject({ applied: true });
     expect(await synapse.listLinkTables(link)).toEqual([
       { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
@@ -308,14 +317,8 @@ describe("sendEdits", () => {
   });
 
   it("does not hold the confirm step for a removal throttled past its next check: says where to remove it", async () => {
-    const { synapse, deps } = await pendingOf(["dbo.A"]);
-    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
-    synapse.duplicateAdd = "twice";
-    const original = synapse.editTables.bind(synapse);
-    synapse.editTables = (l, batch) =>
-      batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseThrottledError("throttled", 429, "TooManyRequests", "editTables", 2131))
-        : original(l, batch);
+    const { deps, failRemovals } = await heldTwice();
+    failRemovals(new SynapseThrottledError("throttled", 429, "TooManyRequests", "editTables", 2131));
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
       applied: true,
@@ -324,14 +327,8 @@ describe("sendEdits", () => {
   });
 
   it("says where to remove its own second entry when the service refuses to remove it, and still watches the first", async () => {
-    const { ledger, synapse, deps } = await pendingOf(["dbo.A"]);
-    synapse.addLink("demo-link", "Running", [{ schema: "dbo", name: "A" }]);
-    synapse.duplicateAdd = "twice";
-    const original = synapse.editTables.bind(synapse);
-    synapse.editTables = (l, batch) =>
-      batch[0]?.operation === "remove"
-        ? Promise.reject(new SynapseRequestError("not allowed", 400, "BadRequest", "editTables"))
-        : original(l, batch);
+    const { ledger, deps, failRemovals } = await heldTwice();
+    failRemovals(new SynapseRequestError("not allowed", 400, "BadRequest", "editTables"));
     expect(await sendEdits(deps, link, NOW)).toMatchObject({
       kind: "sent",
       applied: true,
