@@ -14,7 +14,7 @@ import {
 } from "../synapse/synapseLinkClient";
 import { afterRemovalLanded } from "./reAddCooldown";
 import { failTables, reportFailedTables } from "./failTables";
-import { unconfiguredWorkspace } from "./missingLink";
+import { linkIsGone, unconfiguredWorkspace } from "./missingLink";
 import { entriesByTable, entryToWatch, removalToRetry, removeExtraEntries } from "./linkedEntries";
 import { findOwnerElsewhere, ownersElsewhere } from "./tableOwners";
 import { enabledElsewhereGivingUp } from "./tableTransition";
@@ -107,10 +107,12 @@ export async function sendEdits(deps: WorkerDeps, link: LinkRef, now: string): P
       const record = byKey.get(tableKey(e.source));
       return record ? [{ ...record, sendingAt: now }] : [];
     });
-    await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
+    // The app's own second entries go before the records watching the other entry are saved: a
+    // crash in between leaves them marked, and the next send reads the link and finds them again.
     const cleanup = await removeExtraEntries(synapse, link, plan.duplicates, "duplicate");
     if (cleanup) notices.push(cleanup.notice);
     if (removalToRetry(cleanup)) cleanupLeft = true;
+    await ledger.saveLinkTables(link, [...plan.settled, ...sending]);
     nextEdit = plan.nextEditAt;
     sent.deferred = plan.deferred;
     if (plan.edits.length === 0) break;
@@ -236,7 +238,9 @@ async function detailedStatusOrMissing(
   try {
     return await synapse.getDetailedStatus(link);
   } catch (error) {
-    if (error instanceof SynapseRequestError && error.statusCode === 404) return undefined;
+    // Only a 404 the service explains, confirmed by reading the link: failing every pending table on
+    // a gateway's 404 would be wrong for good, whereas a fault is retried.
+    if (await linkIsGone(synapse, link, error)) return undefined;
     throw error;
   }
 }
@@ -391,10 +395,13 @@ async function applyBatch(
       changed.push(landed ? afterRemovalLanded(removing, now, deps.settings) : removing);
     }
   }
+  // Before the answer is saved, so that a crash in between leaves the records marked and the next
+  // send reads the link and does both again: the app's own second entries are removed, and the
+  // failed tables reported (at least once; a report sent again has the same event id).
+  const cleanup = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
+  await reportFailedTables(deps, link, [...refused.values()]);
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
-  await reportFailedTables(deps, link, [...refused.values()]);
-  const cleanup = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
   const notice = cleanup?.notice;
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;

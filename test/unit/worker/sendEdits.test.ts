@@ -342,6 +342,40 @@ describe("sendEdits", () => {
     });
   });
 
+  it("retries, and fails nothing, when detailedstatus answers a 404 the service does not explain (a gateway)", async () => {
+    const { ledger, synapse, deps, settled } = await pendingOf(["dbo.A"]);
+    synapse.addLink("demo-link");
+    synapse.getDetailedStatus = () =>
+      Promise.reject(
+        new SynapseRequestError("<html>404 Not Found</html>", 404, undefined, "getDetailedStatus"),
+      );
+    await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/404 Not Found/);
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Pending");
+    expect(settled).toEqual([]);
+  });
+
+  it("removes its own second entry before saving the answer, so a crash in between loses nothing", async () => {
+    const { ledger, synapse, deps } = await heldTwice();
+    const save = ledger.saveLinkTables.bind(ledger);
+    // The save of the answer (records leaving Pending) fails, as a crash right there would.
+    ledger.saveLinkTables = (l, records) =>
+      records.some((r) => r.status === "Adding")
+        ? Promise.reject(new Error("host crashed before the answer was saved"))
+        : save(l, records);
+    await expect(sendEdits(deps, link, NOW)).rejects.toThrow(/host crashed/);
+    expect(await synapse.listLinkTables(link)).toEqual([
+      { id: "existing-demo-link-0", source: { schema: "dbo", name: "A" } },
+    ]);
+    ledger.saveLinkTables = save;
+    // Still marked: the next send reads the link and watches the entry that is left.
+    expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Pending", sendingAt: NOW });
+    await sendEdits(deps, link, later(60));
+    expect(ledger.record(link, "dbo.A")).toMatchObject({
+      status: "Adding",
+      linkTableId: "existing-demo-link-0",
+    });
+  });
+
   it("fails every pending table when the link does not exist", async () => {
     const { ledger, deps } = await pendingOf(["dbo.A"]);
     expect(await sendEdits(deps, link, NOW)).toEqual({
