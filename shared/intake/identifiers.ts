@@ -44,3 +44,9 @@ export function invalidLinkParameters(link: { workspace: string; linkConnection:
     errors.push({ pointer: "linkConnection", detail: linkName.error.issues[0]?.message ?? "invalid" });
   return errors;
 }
+
+/**
+ * The longest callback URL accepted. It is stored as one Table storage property (64 KiB at most)
+ * and travels in the request's queue message; gateways commonly cap URLs near 2,000 characters.
+ */
+export const MAX_CALLBACK_URL_CHARS = 2048;

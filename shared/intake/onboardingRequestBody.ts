@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DISTRIBUTIONS, STRUCTURES } from "../domain/tableTarget";
 import { tableKey } from "../domain/tableName";
 import type { FieldError } from "./refusals";
-import { linkConnectionName, sqlIdentifier, workspaceName } from "./identifiers";
+import { linkConnectionName, MAX_CALLBACK_URL_CHARS, sqlIdentifier, workspaceName } from "./identifiers";
 
 export const MAX_TABLES_PER_REQUEST = 500;
 
@@ -47,6 +47,8 @@ export const onboardingRequestBodySchema = z
       .max(MAX_TABLES_PER_REQUEST, { message: `must list at most ${MAX_TABLES_PER_REQUEST} tables` }),
     callbackUrl: z
       .url({ protocol: /^https$/, error: "must be an https URL" })
+      // Stored as one Table storage property (64 KiB) and sent in every message about the request.
+      .max(MAX_CALLBACK_URL_CHARS, { message: `must be at most ${MAX_CALLBACK_URL_CHARS} characters` })
       // eslint-disable-next-line no-control-regex -- the WHATWG parser tolerates these; a callback URL must not
       .refine((v) => !/[\u0000-\u0020\u007f-\u009f]/.test(v), {
         message: "must not contain spaces or control characters",

@@ -3,7 +3,13 @@ import { tableKey } from "../domain/tableName";
 import { DISTRIBUTIONS, resolveTarget, STRUCTURES } from "../domain/tableTarget";
 import { ACTIONS, parseAction } from "../domain/tableStatus";
 import type { OnboardingRequest } from "../ledger/ledger";
-import { linkConnectionName, sqlIdentifier, textWithoutLoneSurrogates, workspaceName } from "./identifiers";
+import {
+  linkConnectionName,
+  MAX_CALLBACK_URL_CHARS,
+  sqlIdentifier,
+  textWithoutLoneSurrogates,
+  workspaceName,
+} from "./identifiers";
 
 export const ONBOARDING_QUEUE = "onboarding-requests";
 export const ONBOARDING_POISON_QUEUE = "onboarding-requests-poison";
@@ -56,7 +62,10 @@ const messageV1 = z
       .max(500),
     origin,
     receivedAt: z.iso.datetime(),
-    callbackUrl: z.url({ protocol: /^https$/ }).optional(),
+    callbackUrl: z
+      .url({ protocol: /^https$/ })
+      .max(MAX_CALLBACK_URL_CHARS)
+      .optional(),
   })
   .superRefine((m, ctx) => {
     refuseDuplicateTables(m.tables, ctx);
@@ -88,7 +97,10 @@ const messageV2 = z
       .max(500),
     origin,
     receivedAt: z.iso.datetime(),
-    callbackUrl: z.url({ protocol: /^https$/ }).optional(),
+    callbackUrl: z
+      .url({ protocol: /^https$/ })
+      .max(MAX_CALLBACK_URL_CHARS)
+      .optional(),
     dedupe: z
       .strictObject({
         kind: z.enum(["idempotency", "webhook"]),

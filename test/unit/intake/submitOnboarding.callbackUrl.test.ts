@@ -56,6 +56,19 @@ describe("submitOnboarding: where a callbackUrl may point", () => {
     });
   });
 
+  it("refuses a callbackUrl over 2,048 characters (one stored property), accepting one of exactly 2,048", () => {
+    const base = "https://hooks.contoso.com/hook?token=";
+    const exact = `${base}${"t".repeat(2048 - base.length)}`;
+    expect(submit(exact).kind).toBe("accepted");
+    expect(submit(`${exact}t`)).toEqual({
+      kind: "refused",
+      refusal: {
+        kind: "invalidFields",
+        errors: [{ pointer: "/callbackUrl", detail: "must be at most 2048 characters" }],
+      },
+    });
+  });
+
   it("accepts a public https host on the default port", () => {
     const result = submit("https://hooks.contoso.com/hook?token=t");
     expect(result.kind).toBe("accepted");
