@@ -237,8 +237,17 @@ export interface WorkerLedger {
     tables: readonly RequestTableView[],
     now: string,
   ): Promise<void>;
-  /** `completeRequest` for several requests of the link: their partitions at once, then the open list. */
-  completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void>;
+  /**
+   * `completeRequest` for several requests of the link: their partitions at once, then `report`
+   * (when given), then the open list. Until the open list is written the requests stay open, so a
+   * crash before it completes them, and reports them, again at the next poll (at least once).
+   */
+  completeRequestBatch(
+    link: LinkRef,
+    completions: readonly Completion[],
+    now: string,
+    report?: () => Promise<void>,
+  ): Promise<void>;
   getOpenLink(link: LinkRef): Promise<OpenLink | undefined>;
   /** Removes the link from the open list unless a request was recorded since `etag` was read. */
   closeOpenLink(link: LinkRef, etag: string): Promise<boolean>;

@@ -1109,9 +1109,14 @@ export class TableStorageLedger implements Ledger {
 
   /**
    * Each request's status with its tables' in its own partition (partitions written concurrently),
-   * then the link's markers of all of them in transactions of 100.
+   * then `report`, then the link's markers of all of them in transactions of 100.
    */
-  async completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void> {
+  async completeRequestBatch(
+    link: LinkRef,
+    completions: readonly Completion[],
+    now: string,
+    report?: () => Promise<void>,
+  ): Promise<void> {
     if (completions.length === 0) return;
     await this.ensureTable();
     await forEachConcurrently(completions, PARTITION_CONCURRENCY, async ({ requestId, status, tables }) => {
@@ -1126,6 +1131,7 @@ export class TableStorageLedger implements Ledger {
         ["update", { partitionKey, rowKey: REQUEST_ROW, status, updatedAt: now }, "Merge"],
       ]);
     });
+    await report?.();
     const partitionKey = linkPartition(link);
     const deletes = completions.map((c): TransactionAction => [
       "delete",

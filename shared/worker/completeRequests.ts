@@ -41,7 +41,8 @@ function finalTables(
  * other records only when some request may be done, and a request's own partition only when one
  * of its tables left it (superseded). Each is closed with its tables' final statuses in one write,
  * so a request's status never disagrees with its tables, and a re-run after a crash finishes what
- * was left. Reports go out together: one slow callback receiver must not hold up the others.
+ * was left, reporting again what it may not have reported (at least once). Reports go out together:
+ * one slow callback receiver must not hold up the others.
  */
 export async function completeRequests(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
@@ -85,9 +86,13 @@ export async function completeRequests(
     link,
     completed.map((v) => ({ requestId: v.requestId, status: v.status, tables: v.tables })),
     now,
+    // Once the requests' own rows hold their outcome (a status read after the callback agrees) and
+    // while they are still open: a crash before they close reports them again at the next poll,
+    // with the same event id and webhook-id. The publisher logs its own failures.
+    async () => {
+      await Promise.all(completed.map((view) => outcomes.requestCompleted(view)));
+    },
   );
-  // The publisher logs its own failures; the ledger already holds the outcome.
-  await Promise.all(completed.map((view) => outcomes.requestCompleted(view)));
   return {
     completedRequestIds: completed.map((view) => view.requestId),
     openRequests: open.length - completed.length,

@@ -137,15 +137,17 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
         Object.assign(record, next);
       }
     }
-    await ledger.saveLinkTables(link, changed);
-    rememberPoll(synapse, link, Date.parse(now), changed.length);
-    // Saved first, then reported: one Event Grid batch for the whole poll.
+    // Reported first, then saved: a crash in between polls again and reports again (at least once,
+    // with the same event ids), where the other order would lose the report. One Event Grid batch
+    // for the whole poll.
     const settled = changed.flatMap((record): SettledTable[] =>
       record.status === "Replicating" || record.status === "Failed"
         ? [settledTable(link, { ...record, status: record.status })]
         : [],
     );
     await publishTableOutcomes(outcomes, settled);
+    await ledger.saveLinkTables(link, changed);
+    rememberPoll(synapse, link, Date.parse(now), changed.length);
   }
   return summarise(records, changed.length, now);
 }

@@ -93,6 +93,30 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.getRequest("r3"))?.status).toBe("Succeeded");
   });
 
+  it("runs a completion's report after the request's own rows are written and before it leaves the open list", async () => {
+    const ledger = newLedger();
+    await ledger.recordRequest(request("r3b", ["dbo.A"]), NOW);
+    await ledger.markClaimed(link, "r3b", NOW);
+    const seen: string[] = [];
+    await ledger.completeRequestBatch(
+      link,
+      [
+        {
+          requestId: "r3b",
+          status: "Succeeded",
+          tables: [{ schema: "dbo", name: "A", status: "Replicating" }],
+        },
+      ],
+      NOW,
+      async () => {
+        const open = (await ledger.listOpenRequests(link)).map((r) => r.requestId);
+        seen.push(`${(await ledger.getRequest("r3b"))?.status}; open ${open.join()}`);
+      },
+    );
+    expect(seen).toEqual(["Succeeded; open r3b"]);
+    expect(await ledger.countRequests(link)).toEqual({ queued: 0, open: 0 });
+  });
+
   it("mirrors a link table's status into every request waiting on it, clipping huge errors", async () => {
     const ledger = newLedger();
     await ledger.recordRequest(request("r4", ["dbo.A"]), NOW);

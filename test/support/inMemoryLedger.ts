@@ -238,8 +238,19 @@ export class InMemoryLedger implements Ledger {
     for (const id of requestIds) await this.markClaimed(link, id, now);
   }
 
-  async completeRequestBatch(link: LinkRef, completions: readonly Completion[], now: string): Promise<void> {
-    for (const c of completions) await this.completeRequest(link, c.requestId, c.status, c.tables, now);
+  /** As the real ledger: the requests' rows, then `report`, then the open list. */
+  async completeRequestBatch(
+    _link: LinkRef,
+    completions: readonly Completion[],
+    now: string,
+    report?: () => Promise<void>,
+  ): Promise<void> {
+    for (const c of completions) this.writeCompletion(c.requestId, c.status, c.tables, now);
+    await report?.();
+    for (const c of completions) {
+      const entry = this.requests.get(c.requestId);
+      if (entry) entry.open = false;
+    }
   }
 
   markClaimed(_link: LinkRef, requestId: string, now: string): Promise<void> {
@@ -290,22 +301,29 @@ export class InMemoryLedger implements Ledger {
   }
 
   completeRequest(
-    _link: LinkRef,
+    link: LinkRef,
     requestId: string,
     status: RequestStatus,
     tables: readonly RequestTableView[],
     now: string,
   ): Promise<void> {
+    return this.completeRequestBatch(link, [{ requestId, status, tables }], now);
+  }
+
+  private writeCompletion(
+    requestId: string,
+    status: RequestStatus,
+    tables: readonly RequestTableView[],
+    now: string,
+  ): void {
     const entry = this.requests.get(requestId);
     if (entry) {
-      entry.open = false;
       entry.view.status = status;
       entry.view.tables = entry.view.tables.map(
         (t) => clone(tables.find((f) => tableKey(f) === tableKey(t))) ?? t,
       );
       entry.view.updatedAt = now;
     }
-    return Promise.resolve();
   }
 
   /** Newest first; the cursor is `<createdAt>|<requestId>` of the last entry, compared the same way. */

@@ -33,6 +33,20 @@ describe("monitorTables", () => {
     expect(ledger.record(link, "dbo.A")?.status).toBe("Snapshotting");
   });
 
+  it("reports a table that reached Replicating before saving it, so a crash in between reports it again", async () => {
+    const { ledger, fakeLink, deps, ids, settled } = await added(["dbo.A"]);
+    fakeLink.states = [{ id: ids[0]!, status: "Replicating", rawStatus: "Replicating" }];
+    const save = ledger.saveLinkTables.bind(ledger);
+    ledger.saveLinkTables = () => Promise.reject(new Error("host crashed before the poll was saved"));
+    await expect(monitorTables(deps, link, later(1))).rejects.toThrow(/host crashed/);
+    expect(settled.map((t) => `${t.table.name} ${t.status}`)).toEqual(["A Replicating"]);
+    ledger.saveLinkTables = save;
+    // The retried poll sees the same change and reports it again (same event id): at least once.
+    await monitorTables(deps, link, later(1));
+    expect(settled.map((t) => `${t.table.name} ${t.status}`)).toEqual(["A Replicating", "A Replicating"]);
+    expect(ledger.record(link, "dbo.A")?.status).toBe("Replicating");
+  });
+
   it("queues a Failed table for remove-and-re-add while attempts remain", async () => {
     const { ledger, fakeLink, deps, ids } = await added(["dbo.A"]);
     fakeLink.states = [{ id: ids[0]!, status: "Failed", rawStatus: "Failed", errorMessage: "boom" }];

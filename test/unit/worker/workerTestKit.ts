@@ -1,7 +1,7 @@
 import { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from "../../../shared/config";
 import { resolveTarget } from "../../../shared/domain/tableTarget";
 import type { Action } from "../../../shared/domain/tableStatus";
-import type { LinkTableRecord, OnboardingRequest } from "../../../shared/ledger/ledger";
+import type { LinkTableRecord, OnboardingRequest, RequestView } from "../../../shared/ledger/ledger";
 import {
   noOutcomePublisher,
   type OutcomePublisher,
@@ -36,7 +36,7 @@ export const defaultSettings: WorkerSettings = { ...DEFAULT_WORKER_SETTINGS, tab
 export function makeDeps(settings: Partial<WorkerSettings> = {}) {
   const ledger = new InMemoryLedger();
   const synapse = new FakeSynapseLinkClient();
-  const { publisher, settled } = recordingPublisher();
+  const { publisher, settled, completed } = recordingPublisher();
   const deps: WorkerDeps = {
     ledger,
     synapse,
@@ -44,17 +44,23 @@ export function makeDeps(settings: Partial<WorkerSettings> = {}) {
     settings: { ...defaultSettings, ...settings },
     workspaces: [link.workspace],
   };
-  return { ledger, synapse, deps, settled };
+  return { ledger, synapse, deps, settled, completed };
 }
 
-/** A publisher that keeps the tables reported settled, in order (requests completed are dropped). */
-export function recordingPublisher(): { publisher: OutcomePublisher; settled: SettledTable[] } {
+/** A publisher that keeps the tables reported settled and the requests reported completed, in order. */
+export function recordingPublisher(): {
+  publisher: OutcomePublisher;
+  settled: SettledTable[];
+  completed: RequestView[];
+} {
   const settled: SettledTable[] = [];
+  const completed: RequestView[] = [];
   const publisher: OutcomePublisher = {
     ...noOutcomePublisher,
     tablesSettled: (outcomes) => Promise.resolve(void settled.push(...outcomes)),
+    requestCompleted: (view) => Promise.resolve(void completed.push(view)),
   };
-  return { publisher, settled };
+  return { publisher, settled, completed };
 }
 
 export function request(requestId: string, tables: string[], action: Action = "add"): OnboardingRequest {

@@ -1,0 +1,45 @@
+import { claimPendingRequests } from "../../../shared/worker/claimPendingRequests";
+import { completeRequests } from "../../../shared/worker/completeRequests";
+import { link, makeDeps, NOW, request } from "./workerTestKit";
+
+/** r1's one table, claimed and then Replicating: r1 is ready to complete. */
+async function replicated() {
+  const kit = makeDeps();
+  await kit.ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+  await claimPendingRequests(kit.deps, link, NOW);
+  const record = kit.ledger.record(link, "dbo.A")!;
+  await kit.ledger.saveLinkTables(link, [{ ...record, status: "Replicating", updatedAt: NOW }]);
+  return kit;
+}
+
+describe("completeRequests", () => {
+  it("reports a request once its own rows hold the outcome and before it closes", async () => {
+    const { ledger, deps } = await replicated();
+    const seen: string[] = [];
+    deps.outcomes = {
+      ...deps.outcomes,
+      requestCompleted: async (view) => {
+        const stored = await ledger.getRequest(view.requestId);
+        const open = await ledger.listOpenRequests(link);
+        seen.push(`${view.status}; stored ${stored?.status}; open ${open.map((r) => r.requestId).join()}`);
+      },
+    };
+    expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 0 });
+    expect(seen).toEqual(["Succeeded; stored Succeeded; open r1"]);
+    expect(await ledger.listOpenRequests(link)).toEqual([]);
+  });
+
+  it("reports a request again when a crash came before it closed (at least once)", async () => {
+    const { ledger, deps, completed } = await replicated();
+    const report = deps.outcomes.requestCompleted.bind(deps.outcomes);
+    deps.outcomes.requestCompleted = async (view) => {
+      await report(view);
+      throw new Error("host crashed before the request was closed");
+    };
+    await expect(completeRequests(deps, link, NOW)).rejects.toThrow(/host crashed/);
+    deps.outcomes.requestCompleted = report;
+    expect(await completeRequests(deps, link, NOW)).toMatchObject({ completedRequestIds: ["r1"] });
+    expect(completed.map((v) => `${v.requestId} ${v.status}`)).toEqual(["r1 Succeeded", "r1 Succeeded"]);
+    expect(await ledger.listOpenRequests(link)).toEqual([]);
+  });
+});
