@@ -676,26 +676,59 @@ export class TableStorageLedger implements Ledger {
     withNudge: boolean,
   ): Promise<{ recorded: "created" | "exists"; nudge: boolean }> {
     await this.ensureTable();
-    const partitionKey = requestPartition(request.requestId);
     const rows = requestRows(request, now, { status: "Queued" });
     const created = await createAllOrFind(this.client, rows);
-    // A redelivery of a request that is still Queued redoes the writes after the request row: a
-    // crash between them must not leave a request that no worker will ever see.
-    let createdAt = now;
-    if (!created) {
-      const head = await this.client.getEntity<RequestEntity>(partitionKey, REQUEST_ROW);
-      if (head.status !== "Queued") return { recorded: "exists", nudge: false };
-      createdAt = head.createdAt;
+    if (!created) return this.recordAgain(request, now, withNudge);
+    const nudge = await this.writeIndexes(request, now, {
+      marker: ["upsert", openRequestEntity(request, now, now), "Merge"],
+      openLink: true,
+      nudgeAt: withNudge ? now : undefined,
+    });
+    return { recorded: "created", nudge };
+  }
+
+  /**
+   * A request recorded before (a redelivery, a retry with the same Idempotency-Key, a poison
+   * replay) redoes the writes after its own rows, in case a crash came between them: a request no
+   * worker will ever see, or one missing from the dashboard, must not be left. Its marker is
+   * written again only when the link's index row, which rides in one transaction with it, is
+   * missing: otherwise the marker was written, and writing it again could bring back one the worker
+   * deleted when it completed the request meanwhile (it would claim and complete it again).
+   */
+  private async recordAgain(
+    request: OnboardingRequest,
+    now: string,
+    withNudge: boolean,
+  ): Promise<{ recorded: "exists"; nudge: boolean }> {
+    const head = await this.client.getEntity<RequestEntity>(requestPartition(request.requestId), REQUEST_ROW);
+    const { createdAt } = head;
+    if (head.status !== "Queued") {
+      // Finished: its index rows only, never the marker or the open-link entry.
+      await this.writeIndexes(request, createdAt, { openLink: false });
+      return { recorded: "exists", nudge: false };
     }
-    // Merge, and no `claimed` property: a redelivery of a request the worker already claimed keeps the claim.
-    const nudge = await this.writeIndexes(
-      request,
-      createdAt,
-      ["upsert", openRequestEntity(request, createdAt, now), "Merge"],
-      true,
-      withNudge ? now : undefined,
+    const markerWritten = await this.hasRow(
+      linkPartition(request),
+      requestIndexRow(createdAt, request.requestId),
     );
-    return { recorded: created ? "created" : "exists", nudge };
+    const nudge = await this.writeIndexes(request, createdAt, {
+      // Merge, and no `claimed` property: a claim already made is kept.
+      ...(markerWritten ? {} : { marker: ["upsert", openRequestEntity(request, createdAt, now), "Merge"] }),
+      openLink: true,
+      touchedAt: now,
+      nudgeAt: withNudge ? now : undefined,
+    });
+    return { recorded: "exists", nudge };
+  }
+
+  private async hasRow(partitionKey: string, rowKey: string): Promise<boolean> {
+    try {
+      await this.client.getEntity(partitionKey, rowKey, { queryOptions: { select: ["PartitionKey"] } });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   async recordRejectedRequest(
@@ -708,30 +741,39 @@ export class TableStorageLedger implements Ledger {
     // Duplicate names would collide in one transaction: the first of each is enough to show.
     const unique = [...new Map(rows.map((a) => [(a[1] as TableEntity).rowKey, a])).values()];
     const created = await createAllOrFind(this.client, unique);
+    // Written again for one recorded before, in case a crash came before its index rows.
+    const createdAt = created
+      ? now
+      : (await this.client.getEntity<RequestEntity>(requestPartition(request.requestId), REQUEST_ROW))
+          .createdAt;
     // A message too broken to name its link is listed globally only.
-    if (created)
-      await this.writeIndexes(
-        request,
-        now,
-        undefined,
-        request.workspace !== "" && request.linkConnection !== "",
-      );
+    await this.writeIndexes(request, createdAt, {
+      openLink: false,
+      linkKnown: request.workspace !== "" && request.linkConnection !== "",
+    });
     return created ? "created" : "exists";
   }
 
   /**
    * The dashboard's indexes (docs/dashboard.md) and the open-link entry. The link's index row rides
-   * in one transaction with `linkRow` (the open-request marker); then the global row, the tracked-link
+   * in one transaction with `marker` (the open-request marker); then the global row, the tracked-link
    * row and the open-link entry in one more. The entry comes after the marker: a worker that read it
    * before the marker existed sees its etag change and does not close (closeIfIdle).
    */
   private async writeIndexes(
     request: OnboardingRequest,
     createdAt: string,
-    linkRow?: TransactionAction,
-    linkKnown = true,
-    nudgeAt?: string,
+    options: {
+      marker?: TransactionAction;
+      /** Writes the open-link entry (the request is open). */
+      openLink: boolean;
+      /** The entry's `touchedAt`; default the marker's `queuedAt`. */
+      touchedAt?: string;
+      linkKnown?: boolean;
+      nudgeAt?: string | undefined;
+    },
   ): Promise<boolean> {
+    const { marker, openLink, linkKnown = true, nudgeAt } = options;
     const indexFields = {
       requestId: request.requestId,
       workspace: request.workspace,
@@ -759,20 +801,20 @@ export class TableStorageLedger implements Ledger {
       "Replace",
     ]);
     const linkActions: TransactionAction[] = [
-      ...(linkRow ? [linkRow] : []),
+      ...(marker ? [marker] : []),
       ["upsert", { partitionKey: linkPartition(request), rowKey: indexRow, ...indexFields }, "Replace"],
     ];
     const nudge =
       nudgeAt === undefined
         ? (await this.client.submitTransaction(linkActions), false)
         : await this.submitTakingNudge(request, linkActions, nudgeAt);
-    if (linkRow) {
+    if (openLink) {
       // Merge keeps `nudgedAt`; the write still changes the etag closeOpenLink checks.
       const open: OpenLinkEntity = {
         partitionKey: REQUEST_INDEX_PARTITION,
         rowKey: openLinkRow(request),
         ...names,
-        touchedAt: (linkRow[1] as OpenRequestEntity).queuedAt,
+        touchedAt: options.touchedAt ?? (marker?.[1] as OpenRequestEntity | undefined)?.queuedAt ?? createdAt,
       };
       global.push(["upsert", open, "Merge"]);
     }

@@ -8,6 +8,20 @@ import { useAzurite } from "../support/azurite";
 const azurite = useAzurite();
 let counter = 0;
 
+function newLedgerWithClient(): { ledger: TableStorageLedger; client: TableClient } {
+  const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${++counter}`, {
+    allowInsecureConnection: true,
+  });
+  return { ledger: new TableStorageLedger(client), client };
+}
+
+/** Every row whose RowKey starts with `prefix` (r_ markers, q_ index rows), in any partition. */
+async function rowsOf(client: TableClient, prefix: string) {
+  const rows: { partitionKey?: string; rowKey?: string }[] = [];
+  for await (const row of client.listEntities()) if (row.rowKey?.startsWith(prefix)) rows.push(row);
+  return rows;
+}
+
 function newLedger(): TableStorageLedger {
   const client = TableClient.fromConnectionString(azurite.connectionString, `ledgertest${++counter}`, {
     allowInsecureConnection: true,
@@ -203,6 +217,46 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await ledger.recordRequest(request("r1", ["dbo.A"]), NOW)).toBe("exists");
     expect(await ledger.listOpenLinks()).toHaveLength(1);
     expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r1"]);
+  });
+
+  it("does not bring back the marker of a request the worker completed while a redelivery was being recorded", async () => {
+    const { ledger, client } = newLedgerWithClient();
+    await ledger.recordRequest(request("r1b", ["dbo.A"]), NOW);
+    await ledger.markClaimed(link, "r1b", NOW);
+    // The redelivery read the request's head as Queued; then the worker completed it and deleted its
+    // marker (the head's final write is not what this redelivery saw).
+    const [marker] = await rowsOf(client, "r_");
+    await client.deleteEntity(marker!.partitionKey!, marker!.rowKey!);
+    expect(await ledger.recordRequest(request("r1b", ["dbo.A"]), NOW)).toBe("exists");
+    expect(await rowsOf(client, "r_")).toEqual([]);
+    expect(await ledger.countRequests(link)).toEqual({ queued: 0, open: 0 });
+  });
+
+  it("writes the marker on a redelivery when the first delivery stopped before it", async () => {
+    const { ledger, client } = newLedgerWithClient();
+    await ledger.recordRequest(request("r1c", ["dbo.A"]), NOW);
+    // As if the first delivery stopped after the request's own rows: no marker, no link index row.
+    for (const row of [...(await rowsOf(client, "r_")), ...(await rowsOf(client, "q_"))]) {
+      await client.deleteEntity(row.partitionKey!, row.rowKey!);
+    }
+    expect(await ledger.recordRequest(request("r1c", ["dbo.A"]), NOW)).toBe("exists");
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r1c"]);
+    expect((await ledger.listRequestIndex({ link, limit: 10 })).items.map((e) => e.requestId)).toEqual([
+      "r1c",
+    ]);
+  });
+
+  it("writes a rejected request's index rows again when it is recorded again, in case a crash came before them", async () => {
+    const { ledger, client } = newLedgerWithClient();
+    const rejected = request("r1d", ["dbo.A"]);
+    await ledger.recordRejectedRequest(rejected, "no such link", NOW);
+    for (const row of await rowsOf(client, "q_")) await client.deleteEntity(row.partitionKey!, row.rowKey!);
+    expect((await ledger.listRequestIndex({ limit: 10 })).items).toEqual([]);
+    expect(await ledger.recordRejectedRequest(rejected, "no such link", NOW)).toBe("exists");
+    expect((await ledger.listRequestIndex({ limit: 10 })).items.map((e) => e.requestId)).toEqual(["r1d"]);
+    expect((await ledger.listRequestIndex({ link, limit: 10 })).items.map((e) => e.requestId)).toEqual([
+      "r1d",
+    ]);
   });
 
   it("keeps a workspace's breaker with optimistic concurrency: only one of two writers with the same version wins", async () => {
