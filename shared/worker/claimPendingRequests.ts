@@ -25,7 +25,18 @@ export type TableClaim =
    * delivered late: a replay from the poison queue, a redelivery): the later request wins, and this
    * one's table fails as superseded instead of undoing it.
    */
-  | { kind: "stale"; by: string[] };
+  | { kind: "stale"; by: string[] }
+  /** As many requests as a record can name already wait on the work in flight (MAX_REQUESTS_PER_TABLE). */
+  | { kind: "full"; waiting: number };
+
+/**
+ * The most requests one table's record names. The ids are one Table storage property (64 KiB at
+ * most; 500 request ids are about 20 KB), and a hundred records travel in one transaction (4 MB).
+ * A caller that posts the same table again and again without an Idempotency-Key, or a storm of
+ * schema-change events, while the table snapshots for hours would otherwise make every write of the
+ * record fail, and the link's worker with it.
+ */
+export const MAX_REQUESTS_PER_TABLE = 500;
 
 /**
  * A request joins work in flight that ends where it wants the table: the same operation, or an
@@ -61,6 +72,9 @@ export function claimTable(
   const received = Date.parse(request.receivedAt);
   const latest = existing ? latestRequestOf(existing) : undefined;
   if (existing && joins(existing.action, request.action) && !isTerminal(existing.status)) {
+    if (existing.requestIds.length >= MAX_REQUESTS_PER_TABLE) {
+      return { kind: "full", waiting: existing.requestIds.length };
+    }
     const requestIds = [...existing.requestIds, request.requestId];
     const newest = latest === undefined || received >= latest;
     // A pending record has not been sent yet: the newest request's target wins, by when received.
@@ -142,6 +156,17 @@ export async function claimPendingRequests(
       const existing = records.get(key);
       const claim = claimTable(existing, request, table, now, settings.reAddCooldownSeconds);
       if (claim.kind === "unchanged") continue;
+      if (claim.kind === "full") {
+        const error =
+          `${claim.waiting} requests already wait on ${qualifiedName(table.source)} (MAX_REQUESTS_PER_TABLE); ` +
+          "it is being onboarded for them: send this request again once they have completed";
+        await ledger.setRequestTableStatus(
+          request.requestId,
+          { ...table.source, status: "Rejected", error },
+          now,
+        );
+        continue;
+      }
       if (claim.kind === "stale") {
         // A later request that wanted the same end, and got it: this one shares the outcome.
         const sameEnd = existing && joins(existing.action, request.action) && isTerminal(existing.status);

@@ -2,6 +2,7 @@ import type { LinkTableRecord } from "../../../shared/ledger/ledger";
 import {
   claimPendingRequests,
   claimTable,
+  MAX_REQUESTS_PER_TABLE,
   type TableClaim,
 } from "../../../shared/worker/claimPendingRequests";
 import { completeRequests } from "../../../shared/worker/completeRequests";
@@ -113,6 +114,30 @@ describe("claimPendingRequests", () => {
 
     expect(result.pendingTables).toBe(0);
     expect(ledger.record(link, "dbo.A")).toMatchObject({ status: "Snapshotting", requestIds: ["r1", "r2"] });
+  });
+
+  it("rejects a request's table when MAX_REQUESTS_PER_TABLE requests already wait on it, and the request still ends", async () => {
+    const { ledger, deps } = makeDeps();
+    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+    const waiting = Array.from({ length: MAX_REQUESTS_PER_TABLE }, (_, i) => `w${i}`);
+    const record = ledger.record(link, "dbo.A")!;
+    await ledger.saveLinkTables(link, [{ ...record, status: "Snapshotting", requestIds: waiting }]);
+
+    await ledger.recordRequest(request("r2", ["dbo.A"]), NOW);
+    await claimPendingRequests(deps, link, NOW);
+
+    expect(ledger.record(link, "dbo.A")?.requestIds).toHaveLength(MAX_REQUESTS_PER_TABLE);
+    expect((await ledger.getRequest("r2"))?.tables).toEqual([
+      {
+        schema: "dbo",
+        name: "A",
+        status: "Rejected",
+        error: expect.stringMatching(/^500 requests already wait on dbo\.A \(MAX_REQUESTS_PER_TABLE\)/),
+      },
+    ]);
+    await completeRequests(deps, link, NOW);
+    expect((await ledger.getRequest("r2"))?.status).toBe("Rejected");
   });
 
   it("replaces an operation in flight with a different one and tells the earlier request why", async () => {
