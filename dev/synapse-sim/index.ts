@@ -129,6 +129,9 @@ export async function startSynapseSim(
     port: server.port,
     profile,
     calls,
+    putSourceTable: (table) => {
+      state.putSourceTable(table);
+    },
     callsTo(operationId, linkConnection) {
       const wanted = shortOperationName(operationId);
       return calls.filter(

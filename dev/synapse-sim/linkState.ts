@@ -93,6 +93,10 @@ export class LinkState {
     readonly profile: SimProfile,
   ) {}
 
+  putSourceTable(table: SimSourceTable): void {
+    this.sourceTables.set(tableKey(table.schema, table.name), { ...table });
+  }
+
   load(seed: SimSeed): void {
     const now = this.clock();
     this.links = new Map();

@@ -175,6 +175,11 @@ export interface SynapseSim {
   clearFaults(): void;
   /** Replace state and clear calls / faults. */
   reset(seed?: SimSeed): void;
+  /**
+   * Adds or replaces a source table, as a change made in the database would (a primary key added):
+   * adds from now on are judged on it; entries already in a link keep their state.
+   */
+  putSourceTable(table: SimSourceTable): void;
   /** Read-only view of a link's state at the current sim time. */
   link(name: string): SimLinkView | undefined;
   close(): Promise<void>;

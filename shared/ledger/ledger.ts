@@ -63,6 +63,11 @@ export interface LinkTableRecord {
   attempts: number;
   /** Retries of the "enabled once" transient for the current add. */
   enabledOnceRetries: number;
+  /**
+   * How many times the table was asked for again after it failed for good (absent: never): each
+   * such request removes the failed entry and adds the table under new ids (batchPlan.ts).
+   */
+  generation?: number;
   /** The link-table id used for the table's current add, when one was sent. */
   linkTableId?: string;
   error?: string;

@@ -204,6 +204,7 @@ interface LinkTableEntity extends TableEntity {
   requestIds: string;
   attempts: number;
   enabledOnceRetries: number;
+  generation?: number;
   linkTableId?: string;
   error?: string;
   editedAt?: string;
@@ -250,6 +251,7 @@ const LIVE_FIELDS = [
   "requestIds",
   "attempts",
   "enabledOnceRetries",
+  "generation",
   "linkTableId",
   "error",
   "editedAt",
@@ -392,6 +394,7 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
     attempts: row.attempts,
     enabledOnceRetries: row.enabledOnceRetries,
     updatedAt: row.updatedAt,
+    ...(row.generation ? { generation: row.generation } : {}),
     ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.editedAt ? { editedAt: row.editedAt } : {}),
@@ -420,6 +423,7 @@ function recordAction(
     attempts: r.attempts,
     enabledOnceRetries: r.enabledOnceRetries,
     updatedAt: r.updatedAt,
+    ...(r.generation ? { generation: r.generation } : {}),
     ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
     ...(error ? { error } : {}),
     ...(r.editedAt ? { editedAt: r.editedAt } : {}),

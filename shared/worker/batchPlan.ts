@@ -136,26 +136,31 @@ export function nextEditAt(pending: readonly LinkTableRecord[], now: string): st
 }
 
 /**
- * A re-add the worker started because the table it watched failed (remediation, an "enabled once"
- * retry), as opposed to one a request asked for (a schema change's re-snapshot), which starts with
- * both counters at zero (claimPendingRequests.ts).
+ * A re-add because the table it watched failed (remediation, an "enabled once" retry, a request
+ * for a table that had failed for good), as opposed to one a request asked for (a schema change's
+ * re-snapshot), which starts with every counter at zero (claimPendingRequests.ts).
  */
-export function isRemediation(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): boolean {
-  return record.attempts > 0 || record.enabledOnceRetries > 0;
+export function isRemediation(
+  record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries" | "generation">,
+): boolean {
+  return record.attempts > 0 || record.enabledOnceRetries > 0 || (record.generation ?? 0) > 0;
 }
 
 /** The id the app sends when it adds this record's table (linkTableId.ts, addGeneration). */
 export function appLinkTableId(
   link: LinkRef,
-  record: Pick<LinkTableRecord, "source" | "attempts" | "enabledOnceRetries">,
+  record: Pick<LinkTableRecord, "source" | "attempts" | "enabledOnceRetries" | "generation">,
 ): string {
   return linkTableId(link, record.source, addGeneration(record));
 }
 
 /**
- * A re-added table is a new link table, so it gets a new id: one per remediation attempt and per
- * "enabled once" retry. The first add keeps generation 0, the id earlier versions sent.
+ * A re-added table is a new link table, so it gets a new id: one per remediation attempt, per
+ * "enabled once" retry and per request after it failed for good. The first add keeps generation 0,
+ * the id earlier versions sent.
  */
-function addGeneration(record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries">): number {
-  return record.attempts + 1000 * record.enabledOnceRetries;
+function addGeneration(
+  record: Pick<LinkTableRecord, "attempts" | "enabledOnceRetries" | "generation">,
+): number {
+  return record.attempts + 1000 * record.enabledOnceRetries + 1_000_000 * (record.generation ?? 0);
 }

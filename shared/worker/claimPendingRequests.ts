@@ -118,6 +118,15 @@ export function claimTable(
       : {}),
     updatedAt: now,
   };
+  if (existing?.status === "Failed" && existing.linkTableId !== undefined && request.action !== "remove") {
+    // Failed for good, perhaps still in the link: the service keeps a failed entry, and an add of
+    // it would only watch it fail again. Asked for again (the requester fixed the table), the entry
+    // is removed and the table added anew under new ids, after the re-add cool-down, as a
+    // remediation would: only the entry the app watched goes, never someone else's.
+    record.action = "reAdd";
+    record.linkTableId = existing.linkTableId;
+    record.generation = (existing.generation ?? 0) + 1;
+  }
   if (existing?.status === "Removed" && request.action !== "remove") {
     const notBefore = Date.parse(existing.updatedAt) + reAddCooldownSeconds * 1000;
     if (notBefore > Date.parse(now)) record.notBefore = new Date(notBefore).toISOString();

@@ -114,6 +114,20 @@ describe.each(profiles)("link worker under the simulator profile %s", (name: str
     expect(settled[0]?.requestIds).toEqual([id]);
   });
 
+  it("onboards a table that failed for good once it is fixed and asked for again, leaving one entry", async () => {
+    const h = await start(demoSeed(), {}, undefined, extras);
+    const first = await h.submit(["dbo.AuditLog"]);
+    await h.driver.run();
+    expect((await h.request(first)).status).toBe("Failed");
+    // The requester adds the primary key the error asked for, and sends the request again.
+    h.sim.putSourceTable({ schema: "dbo", name: "AuditLog", primaryKey: ["Id"] });
+    const again = await h.submit(["dbo.AuditLog"]);
+    await h.driver.run();
+    expect((await h.request(again)).status).toBe("Succeeded");
+    const entries = h.sim.link("demo-link")!.tables.filter((t) => t.name === "AuditLog");
+    expect(entries.map((t) => t.status)).toEqual(["Replicating"]);
+  });
+
   it("fails clearly when the link is stopped and AUTO_START_LINKS is off", async () => {
     const seed = demoSeed();
     seed.links[0]!.status = "Stopped";

@@ -328,6 +328,30 @@ describe("claimTable", () => {
       },
     ],
     [
+      "a table that failed for good, asked for again, has its failed entry removed and is added under new ids",
+      record({ requestIds: ["r0"], status: "Failed", linkTableId: "failed-entry", error: "no primary key" }),
+      "add",
+      {
+        kind: "replace",
+        record: expect.objectContaining({
+          action: "reAdd",
+          status: "Pending",
+          linkTableId: "failed-entry",
+          generation: 1,
+          attempts: 0,
+        }) as LinkTableRecord,
+      },
+    ],
+    [
+      "one that failed without reaching the link (refused at once) is simply added",
+      record({ requestIds: ["r0"], status: "Failed", error: "no primary key" }),
+      "add",
+      {
+        kind: "replace",
+        record: expect.not.objectContaining({ generation: expect.anything() as unknown }) as LinkTableRecord,
+      },
+    ],
+    [
       "an add right after a removal waits out the cool-down",
       record({ requestIds: ["r0"], action: "remove", status: "Removed" }),
       "add",
