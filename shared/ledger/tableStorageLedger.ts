@@ -92,10 +92,22 @@ const requestIndexRow = (createdAt: string, requestId: string) =>
   fittingKey(`${countdown(Date.parse(createdAt))}_`, requestId);
 const trackedLinkRow = (link: LinkRef) => `l_${linkPartition(link)}`;
 
+/**
+ * Where to cut `text` at most `end` UTF-16 units in without splitting a surrogate pair (a character
+ * outside the BMP, which SQL identifiers may hold): one unit earlier when a pair would be cut.
+ */
+function pairSafeEnd(text: string, end: number): number {
+  if (end >= text.length) return text.length;
+  const last = text.charCodeAt(end - 1);
+  return last >= 0xd800 && last <= 0xdbff ? end - 1 : end;
+}
+
 /** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
 const MAX_TEXT = 30_000;
 function clip(text: string | undefined): string | undefined {
-  return text === undefined || text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}… (truncated)`;
+  return text === undefined || text.length <= MAX_TEXT
+    ? text
+    : `${text.slice(0, pairSafeEnd(text, MAX_TEXT))}… (truncated)`;
 }
 
 interface RequestEntity extends TableEntity {
@@ -165,10 +177,15 @@ function openRequestEntity(request: OnboardingRequest, createdAt: string, now: s
     createdAt,
   };
   const json = JSON.stringify(request.tables.map((t) => [t.source.schema, t.source.name, t.target]));
-  const parts = Math.ceil(json.length / MAX_TEXT);
-  if (parts > MAX_MARKER_PARTS) return entity;
-  entity.tableParts = parts;
-  for (let i = 0; i < parts; i++) entity[`tables${i}`] = json.slice(i * MAX_TEXT, (i + 1) * MAX_TEXT);
+  const parts: string[] = [];
+  for (let start = 0; start < json.length && parts.length <= MAX_MARKER_PARTS;) {
+    const end = pairSafeEnd(json, start + MAX_TEXT);
+    parts.push(json.slice(start, end));
+    start = end;
+  }
+  if (parts.length > MAX_MARKER_PARTS) return entity;
+  entity.tableParts = parts.length;
+  parts.forEach((part, i) => (entity[`tables${i}`] = part));
   return entity;
 }
 

@@ -17,7 +17,7 @@ function newLedgerWithClient(): { ledger: TableStorageLedger; client: TableClien
 
 /** Every row whose RowKey starts with `prefix` (r_ markers, q_ index rows), in any partition. */
 async function rowsOf(client: TableClient, prefix: string) {
-  const rows: { partitionKey?: string; rowKey?: string }[] = [];
+  const rows: ({ partitionKey?: string; rowKey?: string } & Record<string, unknown>)[] = [];
   for await (const row of client.listEntities()) if (row.rowKey?.startsWith(prefix)) rows.push(row);
   return rows;
 }
@@ -258,6 +258,28 @@ describe("TableStorageLedger (Azurite)", () => {
       "r1d",
     ]);
   });
+
+  it.each([0, 1])(
+    "cuts a marker's long table list between characters, never inside a surrogate pair (offset %i)",
+    async (offset) => {
+      const { ledger, client } = newLedgerWithClient();
+      // Names of characters outside the BMP (two UTF-16 units each): the list passes 30,000 units.
+      const names = Array.from(
+        { length: 300 },
+        (_, i) => `dbo.${i === 0 ? "x".repeat(offset) : ""}${"𝒯".repeat(60)}${i}`,
+      );
+      await ledger.recordRequest(request(`r-pairs-${offset}`, names), NOW);
+      const [marker] = (await rowsOf(client, "r_")) as Record<string, unknown>[];
+      const parts = Object.keys(marker!).filter((k) => /^tables\d+$/.test(k));
+      expect(parts.length).toBeGreaterThan(1);
+      for (const key of parts) {
+        const part = marker![key] as string;
+        expect(/[\ud800-\udbff]$/.test(part) || /^[\udc00-\udfff]/.test(part)).toBe(false);
+      }
+      const [queued] = await ledger.listQueuedRequests(link);
+      expect(queued?.tables.map((t) => `${t.source.schema}.${t.source.name}`)).toEqual(names);
+    },
+  );
 
   it("keeps a workspace's breaker with optimistic concurrency: only one of two writers with the same version wins", async () => {
     const ledger = newLedger();
