@@ -303,13 +303,12 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
  * Pending. Whether the last row was created here tells a new request from a repeated one.
  */
 async function createAllOrFind(client: TableClient, creates: TransactionAction[]): Promise<boolean> {
-  // Cut so that the first chunk is the short one: up to 100 rows then always travel together.
-  const first = creates.length % 100 || 100;
   let createdLast = false;
-  for (let start = 0, end = first; start < creates.length; start = end, end += 100) {
+  // Cut from the end: up to 100 rows then always travel together.
+  for (const chunk of transactionChunks(creates, "fromEnd")) {
     createdLast = false;
     try {
-      await client.submitTransaction(creates.slice(start, end));
+      await client.submitTransaction(chunk);
       createdLast = true;
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
@@ -320,10 +319,7 @@ async function createAllOrFind(client: TableClient, creates: TransactionAction[]
 
 /** Like submitInChunks, but the last 100 operations travel together (the head row with its tables). */
 async function submitEndingTogether(client: TableClient, actions: TransactionAction[]): Promise<void> {
-  const first = actions.length % 100 || 100;
-  for (let start = 0, end = first; start < actions.length; start = end, end += 100) {
-    await client.submitTransaction(actions.slice(start, end));
-  }
+  for (const chunk of transactionChunks(actions, "fromEnd")) await client.submitTransaction(chunk);
 }
 
 /**
@@ -373,9 +369,39 @@ function requestRows(
 
 /** Runs table transactions in chunks: one partition, at most 100 operations each. */
 async function submitInChunks(client: TableClient, actions: TransactionAction[]): Promise<void> {
-  for (let i = 0; i < actions.length; i += 100) {
-    await client.submitTransaction(actions.slice(i, i + 100));
+  for (const chunk of transactionChunks(actions, "fromStart")) await client.submitTransaction(chunk);
+}
+
+/** A transaction holds at most 100 operations and 4 MiB of payload (Azure Table storage). */
+const TRANSACTION_OPERATIONS = 100;
+/** Below the 4 MiB payload limit, with room for each operation's multipart headers. */
+const TRANSACTION_BYTES = 3_500_000;
+
+/**
+ * Actions cut into transactions of at most TRANSACTION_OPERATIONS and TRANSACTION_BYTES (an entity's
+ * JSON as UTF-8, plus its headers), in order. "fromEnd" fills the last transactions first, so the
+ * last operations travel together and the first transaction is the short one.
+ */
+export function transactionChunks(
+  actions: readonly TransactionAction[],
+  from: "fromStart" | "fromEnd",
+): TransactionAction[][] {
+  const ordered = from === "fromEnd" ? [...actions].reverse() : [...actions];
+  const chunks: TransactionAction[][] = [];
+  let chunk: TransactionAction[] = [];
+  let bytes = 0;
+  for (const action of ordered) {
+    const size = Buffer.byteLength(JSON.stringify(action[1])) + 500;
+    if (chunk.length > 0 && (chunk.length >= TRANSACTION_OPERATIONS || bytes + size > TRANSACTION_BYTES)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(action);
+    bytes += size;
   }
+  if (chunk.length > 0) chunks.push(chunk);
+  return from === "fromEnd" ? chunks.reverse().map((c) => c.reverse()) : chunks;
 }
 
 function isStatus(error: unknown, status: number): boolean {
@@ -1131,13 +1157,15 @@ export class TableStorageLedger implements Ledger {
     if (records.length === 0) return;
     await this.ensureTable();
     const partitionKey = linkPartition(link);
-    for (let i = 0; i < records.length; i += 100) {
-      const chunk = records.slice(i, i + 100);
+    for (const chunk of transactionChunks(
+      records.map((r) => recordAction(partitionKey, r, "update")),
+      "fromStart",
+    )) {
       try {
-        await this.client.submitTransaction(chunk.map((r) => recordAction(partitionKey, r, "update")));
+        await this.client.submitTransaction(chunk);
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
-        await this.client.submitTransaction(chunk.map((r) => recordAction(partitionKey, r)));
+        await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
       }
     }
   }
