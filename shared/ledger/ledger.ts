@@ -68,6 +68,11 @@ export interface LinkTableRecord {
    * such request removes the failed entry and adds the table under new ids (batchPlan.ts).
    */
   generation?: number;
+  /**
+   * Failed because the service reported its entry Failed (not an app deadline): the entry stays in
+   * the link failed, and a request for the table again removes it first (claimPendingRequests.ts).
+   */
+  entryFailed?: boolean;
   /** The link-table id used for the table's current add, when one was sent. */
   linkTableId?: string;
   error?: string;

@@ -104,10 +104,12 @@ function pairSafeEnd(text: string, end: number): number {
 
 /** Table storage caps string properties at 64 KiB (32 K UTF-16 characters). */
 const MAX_TEXT = 30_000;
-function clip(text: string | undefined): string | undefined {
-  return text === undefined || text.length <= MAX_TEXT
+/** A rejected request's reason on each of its table rows: 100 rows of it stay within a transaction. */
+const MAX_ROW_ERROR_TEXT = 10_000;
+function clip(text: string | undefined, max = MAX_TEXT): string | undefined {
+  return text === undefined || text.length <= max
     ? text
-    : `${text.slice(0, pairSafeEnd(text, MAX_TEXT))}… (truncated)`;
+    : `${text.slice(0, pairSafeEnd(text, max))}… (truncated)`;
 }
 
 interface RequestEntity extends TableEntity {
@@ -222,6 +224,7 @@ interface LinkTableEntity extends TableEntity {
   attempts: number;
   enabledOnceRetries: number;
   generation?: number;
+  entryFailed?: boolean;
   linkTableId?: string;
   error?: string;
   editedAt?: string;
@@ -304,8 +307,15 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
  */
 async function createAllOrFind(client: TableClient, creates: TransactionAction[]): Promise<boolean> {
   let createdLast = false;
-  // Cut from the end: up to 100 rows then always travel together.
-  for (const chunk of transactionChunks(creates, "fromEnd")) {
+  // Cut by count only, from the end (up to 100 rows then always travel together): every delivery
+  // must cut where the first did, or a transaction that mixes written and new rows would be
+  // skipped whole. Rows are small enough for 100 to fit (requestRows clips a rejected table's error).
+  const first = creates.length % TRANSACTION_OPERATIONS || TRANSACTION_OPERATIONS;
+  const chunks: TransactionAction[][] = [];
+  for (let start = 0, end = first; start < creates.length; start = end, end += TRANSACTION_OPERATIONS) {
+    chunks.push(creates.slice(start, end));
+  }
+  for (const chunk of chunks) {
     createdLast = false;
     try {
       await client.submitTransaction(chunk);
@@ -334,6 +344,10 @@ function requestRows(
 ): TransactionAction[] {
   const partitionKey = requestPartition(request.requestId);
   const error = outcome.status === "Rejected" ? { error: outcome.error } : {};
+  // Each table row repeats the reason: clipped shorter than the head's, so that 100 rows fit one
+  // transaction (4 MiB) whatever the reason holds (createAllOrFind cuts by count).
+  const rowError =
+    outcome.status === "Rejected" ? { error: clip(outcome.error, MAX_ROW_ERROR_TEXT) ?? "" } : {};
   const tables = request.tables.map((t, position): TransactionAction => [
     "create",
     {
@@ -344,7 +358,7 @@ function requestRows(
       position,
       target: JSON.stringify(t.target),
       status: outcome.status === "Queued" ? "Pending" : "Rejected",
-      ...error,
+      ...rowError,
     } satisfies RequestTableEntity,
   ]);
   const head: RequestEntity = {
@@ -438,6 +452,7 @@ function toRecord(row: LinkTableEntity): LinkTableRecord {
     enabledOnceRetries: row.enabledOnceRetries,
     updatedAt: row.updatedAt,
     ...(row.generation ? { generation: row.generation } : {}),
+    ...(row.entryFailed ? { entryFailed: true } : {}),
     ...(row.linkTableId ? { linkTableId: row.linkTableId } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.editedAt ? { editedAt: row.editedAt } : {}),
@@ -467,6 +482,7 @@ function recordAction(
     enabledOnceRetries: r.enabledOnceRetries,
     updatedAt: r.updatedAt,
     ...(r.generation ? { generation: r.generation } : {}),
+    ...(r.entryFailed ? { entryFailed: true } : {}),
     ...(r.linkTableId ? { linkTableId: r.linkTableId } : {}),
     ...(error ? { error } : {}),
     ...(r.editedAt ? { editedAt: r.editedAt } : {}),
@@ -751,7 +767,7 @@ export class TableStorageLedger implements Ledger {
     const { createdAt } = head;
     if (head.status !== "Queued") {
       // Finished: its index rows only, never the marker or the open-link entry.
-      await this.writeIndexes(request, createdAt, { openLink: false });
+      await this.writeIndexes(request, createdAt, { openLink: false, trackLink: false });
       return { recorded: "exists", nudge: false };
     }
     const markerWritten = await this.hasRow(
@@ -797,6 +813,7 @@ export class TableStorageLedger implements Ledger {
     await this.writeIndexes(request, createdAt, {
       openLink: false,
       linkKnown: request.workspace !== "" && request.linkConnection !== "",
+      trackLink: created,
     });
     return created ? "created" : "exists";
   }
@@ -816,11 +833,16 @@ export class TableStorageLedger implements Ledger {
       openLink: boolean;
       /** The entry's `touchedAt`; default the marker's `queuedAt`. */
       touchedAt?: string;
+      /**
+       * Writes the tracked-link row (its `lastRequestAt` is this request's time); not for a request
+       * recorded again after it finished, whose time would move the link's back.
+       */
+      trackLink?: boolean;
       linkKnown?: boolean;
       nudgeAt?: string | undefined;
     },
   ): Promise<boolean> {
-    const { marker, openLink, linkKnown = true, nudgeAt } = options;
+    const { marker, openLink, linkKnown = true, nudgeAt, trackLink = true } = options;
     const indexFields = {
       requestId: request.requestId,
       workspace: request.workspace,
@@ -837,16 +859,17 @@ export class TableStorageLedger implements Ledger {
       return false;
     }
     const names = { workspace: request.workspace, linkConnection: request.linkConnection };
-    global.push([
-      "upsert",
-      {
-        partitionKey: REQUEST_INDEX_PARTITION,
-        rowKey: trackedLinkRow(request),
-        ...names,
-        lastRequestAt: createdAt,
-      },
-      "Replace",
-    ]);
+    if (trackLink)
+      global.push([
+        "upsert",
+        {
+          partitionKey: REQUEST_INDEX_PARTITION,
+          rowKey: trackedLinkRow(request),
+          ...names,
+          lastRequestAt: createdAt,
+        },
+        "Replace",
+      ]);
     const linkActions: TransactionAction[] = [
       ...(marker ? [marker] : []),
       ["upsert", { partitionKey: linkPartition(request), rowKey: indexRow, ...indexFields }, "Replace"],

@@ -22,8 +22,9 @@ export interface OutcomePublisherTestOptions {
  * The app's outcome publisher: Event Grid CloudEvents when `EVENTGRID_TOPIC_ENDPOINT` is set, and
  * the request's `callbackUrl` (when it has one) on completion. Outcomes are best effort: the
  * ledger is the source of truth and every status is visible over HTTP, and the worker records a
- * table's or request's new status before it publishes (so a retried activity would not publish
- * again anyway). A failed publish or callback is therefore logged and never fails the activity,
+ * table's new status before it publishes (a retried activity does not publish it again) and a
+ * request's before it closes it (a crash in between publishes it again, with the same ids:
+ * docs/events.md). A failed publish or callback is therefore logged and never fails the activity,
  * and one sink failing does not keep the other from being tried.
  */
 export function createOutcomePublisher(

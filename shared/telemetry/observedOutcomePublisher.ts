@@ -19,8 +19,8 @@ export interface OutcomeObserverDeps {
  * Wraps the outcome publisher (the one place that sees every final table outcome) to count tables
  * onboarded and failed, time request → Replicating, count remediation attempts, and write one
  * structured line per outcome. The metrics are recorded after the inner publisher succeeded, so an
- * activity retried after a failed publish does not count the table twice; a metric or log problem
- * never fails the outcome.
+ * activity retried after a failed publish does not count the table twice (a request reported again
+ * after a crash, docs/events.md, is counted again); a metric or log problem never fails the outcome.
  */
 export function observedOutcomePublisher(
   inner: OutcomePublisher,

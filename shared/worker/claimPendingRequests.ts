@@ -118,11 +118,17 @@ export function claimTable(
       : {}),
     updatedAt: now,
   };
-  if (existing?.status === "Failed" && existing.linkTableId !== undefined && request.action !== "remove") {
-    // Failed for good, perhaps still in the link: the service keeps a failed entry, and an add of
-    // it would only watch it fail again. Asked for again (the requester fixed the table), the entry
-    // is removed and the table added anew under new ids, after the re-add cool-down, as a
-    // remediation would: only the entry the app watched goes, never someone else's.
+  if (
+    existing?.status === "Failed" &&
+    existing.entryFailed === true &&
+    existing.linkTableId !== undefined &&
+    request.action !== "remove"
+  ) {
+    // The service failed the entry, which stays in the link failed: an add of it would only watch
+    // it fail again. Asked for again (the requester fixed the table), the entry is removed and the
+    // table added anew under new ids, after the re-add cool-down, as a remediation would: only the
+    // entry the app watched goes, never someone else's. A table failed by an app deadline keeps its
+    // entry, which may be replicating by now: it is simply added (and watched) again.
     record.action = "reAdd";
     record.linkTableId = existing.linkTableId;
     record.generation = (existing.generation ?? 0) + 1;

@@ -137,8 +137,8 @@ export async function confirmEditsApplied(
       });
     }
   }
-  await reportFailedTables(deps, link, refused);
   await ledger.saveLinkTables(link, refused);
+  await reportFailedTables(deps, link, refused);
   outstanding -= refused.length;
   const notice = notices.length > 0 ? notices.join("; ") : undefined;
   const settled = [...changed, ...refused].filter((r) => r.status !== "Adding").length;

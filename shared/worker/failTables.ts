@@ -20,10 +20,9 @@ export function settledTable(
 }
 
 /**
- * Reports the records that are Failed as a poll reports the tables it settled, before the caller
- * saves them (at least once, as a poll does): a table that fails outside a poll (an edit the
- * service refused, a removal that never landed, a SQL pool that stayed down) is announced like one
- * that failed while watched (docs/events.md, "Outcome events").
+ * Reports the saved records that are Failed as a poll reports the tables it settled: a table that
+ * fails outside a poll (an edit the service refused, a removal that never landed, a SQL pool that
+ * stayed down) is announced like one that failed while watched (docs/events.md, "Outcome events").
  */
 export async function reportFailedTables(
   deps: Pick<WorkerDeps, "outcomes">,
@@ -54,10 +53,9 @@ export async function failTables(
     error: errorOf(r),
     updatedAt: now,
   }));
-  // Reported before the save: a crash in between fails and reports them again (at least once).
+  await deps.ledger.saveLinkTables(link, failed);
   await publishTableOutcomes(
     deps.outcomes,
     failed.map((r) => settledTable(link, r)),
   );
-  await deps.ledger.saveLinkTables(link, failed);
 }

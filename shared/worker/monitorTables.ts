@@ -137,17 +137,17 @@ export async function monitorTables(deps: WorkerDeps, link: LinkRef, now: string
         Object.assign(record, next);
       }
     }
-    // Reported first, then saved: a crash in between polls again and reports again (at least once,
-    // with the same event ids), where the other order would lose the report. One Event Grid batch
-    // for the whole poll.
+    // Saved first, then reported: a report never announces what the ledger does not hold (a
+    // deadline's Failed, decided again on a retry, could become Replicating). A crash in between
+    // loses the report (docs/events.md). One Event Grid batch for the whole poll.
+    await ledger.saveLinkTables(link, changed);
+    rememberPoll(synapse, link, Date.parse(now), changed.length);
     const settled = changed.flatMap((record): SettledTable[] =>
       record.status === "Replicating" || record.status === "Failed"
         ? [settledTable(link, { ...record, status: record.status })]
         : [],
     );
     await publishTableOutcomes(outcomes, settled);
-    await ledger.saveLinkTables(link, changed);
-    rememberPoll(synapse, link, Date.parse(now), changed.length);
   }
   return summarise(records, changed.length, now);
 }

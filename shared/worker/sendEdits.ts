@@ -396,12 +396,11 @@ async function applyBatch(
     }
   }
   // Before the answer is saved, so that a crash in between leaves the records marked and the next
-  // send reads the link and does both again: the app's own second entries are removed, and the
-  // failed tables reported (at least once; a report sent again has the same event id).
+  // send reads the link and finds them again: the app's own second entries are removed.
   const cleanup = await removeExtraEntries(deps.synapse, link, duplicates, "duplicate");
-  await reportFailedTables(deps, link, [...refused.values()]);
   // The answer is known: the marks set before the call go with this save.
   await deps.ledger.saveLinkTables(link, changed.map(withoutSendingMark));
+  await reportFailedTables(deps, link, [...refused.values()]);
   const notice = cleanup?.notice;
   const failed = [...refused.values()].filter((r) => r.status === "Failed" || r.status === "Rejected").length;
   const answer = answers.missing ? undefined : answers.last;

@@ -46,7 +46,11 @@ export function nextTableState(
 ): LinkTableRecord | undefined {
   const { now, settings } = context;
   const failure = failureOf(state);
-  if (state && failure) return afterFailure(record, serviceError(state), failure, context);
+  if (state && failure) {
+    const next = afterFailure(record, serviceError(state), failure, context);
+    // The service's entry failed, and stays so in the link (a request for the table again removes it).
+    return next.status === "Failed" ? { ...next, entryFailed: true } : next;
+  }
 
   // A table the service reports Replicating got there, however late the worker looks: a poll held
   // back (a paused SQL pool, a back-off, a redeploy) must not turn that into a deadline failure.

@@ -281,6 +281,21 @@ describe("TableStorageLedger (Azurite)", () => {
     },
   );
 
+  it("clips a rejected request's reason on its table rows shorter than on the request, so 100 rows fit one transaction", async () => {
+    const ledger = newLedger();
+    const names = Array.from({ length: 100 }, (_, i) => `dbo.T${i}`);
+    await ledger.recordRejectedRequest(request("r-long-reason", names), "字".repeat(40_000), NOW);
+    const view = await ledger.getRequest("r-long-reason");
+    expect(view?.status).toBe("Rejected");
+    expect(view?.error?.length).toBeGreaterThan(30_000);
+    expect(view?.tables).toHaveLength(100);
+    for (const table of view?.tables ?? []) {
+      expect(table.error).toMatch(/^字{10000}… \(truncated\)$/);
+      // 100 such rows: about 3 MB of UTF-8, within the 4 MiB a transaction may carry.
+      expect(Buffer.byteLength(table.error ?? "") * 100).toBeLessThan(3.5e6);
+    }
+  });
+
   it("keeps a workspace's breaker with optimistic concurrency: only one of two writers with the same version wins", async () => {
     const ledger = newLedger();
     expect(await ledger.getBreaker("demo")).toEqual({ state: { failures: 0 } });

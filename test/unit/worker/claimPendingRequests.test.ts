@@ -329,7 +329,13 @@ describe("claimTable", () => {
     ],
     [
       "a table that failed for good, asked for again, has its failed entry removed and is added under new ids",
-      record({ requestIds: ["r0"], status: "Failed", linkTableId: "failed-entry", error: "no primary key" }),
+      record({
+        requestIds: ["r0"],
+        status: "Failed",
+        entryFailed: true,
+        linkTableId: "failed-entry",
+        error: "no primary key",
+      }),
       "add",
       {
         kind: "replace",
@@ -340,6 +346,20 @@ describe("claimTable", () => {
           generation: 1,
           attempts: 0,
         }) as LinkTableRecord,
+      },
+    ],
+    [
+      "one failed by an app deadline keeps its entry (it may be replicating by now): it is simply added again",
+      record({
+        requestIds: ["r0"],
+        status: "Failed",
+        linkTableId: "slow-entry",
+        error: "dbo.A did not reach Replicating within 1440 minutes (TABLE_DEADLINE_MINUTES)",
+      }),
+      "add",
+      {
+        kind: "replace",
+        record: expect.objectContaining({ action: "add", status: "Pending" }) as LinkTableRecord,
       },
     ],
     [
