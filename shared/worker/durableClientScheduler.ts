@@ -14,9 +14,13 @@ export interface DurableClientLike {
   raiseEvent(instanceId: string, eventName: string, eventData: unknown): Promise<void>;
 }
 
-/** durable-functions 3 throws on 404 instead of returning undefined (durable-js #251). */
+/**
+ * durable-functions 3 throws on 404 instead of returning undefined (durable-js #251), with "…
+ * replied with HTTP 404 response" (DurableClient.getStatus). Only that wording: another failure's
+ * message quotes the response, whose instance id may hold "404" in its hex.
+ */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof Error && /404/.test(error.message);
+  return error instanceof Error && /\bHTTP 404\b/.test(error.message);
 }
 
 export function durableClientScheduler(client: DurableClientLike): WorkerScheduler & WorkerInstances {

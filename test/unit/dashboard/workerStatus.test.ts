@@ -27,7 +27,10 @@ describe("worker status for the dashboard", () => {
 
   it("maps the client's 404 to no instance and passes other faults on", async () => {
     const missing = durableWorkerStatusReader({
-      getStatus: () => Promise.reject(new Error("Instance not found (404)")),
+      getStatus: () =>
+        Promise.reject(
+          new Error("DurableClient error: Durable Functions extension replied with HTTP 404 response."),
+        ),
     });
     expect(await missing("x")).toBeUndefined();
     const broken = durableWorkerStatusReader({

@@ -23,6 +23,27 @@ describe("durableClientScheduler + ensureLinkWorker", () => {
     expect(started).toHaveLength(1);
   });
 
+  it("passes on a server error whose details quote an instance id with 404 in it, starting nothing", async () => {
+    const started: string[] = [];
+    const scheduler = durableClientScheduler({
+      getStatus: () =>
+        Promise.reject(
+          new Error(
+            'The operation failed with an unexpected status code: 500. Details: {"instanceId":"linkWorker-demo-demo-link-a404b1c2d3e4"}',
+          ),
+        ),
+      startNew: (_name, { instanceId }) => {
+        started.push(instanceId);
+        return Promise.resolve(instanceId);
+      },
+      raiseEvent: () => Promise.resolve(),
+    });
+    await expect(scheduler.getInstance("linkWorker-demo-demo-link-a404b1c2d3e4")).rejects.toThrow(
+      /status code: 500/,
+    );
+    expect(started).toEqual([]);
+  });
+
   it("starts the worker with the link alone, never the request's tables or callback URL", async () => {
     const inputs: unknown[] = [];
     const scheduler = durableClientScheduler({
