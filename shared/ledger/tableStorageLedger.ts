@@ -310,12 +310,7 @@ async function createAllOrFind(client: TableClient, creates: TransactionAction[]
   // Cut by count only, from the end (up to 100 rows then always travel together): every delivery
   // must cut where the first did, or a transaction that mixes written and new rows would be
   // skipped whole. Rows are small enough for 100 to fit (requestRows clips a rejected table's error).
-  const first = creates.length % TRANSACTION_OPERATIONS || TRANSACTION_OPERATIONS;
-  const chunks: TransactionAction[][] = [];
-  for (let start = 0, end = first; start < creates.length; start = end, end += TRANSACTION_OPERATIONS) {
-    chunks.push(creates.slice(start, end));
-  }
-  for (const chunk of chunks) {
+  for (const chunk of transactionChunks(creates, "fromEnd", Infinity)) {
     createdLast = false;
     try {
       await client.submitTransaction(chunk);
@@ -392,13 +387,14 @@ const TRANSACTION_OPERATIONS = 100;
 const TRANSACTION_BYTES = 3_500_000;
 
 /**
- * Actions cut into transactions of at most TRANSACTION_OPERATIONS and TRANSACTION_BYTES (an entity's
- * JSON as UTF-8, plus its headers), in order. "fromEnd" fills the last transactions first, so the
+ * Actions cut into transactions of at most TRANSACTION_OPERATIONS and `maxBytes` (an entity's JSON
+ * as UTF-8, plus its headers; Infinity: by count only), in order. "fromEnd" fills the last transactions first, so the
  * last operations travel together and the first transaction is the short one.
  */
 export function transactionChunks(
   actions: readonly TransactionAction[],
   from: "fromStart" | "fromEnd",
+  maxBytes = TRANSACTION_BYTES,
 ): TransactionAction[][] {
   const ordered = from === "fromEnd" ? [...actions].reverse() : [...actions];
   const chunks: TransactionAction[][] = [];
@@ -406,7 +402,7 @@ export function transactionChunks(
   let bytes = 0;
   for (const action of ordered) {
     const size = Buffer.byteLength(JSON.stringify(action[1])) + 500;
-    if (chunk.length > 0 && (chunk.length >= TRANSACTION_OPERATIONS || bytes + size > TRANSACTION_BYTES)) {
+    if (chunk.length > 0 && (chunk.length >= TRANSACTION_OPERATIONS || bytes + size > maxBytes)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;

@@ -47,15 +47,12 @@ export async function failTables(
   errorOf: (record: LinkTableRecord) => string,
 ): Promise<void> {
   if (records.length === 0) return;
-  const failed = records.map((r): LinkTableRecord & { status: "Failed" } => ({
+  const failed = records.map((r): LinkTableRecord => ({
     ...r,
     status: "Failed",
     error: errorOf(r),
     updatedAt: now,
   }));
   await deps.ledger.saveLinkTables(link, failed);
-  await publishTableOutcomes(
-    deps.outcomes,
-    failed.map((r) => settledTable(link, r)),
-  );
+  await reportFailedTables(deps, link, failed);
 }

@@ -38,4 +38,9 @@ describe("transactionChunks", () => {
     }
     expect(keys(chunks).flat()).toHaveLength(100);
   });
+
+  it("cuts by count only when told no byte limit (creates: every delivery cuts alike, whatever the rows hold)", () => {
+    const rows = Array.from({ length: 150 }, (_, i) => row(i, i % 2 ? "字".repeat(30_000) : ""));
+    expect(transactionChunks(rows, "fromEnd", Infinity).map((c) => c.length)).toEqual([50, 100]);
+  });
 });
