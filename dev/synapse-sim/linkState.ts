@@ -497,10 +497,12 @@ export class LinkState {
 
   private refusalContext(link: LinkRecord): RefusalContext {
     const now = this.clock();
+    let elsewhere: Map<string, LinkTableRecord> | undefined;
     return {
       sourceTable: (schema, name) => this.sourceTables.get(tableKey(schema, name)),
       targetTable: (schema, name) => this.targetTables.get(tableKey(schema, name)),
-      heldElsewhere: (sourceKey) => this.heldElsewhere(link, sourceKey),
+      // Indexed once per edit (the links do not change while one is decided), not searched per add.
+      heldElsewhere: (sourceKey) => (elsewhere ??= this.heldElsewhere(link)).get(sourceKey),
       cleanupOf: (sourceKey) => {
         const window = this.cleanup.get(sourceKey);
         return window && now < window.until ? window : undefined;
@@ -511,13 +513,17 @@ export class LinkState {
     };
   }
 
-  private heldElsewhere(link: LinkRecord, sourceKey: string): LinkTableRecord | undefined {
+  /** The tables other links of the workspace hold, by source (the first link and entry listed for each). */
+  private heldElsewhere(link: LinkRecord): Map<string, LinkTableRecord> {
+    const held = new Map<string, LinkTableRecord>();
     for (const other of this.links.values()) {
       if (other === link) continue;
-      const table = other.tables.find((t) => sourceKeyOf(t) === sourceKey);
-      if (table) return table;
+      for (const table of other.tables) {
+        const key = sourceKeyOf(table);
+        if (!held.has(key)) held.set(key, table);
+      }
     }
-    return undefined;
+    return held;
   }
 
   /**

@@ -89,7 +89,8 @@ export function planBatch(input: BatchPlanInput): BatchPlan {
       plan.settled.push(withoutSendingMark(afterRemovalLanded(record, now, settings)));
       continue;
     }
-    const watch = entryToWatch(appLinkTableId(link, record), entries);
+    // Most of a backlog is in no entry: its id (a UUID v5) is worked out only when it is sent.
+    const watch = entries.length > 0 ? entryToWatch(appLinkTableId(link, record), entries) : undefined;
     if (watch) {
       // Already part of this link (or an earlier run of this batch landed): watch it.
       settle(record, { status: "Adding", action: "add", linkTableId: watch.id, editedAt: now });
