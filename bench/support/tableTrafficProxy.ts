@@ -37,6 +37,11 @@ export interface TableTrafficProxy {
   /** Counts per label since the last reset. */
   readonly tallies: Map<string, TrafficTally>;
   total(filter?: (label: string) => boolean): TrafficTally;
+  /**
+   * Milliseconds with at least one request in flight since the last reset: the time the app waited on
+   * Table storage, requests sent concurrently counted once (a tally's `ms` adds them up).
+   */
+  busyMs(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -96,6 +101,9 @@ export async function startTableTrafficProxy(
 ): Promise<TableTrafficProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const tallies = new Map<string, TrafficTally>();
+  let inFlight = 0;
+  let busySince = 0;
+  let busy = 0;
   const proxy = {
     label: "other",
     tallies,
@@ -105,8 +113,13 @@ export async function startTableTrafficProxy(
       for (const [label, tally] of tallies) if (filter(label)) addTally(sum, tally);
       return sum;
     },
+    busyMs(): number {
+      return busy + (inFlight > 0 ? performance.now() - busySince : 0);
+    },
     reset() {
       tallies.clear();
+      busy = 0;
+      busySince = performance.now();
     },
     close: async () => {
       agent.destroy();
@@ -129,6 +142,14 @@ export async function startTableTrafficProxy(
     tally.byKind[kind] = (tally.byKind[kind] ?? 0) + 1;
     const counted = tally;
     const arrived = performance.now();
+    if (inFlight++ === 0) busySince = arrived;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (--inFlight === 0) busy += performance.now() - busySince;
+    };
+    res.on("close", settle);
 
     const upstream = httpRequest(
       { host: "127.0.0.1", port: tablePort, method, path, headers: req.headers, agent },

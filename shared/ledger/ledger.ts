@@ -213,12 +213,16 @@ export interface WorkerLedger {
   /** The same requests with what they ask (read from the link, not from each request). */
   listOpenRequests(link: LinkRef): Promise<QueuedRequest[]>;
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;
-  /** Saves the claimed tables' records, then marks the requests claimed (a crash in between re-claims). */
+  /**
+   * Saves the claimed tables' records, then marks the requests claimed (a crash in between re-claims).
+   * `linkTables`: how many tables the link holds with this claim (the store may lay a big link out differently).
+   */
   claimRequests(
     link: LinkRef,
     records: readonly LinkTableRecord[],
     requestIds: readonly string[],
     now: string,
+    linkTables?: number,
   ): Promise<void>;
   /**
    * The link's table records; with `statuses`, only those in one of them (filtered by the store).

@@ -34,7 +34,9 @@ import type {
  *   PartitionKey req_<requestId>      RowKey "request"        the request itself
  *                                      RowKey t_<table>        that table's status within the request
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link: what it asks, claimed flag
- *                                      RowKey t_<table>        the table's record in the link
+ *                                      RowKey t_<table>        the table's record in the link (a small link)
+ *                                      RowKey shards           present once the link's records are spread (below)
+ *   PartitionKey link_<ws>_<link>|<k>  RowKey t_<table>        the table's record in shard k of a big link
  *                                      RowKey worker           the worker's health (last fault, retry time)
  *                                      RowKey nudge            present while the worker was nudged since its last claim
  *                                      RowKey q_<time>_<requestId> the link's request index, newest first (dashboard)
@@ -71,6 +73,17 @@ const linkPartition = (link: LinkRef) => {
   return `link_${enc(workspace)}_${enc(linkConnection)}`;
 };
 const tableRow = (table: TableName) => fittingKey("t_", tableKey(table));
+/**
+ * Present in the link's partition once its table records were spread over shard partitions
+ * (`ShardsEntity`); absent, they are in the link's own partition. "|" never comes out of
+ * encodeURIComponent, so a shard's partition cannot be another link's.
+ */
+const SHARDS_ROW = "shards";
+const shardPartition = (link: LinkRef, shard: number) => `${linkPartition(link)}|${shard}`;
+/** The shard of a record's row key: the same table lands in the same shard on every write. */
+function shardOfRow(rowKey: string, count: number): number {
+  return createHash("sha256").update(rowKey).digest().readUInt32BE(0) % count;
+}
 const openRequestRow = (requestId: string) => fittingKey("r_", requestId);
 const detachedRow = (table: TableName) => fittingKey("d_", tableKey(table));
 const dedupePartition = (kind: DedupeKind) => `dedupe_${kind}`;
@@ -235,6 +248,40 @@ interface LinkTableEntity extends TableEntity {
   updatedAt: string;
 }
 
+/** The link's `shards` row. */
+interface ShardsEntity extends TableEntity {
+  shardCount: number;
+  /** The records copied into the shards may still be in the link's partition: the next claim deletes them. */
+  leftovers?: boolean;
+}
+
+interface Shards {
+  count: number;
+  leftovers: boolean;
+}
+
+function shardsOf(rows: readonly TableEntity[]): Shards | undefined {
+  const row = rows.find((r) => r.rowKey === SHARDS_ROW) as ShardsEntity | undefined;
+  return row && row.shardCount > 0 ? { count: row.shardCount, leftovers: row.leftovers ?? false } : undefined;
+}
+
+const isTableRow = (row: TableEntity) => row.rowKey.startsWith("t_");
+
+/**
+ * When a link's table records leave its own partition: above `shardAbove` tables they are spread
+ * over `shardCount` partitions by a hash of the row key. Azure prices and times a write alike
+ * whatever its partition holds, but a partition serves about 2,000 entities a second, and a
+ * 5,000-table link saves all its tables at once when they change together; Azurite also scans a
+ * partition for each write it takes (docs/performance.md, "Big link"). Small links keep one
+ * partition, so their polls stay one query each.
+ */
+export interface RecordLayout {
+  shardAbove: number;
+  shardCount: number;
+}
+
+export const DEFAULT_RECORD_LAYOUT: RecordLayout = { shardAbove: 1000, shardCount: 8 };
+
 interface OpenLinkEntity extends TableEntity {
   workspace: string;
   linkConnection: string;
@@ -279,6 +326,8 @@ const LIVE_FIELDS = [
   "latestRequestAt",
   "notBefore",
   "updatedAt",
+  "shardCount",
+  "leftovers",
 ];
 
 /** Page size of a read that may stop early: about two edit batches. */
@@ -286,6 +335,11 @@ const ENOUGH_PAGE_SIZE = 200;
 
 /** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
 const PARTITION_CONCURRENCY = 8;
+/**
+ * Shards of a spread link written at once. Each transaction of 100 records is built whole in memory
+ * by the SDK (tens of KB an operation); two in flight overlap round trips without holding eight.
+ */
+const SHARD_WRITE_CONCURRENCY = 2;
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -432,6 +486,11 @@ function headFields(
   };
 }
 
+/** Row keys in the order the service lists them (ordinal, by UTF-16 code unit). */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** A string literal of an OData filter (single quotes doubled), for filters built from a list. */
 function quote(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -505,8 +564,13 @@ function toOpenLink(row: TableEntityResult<OpenLinkEntity>): OpenLink {
 
 export class TableStorageLedger implements Ledger {
   private ready: Promise<void> | undefined;
+  /** Links seen spread over shards, by partition, with their shard count: a link never goes back. */
+  private readonly knownShards = new Map<string, number>();
 
-  constructor(private readonly client: TableClient) {}
+  constructor(
+    private readonly client: TableClient,
+    private readonly layout: RecordLayout = DEFAULT_RECORD_LAYOUT,
+  ) {}
 
   /** Creates the table on first use; 409 (exists) is the normal case. */
   private ensureTable(): Promise<void> {
@@ -983,11 +1047,130 @@ export class TableStorageLedger implements Ledger {
 
   async getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]> {
     await this.ensureTable();
-    const rows = await this.readRows(
-      linkPartition(link),
-      tables.map((t) => tableRow(t)),
+    const keys = tables.map((t) => tableRow(t));
+    // The shards row comes with the first group of keys: a small link pays no extra query.
+    const rows = await this.readRows(linkPartition(link), [SHARDS_ROW, ...keys]);
+    const shards = this.noteShards(link, rows);
+    const held = shards ? await this.readShardRows(link, shards, keys) : rows.filter(isTableRow);
+    return held.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+  }
+
+  /** Rows of a spread link by key, each from its shard (shards read concurrently). */
+  private async readShardRows(
+    link: LinkRef,
+    shards: Shards,
+    keys: readonly string[],
+    select?: string[],
+  ): Promise<TableEntity[]> {
+    const byShard = new Map<number, string[]>();
+    for (const key of keys) {
+      const shard = shardOfRow(key, shards.count);
+      const group = byShard.get(shard);
+      if (group) group.push(key);
+      else byShard.set(shard, [key]);
+    }
+    const rows: TableEntity[] = [];
+    await forEachConcurrently([...byShard], PARTITION_CONCURRENCY, async ([shard, group]) => {
+      rows.push(...(await this.readRows(shardPartition(link, shard), group, select)));
+    });
+    return rows;
+  }
+
+  /** What `rows` of the link's partition say of its shards, remembered once the link is spread. */
+  private noteShards(link: LinkRef, rows: readonly TableEntity[]): Shards | undefined {
+    const shards = shardsOf(rows);
+    if (shards) this.knownShards.set(linkPartition(link), shards.count);
+    return shards;
+  }
+
+  /**
+   * Whether the link's records are spread, read from its partition unless already known to be
+   * (`fresh`: read anyway, for the leftovers flag).
+   */
+  private async readShards(link: LinkRef, fresh = false): Promise<Shards | undefined> {
+    const partition = linkPartition(link);
+    const known = this.knownShards.get(partition);
+    if (known !== undefined && !fresh) return { count: known, leftovers: false };
+    const row = await this.client.getEntity<ShardsEntity>(partition, SHARDS_ROW).catch(orUndefinedOn404);
+    return row ? this.noteShards(link, [row]) : undefined;
+  }
+
+  /** The partition that holds the record of `table`. */
+  private recordPartition(link: LinkRef, shards: Shards | undefined, table: TableName): string {
+    return shards ? shardPartition(link, shardOfRow(tableRow(table), shards.count)) : linkPartition(link);
+  }
+
+  /**
+   * Writes records where the link keeps them: per partition in transactions of 100 (in order),
+   * partitions concurrently. An Update (the records of a save were claimed or read before) whose
+   * row is missing after all (404) is sent again as Insert Or Replace.
+   */
+  private async writeRecords(
+    link: LinkRef,
+    shards: Shards | undefined,
+    records: readonly LinkTableRecord[],
+    kind: "upsert" | "update",
+  ): Promise<void> {
+    const byPartition = new Map<string, TransactionAction[]>();
+    for (const record of records) {
+      const partitionKey = this.recordPartition(link, shards, record.source);
+      const actions = byPartition.get(partitionKey) ?? [];
+      actions.push(recordAction(partitionKey, record, kind));
+      byPartition.set(partitionKey, actions);
+    }
+    await forEachConcurrently([...byPartition.values()], SHARD_WRITE_CONCURRENCY, async (actions) => {
+      for (const chunk of transactionChunks(actions, "fromStart")) {
+        try {
+          await this.client.submitTransaction(chunk);
+        } catch (error) {
+          if (kind === "upsert" || !isStatus(error, 404)) throw error;
+          await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
+        }
+      }
+    });
+  }
+
+  /**
+   * Spreads a link's records over shards: the records in its partition and the claimed ones are
+   * written to their shards, then the shards row (from here on readers go to the shards), then the
+   * copies left in the link's partition are deleted. A crash before the shards row leaves the link
+   * as it was (the claim runs again and copies again); one after it leaves copies that nobody reads,
+   * which the next claim deletes (`leftovers`).
+   */
+  private async spread(link: LinkRef, claimed: readonly LinkTableRecord[]): Promise<Shards> {
+    const partitionKey = linkPartition(link);
+    const byKey = new Map<string, LinkTableRecord>();
+    for (const row of await this.readTableRange(partitionKey)) {
+      const record = toRecord(row);
+      byKey.set(tableRow(record.source), record);
+    }
+    for (const record of claimed) byKey.set(tableRow(record.source), record);
+    const shards: Shards = { count: this.layout.shardCount, leftovers: true };
+    await this.writeRecords(link, shards, [...byKey.values()], "upsert");
+    const row: ShardsEntity = { partitionKey, rowKey: SHARDS_ROW, shardCount: shards.count, leftovers: true };
+    await this.client.upsertEntity(row, "Replace");
+    this.knownShards.set(partitionKey, shards.count);
+    await this.deleteLeftovers(link);
+    return { ...shards, leftovers: false };
+  }
+
+  /** Deletes the record copies a spread left in the link's partition, then says so on the shards row. */
+  private async deleteLeftovers(link: LinkRef): Promise<void> {
+    const partitionKey = linkPartition(link);
+    const keys = (await this.readTableRange(partitionKey, undefined, undefined, ["RowKey"])).map(
+      (row) => row.rowKey,
     );
-    return rows.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+    for (let i = 0; i < keys.length; i += TRANSACTION_OPERATIONS) {
+      const chunk = keys.slice(i, i + TRANSACTION_OPERATIONS);
+      try {
+        await this.client.submitTransaction(chunk.map((rowKey) => ["delete", { partitionKey, rowKey }]));
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        for (const rowKey of chunk)
+          await this.client.deleteEntity(partitionKey, rowKey).catch(orUndefinedOn404);
+      }
+    }
+    await this.client.updateEntity({ partitionKey, rowKey: SHARDS_ROW, leftovers: false }, "Merge");
   }
 
   /**
@@ -1020,20 +1203,18 @@ export class TableStorageLedger implements Ledger {
     tables: readonly TableName[],
   ): Promise<{ claimed: boolean; records: Map<string, LinkTableRecord> }> {
     const marker = openRequestRow(requestId);
+    const keys = tables.map((t) => tableRow(t));
     // Not the marker's copy of the request's tables: only its claimed flag.
-    const rows = await this.readRows(
-      linkPartition(link),
-      [marker, ...tables.map((t) => tableRow(t))],
-      LIVE_FIELDS,
+    const rows = await this.readRows(linkPartition(link), [marker, SHARDS_ROW, ...keys], LIVE_FIELDS);
+    const claimed = rows.some(
+      (row) => row.rowKey === marker && (row as TableEntityResult<OpenRequestEntity>).claimed === true,
     );
-    let claimed = false;
+    const shards = this.noteShards(link, rows);
+    const held = shards ? await this.readShardRows(link, shards, keys, LIVE_FIELDS) : rows.filter(isTableRow);
     const records = new Map<string, LinkTableRecord>();
-    for (const row of rows) {
-      if (row.rowKey === marker) claimed = (row as TableEntityResult<OpenRequestEntity>).claimed === true;
-      else {
-        const record = toRecord(row as TableEntityResult<LinkTableEntity>);
-        records.set(tableKey(record.source), record);
-      }
+    for (const row of held) {
+      const record = toRecord(row as TableEntityResult<LinkTableEntity>);
+      records.set(tableKey(record.source), record);
     }
     return { claimed, records };
   }
@@ -1117,26 +1298,66 @@ export class TableStorageLedger implements Ledger {
   }
 
   /**
-   * The claimed tables' records, then the claims, in transactions of the link's partition (100
-   * operations each, in that order): a crash between two of them leaves requests to claim again.
+   * The claimed tables' records, then the claims, in transactions of 100 operations (in that order):
+   * a crash between two of them leaves requests to claim again. A small link's records and claims
+   * share its partition (and transactions); once the link holds more than `shardAbove` tables
+   * (`linkTables`, counted by the caller after the claim), its records are spread over shards first.
    */
   async claimRequests(
     link: LinkRef,
     records: readonly LinkTableRecord[],
     requestIds: readonly string[],
     now: string,
+    linkTables?: number,
   ): Promise<void> {
     if (records.length === 0 && requestIds.length === 0) return;
     await this.ensureTable();
     const partitionKey = linkPartition(link);
-    await submitInChunks(this.client, [
-      ...records.map((r) => recordAction(partitionKey, r)),
-      ...requestIds.map((id): TransactionAction => [
-        "update",
-        { partitionKey, rowKey: openRequestRow(id), claimed: true, claimedAt: now },
-        "Merge",
-      ]),
+    const claims = requestIds.map((id): TransactionAction => [
+      "update",
+      { partitionKey, rowKey: openRequestRow(id), claimed: true, claimedAt: now },
+      "Merge",
     ]);
+    const shards = await this.readShards(link, true);
+    if (shards?.leftovers) await this.deleteLeftovers(link);
+    if (shards) await this.writeRecords(link, shards, records, "upsert");
+    else if (linkTables !== undefined && linkTables > this.layout.shardAbove)
+      await this.spread(link, records);
+    else {
+      await submitInChunks(this.client, [...records.map((r) => recordAction(partitionKey, r)), ...claims]);
+      return;
+    }
+    await submitInChunks(this.client, claims);
+  }
+
+  /** A partition's table records (all, or those in `statuses`), page by page until `enough`. */
+  private async readTableRange(
+    partition: string,
+    statuses?: readonly TableStatus[],
+    enough?: (soFar: readonly LinkTableRecord[]) => boolean,
+    select?: string[],
+    withShards = false,
+  ): Promise<TableEntityResult<LinkTableEntity>[]> {
+    const range = odata`RowKey ge ${"t_"} and RowKey lt ${"t`"}`;
+    // Filtered by the service: a poll reads the tables in the statuses it acts on, not the whole link.
+    const tables =
+      statuses && statuses.length > 0
+        ? `${range} and (${statuses.map((s) => `status eq ${quote(s)}`).join(" or ")})`
+        : range;
+    const rows = withShards ? `(${tables}) or RowKey eq ${quote(SHARDS_ROW)}` : tables;
+    const filter = `PartitionKey eq ${quote(partition)} and (${rows})`;
+    const found: TableEntityResult<LinkTableEntity>[] = [];
+    const records: LinkTableRecord[] = [];
+    const pages = this.client
+      .listEntities<LinkTableEntity>({ queryOptions: { filter, ...(select ? { select } : {}) } })
+      .byPage(enough ? { maxPageSize: ENOUGH_PAGE_SIZE } : {});
+    for await (const page of pages) {
+      found.push(...page);
+      if (!enough) continue;
+      records.push(...page.filter(isTableRow).map(toRecord));
+      if (enough(records)) break;
+    }
+    return found;
   }
 
   async listLinkTables(
@@ -1145,22 +1366,29 @@ export class TableStorageLedger implements Ledger {
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
   ): Promise<LinkTableRecord[]> {
     await this.ensureTable();
-    const partition = linkPartition(link);
-    const range = odata`PartitionKey eq ${partition} and RowKey ge ${"t_"} and RowKey lt ${"t`"}`;
-    // Filtered by the service: a poll reads the tables in the statuses it acts on, not the whole link.
-    const filter =
-      statuses && statuses.length > 0
-        ? `${range} and (${statuses.map((s) => `status eq ${quote(s)}`).join(" or ")})`
-        : range;
+    // The shards row comes with the link's own range ("shards" sorts before "t_"): one query for a small link.
+    const rows = await this.readTableRange(linkPartition(link), statuses, enough, undefined, true);
+    const shards = this.noteShards(link, rows);
+    if (!shards) return rows.filter(isTableRow).map(toRecord);
+    // Spread: the shards' records (any copies left in the link's partition are not read).
     const records: LinkTableRecord[] = [];
-    const pages = this.client
-      .listEntities<LinkTableEntity>({ queryOptions: { filter } })
-      .byPage(enough ? { maxPageSize: ENOUGH_PAGE_SIZE } : {});
-    for await (const page of pages) {
-      records.push(...page.map(toRecord));
-      if (enough?.(records)) break;
+    if (enough) {
+      for (let shard = 0; shard < shards.count && !enough(records); shard++) {
+        const more = (soFar: readonly LinkTableRecord[]) => enough([...records, ...soFar]);
+        const found = await this.readTableRange(shardPartition(link, shard), statuses, more);
+        records.push(...found.map(toRecord));
+      }
+      return records;
     }
-    return records;
+    const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
+    await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
+      records.push(...(await this.readTableRange(shardPartition(link, shard), statuses)).map(toRecord));
+    });
+    // In key order, as one partition would list them.
+    return records
+      .map((record) => ({ key: tableRow(record.source), record }))
+      .sort((a, b) => compareKeys(a.key, b.key))
+      .map(({ record }) => record);
   }
 
   /**
@@ -1168,25 +1396,13 @@ export class TableStorageLedger implements Ledger {
    * (getRequest). Records are saved after they were claimed or read, and none is ever deleted, so
    * each is an Update (If-Match *), which the store finds by its key once; an Insert Or Replace
    * looks it up to decide, then again to replace it. Azure prices both the same; Azurite scans the
-   * partition for each lookup, which made saves into a 5,000-table link the bulk of bench:big-link
-   * (docs/performance.md, "Big link"). A transaction whose row is missing after all (404) is sent
-   * again as Insert Or Replace.
+   * partition for each lookup (docs/performance.md, "Big link"). A transaction whose row is
+   * missing after all (404) is sent again as Insert Or Replace.
    */
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureTable();
-    const partitionKey = linkPartition(link);
-    for (const chunk of transactionChunks(
-      records.map((r) => recordAction(partitionKey, r, "update")),
-      "fromStart",
-    )) {
-      try {
-        await this.client.submitTransaction(chunk);
-      } catch (error) {
-        if (!isStatus(error, 404)) throw error;
-        await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
-      }
-    }
+    await this.writeRecords(link, await this.readShards(link), records, "update");
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {

@@ -224,6 +224,7 @@ export async function claimPendingRequests(
     [...changed.values()],
     queued.map((r) => r.requestId),
     now,
+    records.size,
   );
 
   return {

@@ -11,7 +11,7 @@ import type { TableClient } from "@azure/data-tables";
 import { demoSeed } from "../../dev/synapse-sim";
 import { requestStatusOf, isTerminal } from "../../shared/domain/tableStatus";
 import { getDependencies, useDependencies } from "../../shared/dependencies";
-import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+import { TableStorageLedger, type RecordLayout } from "../../shared/ledger/tableStorageLedger";
 import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
 
 const start = useLinkWorkerHarness();
@@ -73,53 +73,86 @@ async function settle(h: LinkWorkerHarness): Promise<void> {
   await h.driver.run();
 }
 
+/** The stream of requests, killed at random points; what the requests and the service ended with. */
+async function runThroughKills(h: LinkWorkerHarness, layout?: RecordLayout) {
+  const next = random(20261130);
+  const kills = { count: 0 };
+  const redeliveries = { count: 0 };
+  let armed = true;
+  const deps = getDependencies();
+  const client = (deps.ledger as unknown as { client: TableClient }).client;
+  useDependencies({
+    ...deps,
+    ledger: new TableStorageLedger(
+      killingClient(client, () => armed && next() < 0.16, kills),
+      ...(layout ? [layout] : []),
+    ),
+  });
+
+  const tables = TABLES;
+  const ids: string[] = [];
+  for (let i = 0; i < tables.length; i += 2) {
+    const pair = tables.slice(i, i + 2);
+    const id = await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
+    ids.push(id);
+    // Every third caller retries with its Idempotency-Key: the same requestId again.
+    if (i % 3 === 0) await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
+    if (i % 6 === 4) await h.driver.run({ maxVirtualMs: 30_000 });
+  }
+  await settle(h);
+  armed = false;
+  await settle(h);
+
+  const views = await Promise.all(ids.map((id) => getDependencies().ledger.getRequest(id)));
+  const lost = ids.filter((_, i) => views[i] === undefined);
+  const unfinished = views.filter((v) => v && !isTerminal(v.tables[0]?.status ?? "Pending"));
+  const contradicting = views.filter(
+    (v) => v && (v.status !== requestStatusOf(v.tables.map((t) => t.status)) || v.status === "InProgress"),
+  );
+  const addedTwice = Object.entries(h.addsPerTable()).filter(([, adds]) => adds > 1);
+  console.log(
+    `crash test${layout ? " (records spread over shards)" : ""}: ${kills.count} host kills, ` +
+      `${redeliveries.count} redeliveries of a killed intake, ` +
+      `${ids.length} requests (${Math.ceil(ids.length / 2)} retried with their key): ` +
+      `${views.filter((v) => v?.status === "Succeeded").length} Succeeded, ${lost.length} lost, ` +
+      `${unfinished.length} unfinished, ${contradicting.length} contradicting, ${addedTwice.length} tables added twice`,
+  );
+  return { client, ids, views, kills, lost, contradicting, addedTwice };
+}
+
 describe("link worker: killed at random points", () => {
   it("ends every request with statuses that agree, loses none and adds no table twice, through 20+ kills", async () => {
     const seed = demoSeed();
     seed.sourceTables.push(...TABLES.map((t) => ({ schema: "dbo", name: t.slice(4), primaryKey: ["Id"] })));
     const h = await start(seed);
-    const next = random(20261130);
-    const kills = { count: 0 };
-    const redeliveries = { count: 0 };
-    let armed = true;
-    const deps = getDependencies();
-    const client = (deps.ledger as unknown as { client: TableClient }).client;
-    useDependencies({
-      ...deps,
-      ledger: new TableStorageLedger(killingClient(client, () => armed && next() < 0.16, kills)),
-    });
-
-    const tables = TABLES;
-    const ids: string[] = [];
-    for (let i = 0; i < tables.length; i += 2) {
-      const pair = tables.slice(i, i + 2);
-      const id = await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
-      ids.push(id);
-      // Every third caller retries with its Idempotency-Key: the same requestId again.
-      if (i % 3 === 0) await untilDone(() => h.submit(pair, { requestId: `crash-${i}` }), redeliveries);
-      if (i % 6 === 4) await h.driver.run({ maxVirtualMs: 30_000 });
-    }
-    await settle(h);
-    armed = false;
-    await settle(h);
-
-    const views = await Promise.all(ids.map((id) => getDependencies().ledger.getRequest(id)));
-    const lost = ids.filter((_, i) => views[i] === undefined);
-    const unfinished = views.filter((v) => v && !isTerminal(v.tables[0]?.status ?? "Pending"));
-    const contradicting = views.filter(
-      (v) => v && (v.status !== requestStatusOf(v.tables.map((t) => t.status)) || v.status === "InProgress"),
-    );
-    const addedTwice = Object.entries(h.addsPerTable()).filter(([, adds]) => adds > 1);
-    console.log(
-      `crash test: ${kills.count} host kills, ${redeliveries.count} redeliveries of a killed intake, ` +
-        `${ids.length} requests (${Math.ceil(ids.length / 2)} retried with their key): ` +
-        `${views.filter((v) => v?.status === "Succeeded").length} Succeeded, ${lost.length} lost, ` +
-        `${unfinished.length} unfinished, ${contradicting.length} contradicting, ${addedTwice.length} tables added twice`,
-    );
+    const { ids, views, kills, lost, contradicting, addedTwice } = await runThroughKills(h);
     expect(kills.count).toBeGreaterThanOrEqual(20);
     expect(lost).toEqual([]);
     expect(contradicting.map((v) => v?.requestId)).toEqual([]);
     expect(views.map((v) => v?.status)).toEqual(ids.map(() => "Succeeded"));
     expect(addedTwice).toEqual([]);
+  });
+
+  it("does the same while the link grows past shardAbove and its records are spread over shards", async () => {
+    const seed = demoSeed();
+    seed.sourceTables.push(...TABLES.map((t) => ({ schema: "dbo", name: t.slice(4), primaryKey: ["Id"] })));
+    const h = await start(seed);
+    const { client, ids, views, kills, lost, contradicting, addedTwice } = await runThroughKills(h, {
+      shardAbove: 7,
+      shardCount: 3,
+    });
+    expect(kills.count).toBeGreaterThanOrEqual(20);
+    expect(lost).toEqual([]);
+    expect(contradicting.map((v) => v?.requestId)).toEqual([]);
+    expect(views.map((v) => v?.status)).toEqual(ids.map(() => "Succeeded"));
+    expect(addedTwice).toEqual([]);
+    // Spread, and nothing left behind in the link's own partition.
+    const records = new Map<string, string[]>();
+    for await (const row of client.listEntities()) {
+      if (!row.rowKey?.startsWith("t_") || !row.partitionKey?.startsWith("link_")) continue;
+      records.set(row.partitionKey, [...(records.get(row.partitionKey) ?? []), row.rowKey]);
+    }
+    expect([...records.keys()].sort()).toEqual([0, 1, 2].map((shard) => `link_demo_demo-link|${shard}`));
+    expect([...records.values()].flat()).toHaveLength(TABLES.length);
   });
 });

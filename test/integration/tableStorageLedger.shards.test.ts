@@ -1,0 +1,218 @@
+import { TableClient } from "@azure/data-tables";
+import { resolveTarget } from "../../shared/domain/tableTarget";
+import type { LinkTableRecord, OnboardingRequest } from "../../shared/ledger/ledger";
+import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
+import { useAzurite } from "../support/azurite";
+
+const azurite = useAzurite();
+let counter = 0;
+
+const NOW = "2026-01-05T08:00:00.000Z";
+const LATER = "2026-01-05T08:05:00.000Z";
+const link = { workspace: "demo", linkConnection: "demo-link" };
+const LINK_PARTITION = "link_demo_demo-link";
+/** Small enough to see a spread with a handful of tables. */
+const LAYOUT = { shardAbove: 3, shardCount: 4 };
+
+function newLedger(): { ledger: TableStorageLedger; client: TableClient } {
+  const client = TableClient.fromConnectionString(azurite.connectionString, `ledgershards${++counter}`, {
+    allowInsecureConnection: true,
+  });
+  return { ledger: new TableStorageLedger(client, LAYOUT), client };
+}
+
+function record(
+  name: string,
+  requestIds: string[],
+  status: LinkTableRecord["status"] = "Pending",
+): LinkTableRecord {
+  return {
+    source: { schema: "dbo", name },
+    target: resolveTarget({ schema: "dbo", name }, undefined),
+    action: "add",
+    status,
+    requestIds,
+    attempts: 0,
+    enabledOnceRetries: 0,
+    updatedAt: NOW,
+  };
+}
+
+function request(requestId: string, names: string[]): OnboardingRequest {
+  return {
+    ...link,
+    requestId,
+    action: "add",
+    origin: { kind: "http", id: requestId },
+    receivedAt: NOW,
+    tables: names.map((name) => ({
+      source: { schema: "dbo", name },
+      target: resolveTarget({ schema: "dbo", name }, undefined),
+    })),
+  };
+}
+
+/** Table records (t_ rows) per partition of the link and its shards. */
+async function recordRows(client: TableClient): Promise<Map<string, Record<string, unknown>[]>> {
+  const byPartition = new Map<string, Record<string, unknown>[]>();
+  for await (const row of client.listEntities()) {
+    if (!row.rowKey?.startsWith("t_") || !row.partitionKey?.startsWith("link_")) continue;
+    byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+  }
+  return byPartition;
+}
+
+async function claimInTwoSteps(ledger: TableStorageLedger): Promise<void> {
+  await ledger.recordRequest(request("r1", ["A", "B"]), NOW);
+  await ledger.claimRequests(link, [record("A", ["r1"]), record("B", ["r1"])], ["r1"], NOW, 2);
+  await ledger.recordRequest(request("r2", ["C", "D", "E"]), NOW);
+  await ledger.claimRequests(
+    link,
+    ["C", "D", "E"].map((name) => record(name, ["r2"])),
+    ["r2"],
+    LATER,
+    5,
+  );
+}
+
+const names = (records: readonly LinkTableRecord[]) => records.map((r) => `${r.source.name} ${r.status}`);
+
+describe("TableStorageLedger: a big link's records spread over shards (Azurite)", () => {
+  it("keeps the records of a link at shardAbove tables in the link's own partition", async () => {
+    const { ledger, client } = newLedger();
+    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
+    await ledger.claimRequests(
+      link,
+      ["A", "B", "C"].map((n) => record(n, ["r1"])),
+      ["r1"],
+      NOW,
+      3,
+    );
+    expect([...(await recordRows(client)).keys()]).toEqual([LINK_PARTITION]);
+    expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
+  });
+
+  it("moves every record into shards when a claim takes the link past shardAbove, and lists them in key order", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    const rows = await recordRows(client);
+    expect(rows.has(LINK_PARTITION)).toBe(false);
+    expect([...rows.keys()].every((p) => /^link_demo_demo-link\|[0-3]$/.test(p))).toBe(true);
+    expect([...rows.values()].flat()).toHaveLength(5);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+      "E Pending",
+    ]);
+    // The earlier claim's records keep what they held.
+    expect((await ledger.getLinkTables(link, [{ schema: "dbo", name: "A" }]))[0]?.requestIds).toEqual(["r1"]);
+  });
+
+  it("reads a spread link's records by name, by status and for a request's progress", async () => {
+    const { ledger } = newLedger();
+    await claimInTwoSteps(ledger);
+    await ledger.saveLinkTables(link, [
+      record("B", ["r1"], "Snapshotting"),
+      record("D", ["r2"], "Replicating"),
+    ]);
+    expect(names(await ledger.listLinkTables(link, ["Snapshotting", "Replicating"]))).toEqual([
+      "B Snapshotting",
+      "D Replicating",
+    ]);
+    const byName = await ledger.getLinkTables(link, [
+      { schema: "dbo", name: "D" },
+      { schema: "dbo", name: "A" },
+    ]);
+    expect(names(byName).sort()).toEqual(["A Pending", "D Replicating"]);
+    expect(await ledger.getRequest("r1")).toMatchObject({
+      status: "InProgress",
+      tables: [
+        { name: "A", status: "Pending" },
+        { name: "B", status: "Snapshotting" },
+      ],
+    });
+  });
+
+  it("saves a spread link's records into their shards, never back into the link's partition", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    // Another instance of the app, which has not seen the link spread.
+    const other = new TableStorageLedger(client, LAYOUT);
+    await other.saveLinkTables(link, [record("A", ["r1"], "Adding")]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(names(await ledger.listLinkTables(link, ["Adding"]))).toEqual(["A Adding"]);
+  });
+
+  it("stops reading shards once a caller has enough", async () => {
+    const { ledger } = newLedger();
+    await claimInTwoSteps(ledger);
+    const some = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0);
+    expect(some.length).toBeGreaterThan(0);
+    expect(some.length).toBeLessThan(5);
+  });
+
+  it("reads past copies a spread left in the link's partition, and the next claim deletes them", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    // A crash after the shards row was written and before the copies were deleted: a stale copy of
+    // A (Failed) is still in the link's partition, and the shards row says so.
+    const [copyOfA] = [...(await recordRows(client)).values()].flat().filter((row) => row.name === "A");
+    await client.upsertEntity({
+      ...copyOfA,
+      partitionKey: LINK_PARTITION,
+      rowKey: String(copyOfA?.rowKey),
+      status: "Failed",
+      error: "stale copy",
+    });
+    await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
+    const fresh = new TableStorageLedger(client, LAYOUT);
+    expect(names(await fresh.listLinkTables(link)).slice(0, 1)).toEqual(["A Pending"]);
+    expect(names(await fresh.getLinkTables(link, [{ schema: "dbo", name: "A" }]))).toEqual(["A Pending"]);
+
+    await ledger.recordRequest(request("r3", ["F"]), NOW);
+    await fresh.claimRequests(link, [record("F", ["r3"])], ["r3"], LATER, 6);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({
+      leftovers: false,
+      shardCount: 4,
+    });
+    expect(await fresh.listLinkTables(link)).toHaveLength(6);
+  });
+
+  it("keeps reading the link's partition when a spread stopped before its shards row, and spreads again on the next claim", async () => {
+    const { ledger, client } = newLedger();
+    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
+    await ledger.claimRequests(
+      link,
+      ["A", "B", "C"].map((n) => record(n, ["r1"])),
+      ["r1"],
+      NOW,
+      3,
+    );
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    // The host stops after the copies were written to the shards, before the shards row.
+    const crashing = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === "upsertEntity") return () => Promise.reject(new Error("host stopped"));
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    await expect(
+      new TableStorageLedger(crashing, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4),
+    ).rejects.toThrow("host stopped");
+    expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r2"]);
+
+    await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(await ledger.listQueuedRequests(link)).toEqual([]);
+  });
+});
