@@ -34,12 +34,12 @@ import type {
  *   PartitionKey req_<requestId>      RowKey "request"        the request itself
  *                                      RowKey t_<table>        that table's status within the request
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link: what it asks, claimed flag
- *                                      RowKey t_<table>        the table's record in the link (a small link)
- *                                      RowKey shards           present once the link's records are spread (below)
- *   PartitionKey link_<ws>_<link>|<k>  RowKey t_<table>        the table's record in shard k of a big link
+ *                                      RowKey t_<table>        the table's record in the link (up to 1,000 tables)
+ *                                      RowKey shards           present once the link's records are spread (spread())
  *                                      RowKey worker           the worker's health (last fault, retry time)
  *                                      RowKey nudge            present while the worker was nudged since its last claim
  *                                      RowKey q_<time>_<requestId> the link's request index, newest first (dashboard)
+ *   PartitionKey link_<ws>_<link>|<k>  RowKey t_<table>        the table's record in shard k of a spread link
  *   PartitionKey requestIndex          RowKey q_<time>_<requestId> every request, newest first (dashboard)
  *                                      RowKey o_<link partition> a link with unfinished work (reconcile's worklist)
  *                                      RowKey l_<link partition> a link with a recorded request (dashboard)
@@ -251,18 +251,30 @@ interface LinkTableEntity extends TableEntity {
 /** The link's `shards` row. */
 interface ShardsEntity extends TableEntity {
   shardCount: number;
-  /** The records copied into the shards may still be in the link's partition: the next claim deletes them. */
+  /**
+   * Set while one claim copies the records into the shards (readers and saves still use the link's
+   * partition); `copyingSince` says when, so that a copy whose claim crashed is taken over later.
+   */
+  copying?: boolean;
+  copyingSince?: string;
+  /** The records copied into the shards may still be in the link's partition: the next claim or save deletes them. */
   leftovers?: boolean;
 }
+
+/** How long a copy may take before another claim takes it over (its claim most likely crashed). */
+const SPREAD_LEASE_MS = 10 * 60_000;
 
 interface Shards {
   count: number;
   leftovers: boolean;
 }
 
+/** The link's shards as `rows` show them; undefined while they are being filled (`copying`) or absent. */
 function shardsOf(rows: readonly TableEntity[]): Shards | undefined {
   const row = rows.find((r) => r.rowKey === SHARDS_ROW) as ShardsEntity | undefined;
-  return row && row.shardCount > 0 ? { count: row.shardCount, leftovers: row.leftovers ?? false } : undefined;
+  return row && row.shardCount > 0 && row.copying !== true
+    ? { count: row.shardCount, leftovers: row.leftovers ?? false }
+    : undefined;
 }
 
 const isTableRow = (row: TableEntity) => row.rowKey.startsWith("t_");
@@ -1048,11 +1060,29 @@ export class TableStorageLedger implements Ledger {
   async getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]> {
     await this.ensureTable();
     const keys = tables.map((t) => tableRow(t));
-    // The shards row comes with the first group of keys: a small link pays no extra query.
-    const rows = await this.readRows(linkPartition(link), [SHARDS_ROW, ...keys]);
-    const shards = this.noteShards(link, rows);
+    // The shards row comes with the first group of keys: a small link pays no extra query, and a
+    // link this instance knows to be spread skips its own partition.
+    const known = this.knownSpread(link);
+    const rows = known ? [] : await this.readRows(linkPartition(link), [SHARDS_ROW, ...keys]);
+    const shards = known ?? (await this.shardsAfterKeyedRead(link, rows, keys));
     const held = shards ? await this.readShardRows(link, shards, keys) : rows.filter(isTableRow);
     return held.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+  }
+
+  /**
+   * The link's shards after a keyed read of its partition. Key groups are read concurrently: when
+   * some keys were missing and no group saw the shards row, a spread may have deleted them between
+   * two groups, so the row is read again.
+   */
+  private async shardsAfterKeyedRead(
+    link: LinkRef,
+    rows: readonly TableEntity[],
+    keys: readonly string[],
+  ): Promise<Shards | undefined> {
+    const seen = this.noteShards(link, rows);
+    if (seen || keys.length + 1 <= LIVE_KEYS_PER_QUERY) return seen;
+    const found = new Set(rows.map((r) => r.rowKey));
+    return keys.every((k) => found.has(k)) ? undefined : this.readShards(link);
   }
 
   /** Rows of a spread link by key, each from its shard (shards read concurrently). */
@@ -1083,14 +1113,20 @@ export class TableStorageLedger implements Ledger {
     return shards;
   }
 
+  /** The shards of a link this instance has seen spread (a link never goes back); undefined otherwise. */
+  private knownSpread(link: LinkRef): Shards | undefined {
+    const count = this.knownShards.get(linkPartition(link));
+    return count === undefined ? undefined : { count, leftovers: false };
+  }
+
   /**
    * Whether the link's records are spread, read from its partition unless already known to be
    * (`fresh`: read anyway, for the leftovers flag).
    */
   private async readShards(link: LinkRef, fresh = false): Promise<Shards | undefined> {
     const partition = linkPartition(link);
-    const known = this.knownShards.get(partition);
-    if (known !== undefined && !fresh) return { count: known, leftovers: false };
+    const known = this.knownSpread(link);
+    if (known && !fresh) return known;
     const row = await this.client.getEntity<ShardsEntity>(partition, SHARDS_ROW).catch(orUndefinedOn404);
     return row ? this.noteShards(link, [row]) : undefined;
   }
@@ -1103,7 +1139,8 @@ export class TableStorageLedger implements Ledger {
   /**
    * Writes records where the link keeps them: per partition in transactions of 100 (in order),
    * partitions concurrently. An Update (the records of a save were claimed or read before) whose
-   * row is missing after all (404) is sent again as Insert Or Replace.
+   * row is missing after all (404) is sent again as Insert Or Replace; in the link's own partition,
+   * only once the link is known not to have been spread meanwhile (its rows deleted there).
    */
   private async writeRecords(
     link: LinkRef,
@@ -1111,53 +1148,92 @@ export class TableStorageLedger implements Ledger {
     records: readonly LinkTableRecord[],
     kind: "upsert" | "update",
   ): Promise<void> {
-    const byPartition = new Map<string, TransactionAction[]>();
+    const byPartition = new Map<string, LinkTableRecord[]>();
     for (const record of records) {
       const partitionKey = this.recordPartition(link, shards, record.source);
-      const actions = byPartition.get(partitionKey) ?? [];
-      actions.push(recordAction(partitionKey, record, kind));
-      byPartition.set(partitionKey, actions);
+      const held = byPartition.get(partitionKey);
+      if (held) held.push(record);
+      else byPartition.set(partitionKey, [record]);
     }
-    await forEachConcurrently([...byPartition.values()], SHARD_WRITE_CONCURRENCY, async (actions) => {
+    await forEachConcurrently([...byPartition], SHARD_WRITE_CONCURRENCY, async ([partitionKey, held]) => {
+      let done = 0;
+      const actions = held.map((r) => recordAction(partitionKey, r, kind));
       for (const chunk of transactionChunks(actions, "fromStart")) {
+        const chunkRecords = held.slice(done, (done += chunk.length));
         try {
           await this.client.submitTransaction(chunk);
         } catch (error) {
           if (kind === "upsert" || !isStatus(error, 404)) throw error;
-          await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
+          const spreadSince = shards ? undefined : await this.readShards(link, true);
+          if (spreadSince) await this.writeRecords(link, spreadSince, chunkRecords, kind);
+          else await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
         }
       }
     });
   }
 
   /**
-   * Spreads a link's records over shards: the records in its partition and the claimed ones are
-   * written to their shards, then the shards row (from here on readers go to the shards), then the
-   * copies left in the link's partition are deleted. A crash before the shards row leaves the link
-   * as it was (the claim runs again and copies again); one after it leaves copies that nobody reads,
-   * which the next claim deletes (`leftovers`).
+   * Spreads a link's records over shards. The shards row is created first, marked `copying`: one
+   * claim copies at a time, and a late duplicate of an earlier claim (activities run at least once)
+   * finds the link spread and writes only its own records, never an old copy of the whole link.
+   * Then the records in the link's partition and the claimed ones are written to their shards, the
+   * row is marked spread (from here on readers and saves go to the shards), and the copies left in
+   * the link's partition are deleted. A crash while copying leaves the link read from its own
+   * partition; the claim runs again and takes the copy over once SPREAD_LEASE_MS has passed. A crash
+   * after it leaves copies that nobody reads, which the next claim or save deletes (`leftovers`).
    */
-  private async spread(link: LinkRef, claimed: readonly LinkTableRecord[]): Promise<Shards> {
+  private async spread(link: LinkRef, claimed: readonly LinkTableRecord[], now: string): Promise<void> {
     const partitionKey = linkPartition(link);
+    const count = this.layout.shardCount;
+    const copying: ShardsEntity = {
+      partitionKey,
+      rowKey: SHARDS_ROW,
+      shardCount: count,
+      copying: true,
+      copyingSince: now,
+      leftovers: true,
+    };
+    let etag: string | undefined;
+    try {
+      etag = (await this.client.createEntity(copying)).etag;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      const row = await this.client.getEntity<ShardsEntity>(partitionKey, SHARDS_ROW);
+      const spread = this.noteShards(link, [row]);
+      if (spread) {
+        if (spread.leftovers) await this.deleteLeftovers(link);
+        await this.writeRecords(link, spread, claimed, "upsert");
+        return;
+      }
+      if (Date.parse(now) - Date.parse(row.copyingSince ?? "") < SPREAD_LEASE_MS) {
+        throw new Error(
+          `the records of link ${partitionKey} are being spread over shards since ${row.copyingSince ?? "?"}; ` +
+            "the claim is retried",
+        );
+      }
+      etag = (await this.client.updateEntity(copying, "Replace", { etag: row.etag })).etag;
+    }
     const byKey = new Map<string, LinkTableRecord>();
-    for (const row of await this.readTableRange(partitionKey)) {
+    for (const row of (await this.readTableRange(partitionKey)).rows) {
       const record = toRecord(row);
       byKey.set(tableRow(record.source), record);
     }
     for (const record of claimed) byKey.set(tableRow(record.source), record);
-    const shards: Shards = { count: this.layout.shardCount, leftovers: true };
-    await this.writeRecords(link, shards, [...byKey.values()], "upsert");
-    const row: ShardsEntity = { partitionKey, rowKey: SHARDS_ROW, shardCount: shards.count, leftovers: true };
-    await this.client.upsertEntity(row, "Replace");
-    this.knownShards.set(partitionKey, shards.count);
+    await this.writeRecords(link, { count, leftovers: true }, [...byKey.values()], "upsert");
+    // If-Match: a claim that took the copy over meanwhile (this one stalled past the lease) finishes it.
+    await this.client.updateEntity(
+      { partitionKey, rowKey: SHARDS_ROW, shardCount: count, leftovers: true },
+      "Replace",
+      { etag },
+    );
+    this.knownShards.set(partitionKey, count);
     await this.deleteLeftovers(link);
-    return { ...shards, leftovers: false };
   }
 
   /** Deletes the record copies a spread left in the link's partition, then says so on the shards row. */
   private async deleteLeftovers(link: LinkRef): Promise<void> {
     const partitionKey = linkPartition(link);
-    const keys = (await this.readTableRange(partitionKey, undefined, undefined, ["RowKey"])).map(
+    const keys = (await this.readTableRange(partitionKey, undefined, undefined, ["RowKey"])).rows.map(
       (row) => row.rowKey,
     );
     for (let i = 0; i < keys.length; i += TRANSACTION_OPERATIONS) {
@@ -1205,11 +1281,13 @@ export class TableStorageLedger implements Ledger {
     const marker = openRequestRow(requestId);
     const keys = tables.map((t) => tableRow(t));
     // Not the marker's copy of the request's tables: only its claimed flag.
-    const rows = await this.readRows(linkPartition(link), [marker, SHARDS_ROW, ...keys], LIVE_FIELDS);
+    const known = this.knownSpread(link);
+    const named = known ? [marker] : [marker, SHARDS_ROW, ...keys];
+    const rows = await this.readRows(linkPartition(link), named, LIVE_FIELDS);
     const claimed = rows.some(
       (row) => row.rowKey === marker && (row as TableEntityResult<OpenRequestEntity>).claimed === true,
     );
-    const shards = this.noteShards(link, rows);
+    const shards = known ?? (await this.shardsAfterKeyedRead(link, rows, [marker, ...keys]));
     const held = shards ? await this.readShardRows(link, shards, keys, LIVE_FIELDS) : rows.filter(isTableRow);
     const records = new Map<string, LinkTableRecord>();
     for (const row of held) {
@@ -1322,7 +1400,7 @@ export class TableStorageLedger implements Ledger {
     if (shards?.leftovers) await this.deleteLeftovers(link);
     if (shards) await this.writeRecords(link, shards, records, "upsert");
     else if (linkTables !== undefined && linkTables > this.layout.shardAbove)
-      await this.spread(link, records);
+      await this.spread(link, records, now);
     else {
       await submitInChunks(this.client, [...records.map((r) => recordAction(partitionKey, r)), ...claims]);
       return;
@@ -1330,34 +1408,39 @@ export class TableStorageLedger implements Ledger {
     await submitInChunks(this.client, claims);
   }
 
-  /** A partition's table records (all, or those in `statuses`), page by page until `enough`. */
+  /**
+   * A partition's table records (all, or those in `statuses`), page by page until `enough`; with
+   * `withShards`, the shards row too. It sorts just before the records ("shards" < "t_", and no other
+   * row of a link's partition starts between them), so the query stays one key range: an `or` on
+   * row keys would make the service scan the whole partition (its request index rows included).
+   */
   private async readTableRange(
     partition: string,
     statuses?: readonly TableStatus[],
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
     select?: string[],
     withShards = false,
-  ): Promise<TableEntityResult<LinkTableEntity>[]> {
-    const range = odata`RowKey ge ${"t_"} and RowKey lt ${"t`"}`;
+  ): Promise<{ rows: TableEntityResult<LinkTableEntity>[]; pages: number }> {
+    const from = withShards ? SHARDS_ROW : "t_";
+    const range = odata`PartitionKey eq ${partition} and RowKey ge ${from} and RowKey lt ${"t`"}`;
     // Filtered by the service: a poll reads the tables in the statuses it acts on, not the whole link.
-    const tables =
-      statuses && statuses.length > 0
-        ? `${range} and (${statuses.map((s) => `status eq ${quote(s)}`).join(" or ")})`
-        : range;
-    const rows = withShards ? `(${tables}) or RowKey eq ${quote(SHARDS_ROW)}` : tables;
-    const filter = `PartitionKey eq ${quote(partition)} and (${rows})`;
-    const found: TableEntityResult<LinkTableEntity>[] = [];
+    const wanted = statuses?.map((s) => `status eq ${quote(s)}`) ?? [];
+    if (wanted.length > 0 && withShards) wanted.push(`RowKey eq ${quote(SHARDS_ROW)}`);
+    const filter = wanted.length > 0 ? `${range} and (${wanted.join(" or ")})` : range;
+    const rows: TableEntityResult<LinkTableEntity>[] = [];
     const records: LinkTableRecord[] = [];
-    const pages = this.client
+    let pages = 0;
+    const pager = this.client
       .listEntities<LinkTableEntity>({ queryOptions: { filter, ...(select ? { select } : {}) } })
       .byPage(enough ? { maxPageSize: ENOUGH_PAGE_SIZE } : {});
-    for await (const page of pages) {
-      found.push(...page);
+    for await (const page of pager) {
+      pages++;
+      rows.push(...page);
       if (!enough) continue;
       records.push(...page.filter(isTableRow).map(toRecord));
       if (enough(records)) break;
     }
-    return found;
+    return { rows, pages };
   }
 
   async listLinkTables(
@@ -1366,23 +1449,29 @@ export class TableStorageLedger implements Ledger {
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
   ): Promise<LinkTableRecord[]> {
     await this.ensureTable();
-    // The shards row comes with the link's own range ("shards" sorts before "t_"): one query for a small link.
-    const rows = await this.readTableRange(linkPartition(link), statuses, enough, undefined, true);
-    const shards = this.noteShards(link, rows);
-    if (!shards) return rows.filter(isTableRow).map(toRecord);
+    // The shards row comes with the link's own range ("shards" sorts before "t_"): one query for a
+    // small link, none of the link's own partition for one this instance knows to be spread.
+    const known = this.knownSpread(link);
+    const own = known
+      ? { rows: [], pages: 0 }
+      : await this.readTableRange(linkPartition(link), statuses, enough, undefined, true);
+    // Read over several pages without the shards row: a spread may have deleted the rest meanwhile.
+    const shards =
+      known ?? this.noteShards(link, own.rows) ?? (own.pages > 1 ? await this.readShards(link) : undefined);
+    if (!shards) return own.rows.filter(isTableRow).map(toRecord);
     // Spread: the shards' records (any copies left in the link's partition are not read).
     const records: LinkTableRecord[] = [];
     if (enough) {
       for (let shard = 0; shard < shards.count && !enough(records); shard++) {
         const more = (soFar: readonly LinkTableRecord[]) => enough([...records, ...soFar]);
         const found = await this.readTableRange(shardPartition(link, shard), statuses, more);
-        records.push(...found.map(toRecord));
+        records.push(...found.rows.map(toRecord));
       }
       return records;
     }
     const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
     await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
-      records.push(...(await this.readTableRange(shardPartition(link, shard), statuses)).map(toRecord));
+      records.push(...(await this.readTableRange(shardPartition(link, shard), statuses)).rows.map(toRecord));
     });
     // In key order, as one partition would list them.
     return records
@@ -1402,7 +1491,9 @@ export class TableStorageLedger implements Ledger {
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureTable();
-    await this.writeRecords(link, await this.readShards(link), records, "update");
+    const shards = await this.readShards(link);
+    if (shards?.leftovers) await this.deleteLeftovers(link);
+    await this.writeRecords(link, shards, records, "update");
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {

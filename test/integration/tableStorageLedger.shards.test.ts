@@ -75,6 +75,31 @@ async function claimInTwoSteps(ledger: TableStorageLedger): Promise<void> {
   );
 }
 
+/** The client, with `method` failing with `error()`. */
+function failing(client: TableClient, method: keyof TableClient, error: () => Error): TableClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === method) return () => Promise.reject(error());
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+/** The client, with the first call of `method` answered 404 (a read made before a write landed). */
+function notFoundOnce(client: TableClient, method: keyof TableClient): TableClient {
+  let answered = false;
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== method || answered || typeof value !== "function") return value;
+      return () => {
+        answered = true;
+        return Promise.reject(Object.assign(new Error("not found"), { statusCode: 404 }));
+      };
+    },
+  });
+}
+
 const names = (records: readonly LinkTableRecord[]) => records.map((r) => `${r.source.name} ${r.status}`);
 
 describe("TableStorageLedger: a big link's records spread over shards (Azurite)", () => {
@@ -181,7 +206,7 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(await fresh.listLinkTables(link)).toHaveLength(6);
   });
 
-  it("keeps reading the link's partition when a spread stopped before its shards row, and spreads again on the next claim", async () => {
+  it("keeps reading the link's partition when a spread stopped while copying, and lets the claim take the copy over after the lease", async () => {
     const { ledger, client } = newLedger();
     await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
     await ledger.claimRequests(
@@ -192,20 +217,20 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
       3,
     );
     await ledger.recordRequest(request("r2", ["D"]), NOW);
-    // The host stops after the copies were written to the shards, before the shards row.
-    const crashing = new Proxy(client, {
-      get(target, property, receiver) {
-        if (property === "upsertEntity") return () => Promise.reject(new Error("host stopped"));
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
+    // The host stops after the copies were written to the shards, before the link is marked spread.
+    const crashing = failing(client, "updateEntity", () => new Error("host stopped"));
     await expect(
       new TableStorageLedger(crashing, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4),
     ).rejects.toThrow("host stopped");
     expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
     expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r2"]);
 
-    await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    // At once: another copy may still be running, so the claim is refused (and retried by the worker).
+    await expect(ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4)).rejects.toThrow(
+      /being spread over shards since 2026-01-05T08:05:00.000Z/,
+    );
+    const afterLease = "2026-01-05T08:16:00.000Z";
+    await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], afterLease, 4);
     expect(names(await ledger.listLinkTables(link))).toEqual([
       "A Pending",
       "B Pending",
@@ -214,5 +239,44 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     ]);
     expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
+  });
+
+  it("lets a late duplicate of a claim that spread the link write only its own records, not an old copy of the link", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    await ledger.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
+    // The duplicate read the shards row before the first claim wrote it.
+    const late = new TableStorageLedger(notFoundOnce(client, "getEntity"), LAYOUT);
+    await ledger.recordRequest(request("r3", ["F"]), NOW);
+    await late.claimRequests(link, [record("F", ["r3"])], ["r3"], LATER, 6);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Replicating",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+      "E Pending",
+      "F Pending",
+    ]);
+  });
+
+  it("sends a save that found the link small into the shards when the link was spread meanwhile", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    // This instance read the shards row before the spread: its update finds no row in the link's partition.
+    const stale = new TableStorageLedger(notFoundOnce(client, "getEntity"), LAYOUT);
+    await stale.saveLinkTables(link, [record("B", ["r1"], "Snapshotting")]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(names(await ledger.listLinkTables(link, ["Snapshotting"]))).toEqual(["B Snapshotting"]);
+  });
+
+  it("lets a save finish deleting the copies a spread left behind", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    const [copyOfA] = [...(await recordRows(client)).values()].flat().filter((row) => row.name === "A");
+    await client.upsertEntity({ ...copyOfA, partitionKey: LINK_PARTITION, rowKey: String(copyOfA?.rowKey) });
+    await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
+    await new TableStorageLedger(client, LAYOUT).saveLinkTables(link, [record("A", ["r1"], "Adding")]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({ leftovers: false });
   });
 });
