@@ -215,7 +215,7 @@ export interface WorkerLedger {
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;
   /**
    * Saves the claimed tables' records, then marks the requests claimed (a crash in between re-claims).
-   * `linkTables`: how many tables the link holds with this claim (the store may lay a big link out differently).
+   * `linkTables`: how many table records the link holds with this claim, removed tables' too (the store may lay a big link out differently).
    */
   claimRequests(
     link: LinkRef,

@@ -34,7 +34,7 @@ import type {
  *   PartitionKey req_<requestId>      RowKey "request"        the request itself
  *                                      RowKey t_<table>        that table's status within the request
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link: what it asks, claimed flag
- *                                      RowKey t_<table>        the table's record in the link (up to 1,000 tables)
+ *                                      RowKey t_<table>        the table's record in the link (up to 1,000 records)
  *                                      RowKey shards           present once the link's records are spread (spread())
  *                                      RowKey worker           the worker's health (last fault, retry time)
  *                                      RowKey nudge            present while the worker was nudged since its last claim
@@ -1214,12 +1214,15 @@ export class TableStorageLedger implements Ledger {
       etag = (await this.client.updateEntity(copying, "Replace", { etag: row.etag })).etag;
     }
     const byKey = new Map<string, LinkTableRecord>();
+    const etags = new Map<string, string>();
     for (const row of (await this.readTableRange(partitionKey)).rows) {
-      const record = toRecord(row);
-      byKey.set(tableRow(record.source), record);
+      byKey.set(row.rowKey, toRecord(row));
+      etags.set(row.rowKey, row.etag);
     }
+    const claimedKeys = new Set(claimed.map((r) => tableRow(r.source)));
     for (const record of claimed) byKey.set(tableRow(record.source), record);
-    await this.writeRecords(link, { count, leftovers: true }, [...byKey.values()], "upsert");
+    const shards: Shards = { count, leftovers: true };
+    await this.writeRecords(link, shards, [...byKey.values()], "upsert");
     // If-Match: a claim that took the copy over meanwhile (this one stalled past the lease) finishes it.
     await this.client.updateEntity(
       { partitionKey, rowKey: SHARDS_ROW, shardCount: count, leftovers: true },
@@ -1227,15 +1230,29 @@ export class TableStorageLedger implements Ledger {
       { etag },
     );
     this.knownShards.set(partitionKey, count);
-    await this.deleteLeftovers(link);
+    await this.deleteLeftovers(link, { etags, shards, claimed: claimedKeys });
   }
 
-  /** Deletes the record copies a spread left in the link's partition, then says so on the shards row. */
-  private async deleteLeftovers(link: LinkRef): Promise<void> {
+  /**
+   * Deletes the record copies a spread left in the link's partition, then says so on the shards row.
+   * Right after its own copy (`copied`), a row changed since the copy read it is copied again first.
+   */
+  private async deleteLeftovers(
+    link: LinkRef,
+    copied?: { etags: ReadonlyMap<string, string>; shards: Shards; claimed: ReadonlySet<string> },
+  ): Promise<void> {
     const partitionKey = linkPartition(link);
-    const keys = (await this.readTableRange(partitionKey, undefined, undefined, ["RowKey"])).rows.map(
-      (row) => row.rowKey,
-    );
+    const select = copied ? undefined : ["RowKey"];
+    const rows = (await this.readTableRange(partitionKey, undefined, undefined, select)).rows;
+    if (copied) {
+      // A row saved after the copy read it (an activity run twice, alongside this claim) is copied
+      // again before it goes; the claim's own records are as the claim decided.
+      const changed = rows.filter(
+        (r) => !copied.claimed.has(r.rowKey) && copied.etags.get(r.rowKey) !== r.etag,
+      );
+      if (changed.length > 0) await this.writeRecords(link, copied.shards, changed.map(toRecord), "upsert");
+    }
+    const keys = rows.map((row) => row.rowKey);
     for (let i = 0; i < keys.length; i += TRANSACTION_OPERATIONS) {
       const chunk = keys.slice(i, i + TRANSACTION_OPERATIONS);
       try {

@@ -170,12 +170,70 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(names(await ledger.listLinkTables(link, ["Adding"]))).toEqual(["A Adding"]);
   });
 
-  it("stops reading shards once a caller has enough", async () => {
-    const { ledger } = newLedger();
+  it("reads shard after shard until the caller has what it looks for, in the last shard too", async () => {
+    const { ledger, client } = newLedger();
     await claimInTwoSteps(ledger);
-    const some = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0);
-    expect(some.length).toBeGreaterThan(0);
-    expect(some.length).toBeLessThan(5);
+    // The table of the highest-numbered shard that holds one: every shard before it is read first.
+    const partitions = [...(await recordRows(client)).entries()].sort(([a], [b]) => a.localeCompare(b));
+    const [, lastRows = []] = partitions[partitions.length - 1] ?? [];
+    const wanted = String(lastRows[0]?.name);
+    const fresh = new TableStorageLedger(client, LAYOUT);
+    const found = await fresh.listLinkTables(link, ["Pending"], (soFar) =>
+      soFar.some((r) => r.source.name === wanted),
+    );
+    expect(found.map((r) => r.source.name)).toContain(wanted);
+  });
+
+  it("reads and writes a spread link with the shard count its shards row says, whatever this instance was built with", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    const eight = new TableStorageLedger(client, { shardAbove: 3, shardCount: 8 });
+    await eight.saveLinkTables(link, [record("C", ["r2"], "Adding")]);
+    expect(names(await eight.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Adding",
+      "D Pending",
+      "E Pending",
+    ]);
+    const byName = await eight.getLinkTables(
+      link,
+      ["A", "B", "C", "D", "E"].map((name) => ({ schema: "dbo", name })),
+    );
+    expect(names(byName).sort()).toEqual(["A Pending", "B Pending", "C Adding", "D Pending", "E Pending"]);
+    expect([...(await recordRows(client)).keys()].every((p) => /\|[0-3]$/.test(p))).toBe(true);
+  });
+
+  it("spreads, reads and saves shards of more than one transaction (100 rows) each", async () => {
+    const { ledger, client } = newLedger();
+    const big = new TableStorageLedger(client, { shardAbove: 200, shardCount: 2 });
+    const tables = Array.from({ length: 250 }, (_, i) => `T${String(i).padStart(3, "0")}`);
+    await big.recordRequest(request("r1", tables.slice(0, 150)), NOW);
+    await big.claimRequests(
+      link,
+      tables.slice(0, 150).map((n) => record(n, ["r1"])),
+      ["r1"],
+      NOW,
+      150,
+    );
+    await big.recordRequest(request("r2", tables.slice(150)), NOW);
+    await big.claimRequests(
+      link,
+      tables.slice(150).map((n) => record(n, ["r2"])),
+      ["r2"],
+      LATER,
+      250,
+    );
+    const rows = await recordRows(client);
+    expect(rows.has(LINK_PARTITION)).toBe(false);
+    expect([...rows.values()].map((r) => r.length).every((n) => n > 100)).toBe(true);
+    await big.saveLinkTables(
+      link,
+      tables.map((n) => record(n, [], "Adding")),
+    );
+    const listed = await ledger.listLinkTables(link);
+    expect(listed).toHaveLength(250);
+    expect(listed.every((r) => r.status === "Adding")).toBe(true);
   });
 
   it("reads past copies a spread left in the link's partition, and the next claim deletes them", async () => {
@@ -193,7 +251,13 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     });
     await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
     const fresh = new TableStorageLedger(client, LAYOUT);
-    expect(names(await fresh.listLinkTables(link)).slice(0, 1)).toEqual(["A Pending"]);
+    expect(names(await fresh.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+      "E Pending",
+    ]);
     expect(names(await fresh.getLinkTables(link, [{ schema: "dbo", name: "A" }]))).toEqual(["A Pending"]);
 
     await ledger.recordRequest(request("r3", ["F"]), NOW);
@@ -224,6 +288,8 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     ).rejects.toThrow("host stopped");
     expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
     expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r2"]);
+    // Meanwhile the worker moves A on, in the link's partition (the copy in A's shard is now stale).
+    await ledger.saveLinkTables(link, [record("A", ["r1"], "Adding")]);
 
     // At once: another copy may still be running, so the claim is refused (and retried by the worker).
     await expect(ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4)).rejects.toThrow(
@@ -232,13 +298,50 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     const afterLease = "2026-01-05T08:16:00.000Z";
     await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], afterLease, 4);
     expect(names(await ledger.listLinkTables(link))).toEqual([
-      "A Pending",
+      "A Adding",
       "B Pending",
       "C Pending",
       "D Pending",
     ]);
     expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
+  });
+
+  it("copies again a record saved in the link's partition while the spread was copying, instead of deleting the save", async () => {
+    const { ledger, client } = newLedger();
+    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
+    await ledger.claimRequests(
+      link,
+      ["A", "B", "C"].map((n) => record(n, ["r1"])),
+      ["r1"],
+      NOW,
+      3,
+    );
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    // Another execution saves A while the spread copies (after it read A, before it marks the link spread).
+    let saved = false;
+    const racing = new Proxy(client, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== "updateEntity" || saved || typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          saved = true;
+          await new TableStorageLedger(client, LAYOUT).saveLinkTables(link, [
+            record("A", ["r1"], "Snapshotting"),
+          ]);
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    await new TableStorageLedger(racing, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    expect(saved).toBe(true);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Snapshotting",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
   });
 
   it("lets a late duplicate of a claim that spread the link write only its own records, not an old copy of the link", async () => {
