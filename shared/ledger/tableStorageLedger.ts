@@ -339,6 +339,7 @@ const LIVE_FIELDS = [
   "notBefore",
   "updatedAt",
   "shardCount",
+  "copying",
   "leftovers",
 ];
 
