@@ -62,6 +62,18 @@ async function recordRows(client: TableClient): Promise<Map<string, Record<strin
   return byPartition;
 }
 
+/** Request r1 claimed with A, B and C: the link at shardAbove, still in its own partition. */
+async function claimAtShardAbove(ledger: TableStorageLedger): Promise<void> {
+  await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
+  await ledger.claimRequests(
+    link,
+    ["A", "B", "C"].map((n) => record(n, ["r1"])),
+    ["r1"],
+    NOW,
+    3,
+  );
+}
+
 async function claimInTwoSteps(ledger: TableStorageLedger): Promise<void> {
   await ledger.recordRequest(request("r1", ["A", "B"]), NOW);
   await ledger.claimRequests(link, [record("A", ["r1"]), record("B", ["r1"])], ["r1"], NOW, 2);
@@ -105,14 +117,7 @@ const names = (records: readonly LinkTableRecord[]) => records.map((r) => `${r.s
 describe("TableStorageLedger: a big link's records spread over shards (Azurite)", () => {
   it("keeps the records of a link at shardAbove tables in the link's own partition", async () => {
     const { ledger, client } = newLedger();
-    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
-    await ledger.claimRequests(
-      link,
-      ["A", "B", "C"].map((n) => record(n, ["r1"])),
-      ["r1"],
-      NOW,
-      3,
-    );
+    await claimAtShardAbove(ledger);
     expect([...(await recordRows(client)).keys()]).toEqual([LINK_PARTITION]);
     expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
   });
@@ -272,14 +277,7 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
 
   it("keeps reading the link's partition when a spread stopped while copying, and lets the claim take the copy over after the lease", async () => {
     const { ledger, client } = newLedger();
-    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
-    await ledger.claimRequests(
-      link,
-      ["A", "B", "C"].map((n) => record(n, ["r1"])),
-      ["r1"],
-      NOW,
-      3,
-    );
+    await claimAtShardAbove(ledger);
     await ledger.recordRequest(request("r2", ["D"]), NOW);
     // The host stops after the copies were written to the shards, before the link is marked spread.
     const crashing = failing(client, "updateEntity", () => new Error("host stopped"));
@@ -309,14 +307,7 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
 
   it("copies again a record saved in the link's partition while the spread was copying, instead of deleting the save", async () => {
     const { ledger, client } = newLedger();
-    await ledger.recordRequest(request("r1", ["A", "B", "C"]), NOW);
-    await ledger.claimRequests(
-      link,
-      ["A", "B", "C"].map((n) => record(n, ["r1"])),
-      ["r1"],
-      NOW,
-      3,
-    );
+    await claimAtShardAbove(ledger);
     await ledger.recordRequest(request("r2", ["D"]), NOW);
     // Another execution saves A while the spread copies (after it read A, before it marks the link spread).
     let saved = false;
