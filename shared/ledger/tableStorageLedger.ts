@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   odata,
   TableClient,
@@ -35,7 +35,7 @@ import type {
  *                                      RowKey t_<table>        that table's status within the request
  *   PartitionKey link_<ws>_<link>     RowKey r_<requestId>    open request of the link: what it asks, claimed flag
  *                                      RowKey t_<table>        the table's record in the link (up to 1,000 records)
- *                                      RowKey shards           present once the link's records are spread (spread())
+ *                                      RowKey shards           from the start of a spread: copying, then spread (spread())
  *                                      RowKey worker           the worker's health (last fault, retry time)
  *                                      RowKey nudge            present while the worker was nudged since its last claim
  *                                      RowKey q_<time>_<requestId> the link's request index, newest first (dashboard)
@@ -246,6 +246,12 @@ interface LinkTableEntity extends TableEntity {
   notBefore?: string;
   sendingAt?: string;
   updatedAt: string;
+  /**
+   * On a copy a spread wrote into a shard: the etag of the row it copied from the link's partition.
+   * A save replaces the record without it. A cleanup after a crash copies again a row of the link's
+   * partition whose etag differs (it was saved after the copy read it).
+   */
+  copyOf?: string;
 }
 
 /** The link's `shards` row. */
@@ -257,7 +263,14 @@ interface ShardsEntity extends TableEntity {
    */
   copying?: boolean;
   copyingSince?: string;
-  /** The records copied into the shards may still be in the link's partition: the next claim or save deletes them. */
+  /** Which copy holds the lease: a copy checks it before each write (`holdSpreadLease`). */
+  copyId?: string;
+  /** Set by a copy that failed and knew it: the next claim takes the copy over at once. */
+  released?: boolean;
+  /**
+   * The records copied into the shards may still be in the link's partition: the next claim, or a
+   * save on an instance that has not seen the link spread, deletes them.
+   */
   leftovers?: boolean;
 }
 
@@ -354,15 +367,27 @@ const PARTITION_CONCURRENCY = 8;
  */
 const SHARD_WRITE_CONCURRENCY = 2;
 
+/**
+ * Runs `work` on the items, `limit` at a time. After a failure no new item starts, and the first
+ * error is thrown once every running item has ended: nothing of the work is still in flight when
+ * the caller learns it failed (a spread that failed must not write after it released its copy).
+ */
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lane = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const item = items[next++];
-      if (item !== undefined) await work(item);
+      if (item === undefined) continue;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
 }
 
 /**
@@ -535,6 +560,7 @@ function recordAction(
   partitionKey: string,
   r: LinkTableRecord,
   kind: "upsert" | "update" = "upsert",
+  copyOf?: string,
 ): TransactionAction {
   const error = clip(r.error);
   const entity: LinkTableEntity = {
@@ -558,8 +584,15 @@ function recordAction(
     ...(r.latestRequestAt ? { latestRequestAt: r.latestRequestAt } : {}),
     ...(r.notBefore ? { notBefore: r.notBefore } : {}),
     ...(r.sendingAt ? { sendingAt: r.sendingAt } : {}),
+    ...(copyOf ? { copyOf } : {}),
   };
   return kind === "update" ? ["update", entity, "Replace"] : ["upsert", entity, "Replace"];
+}
+
+/** The etag of a write's response; the spread's If-Match writes need it. */
+function etagOf(response: { etag?: string }): string {
+  if (!response.etag) throw new Error("Table storage answered a write of the shards row without an ETag");
+  return response.etag;
 }
 
 function orUndefinedOn404(error: unknown): undefined {
@@ -1142,13 +1175,16 @@ export class TableStorageLedger implements Ledger {
    * partitions concurrently. An Update (the records of a save were claimed or read before) whose
    * row is missing after all (404) is sent again as Insert Or Replace; in the link's own partition,
    * only once the link is known not to have been spread meanwhile (its rows deleted there).
+   * Returns the records written into the link's own partition. A spread copy passes `copyOf` (the
+   * etags it copied) and `beforeEach`, which throws once the copy is no longer its own.
    */
   private async writeRecords(
     link: LinkRef,
     shards: Shards | undefined,
     records: readonly LinkTableRecord[],
     kind: "upsert" | "update",
-  ): Promise<void> {
+    copy?: { copyOf: ReadonlyMap<string, string>; beforeEach?: () => Promise<void> },
+  ): Promise<LinkTableRecord[]> {
     const byPartition = new Map<string, LinkTableRecord[]>();
     for (const record of records) {
       const partitionKey = this.recordPartition(link, shards, record.source);
@@ -1156,21 +1192,56 @@ export class TableStorageLedger implements Ledger {
       if (held) held.push(record);
       else byPartition.set(partitionKey, [record]);
     }
+    const inLinkPartition: LinkTableRecord[] = [];
     await forEachConcurrently([...byPartition], SHARD_WRITE_CONCURRENCY, async ([partitionKey, held]) => {
       let done = 0;
-      const actions = held.map((r) => recordAction(partitionKey, r, kind));
+      const actions = held.map((r) => {
+        const copyOf = copy?.copyOf.get(tableRow(r.source));
+        return recordAction(partitionKey, r, kind, copyOf);
+      });
       for (const chunk of transactionChunks(actions, "fromStart")) {
         const chunkRecords = held.slice(done, (done += chunk.length));
+        await copy?.beforeEach?.();
         try {
           await this.client.submitTransaction(chunk);
+          if (!shards) inLinkPartition.push(...chunkRecords);
         } catch (error) {
           if (kind === "upsert" || !isStatus(error, 404)) throw error;
           const spreadSince = shards ? undefined : await this.readShards(link, true);
-          if (spreadSince) await this.writeRecords(link, spreadSince, chunkRecords, kind);
-          else await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
+          if (spreadSince) {
+            // The link was spread: this chunk and the rest go to the shards (two at a time).
+            await this.writeRecords(link, spreadSince, held.slice(done - chunk.length), kind);
+            return;
+          }
+          await this.client.submitTransaction(chunk.map(([, entity]) => ["upsert", entity, "Replace"]));
+          if (!shards) inLinkPartition.push(...chunkRecords);
         }
       }
     });
+    return inLinkPartition;
+  }
+
+  /**
+   * Records just written into the link's own partition, by an instance that did not know the link
+   * spread: read the shards row after the write, and if the link is spread (a claim marked it before
+   * the write landed, or the write came after the copies were deleted) write them into their shards
+   * too and take them out of the link's partition. A write that landed before the mark and before
+   * the spread read the rows again is copied by the spread itself; one that landed later may have
+   * been deleted by then, so it is written here. No read before the write could tell: the mark may
+   * land between that read and the write.
+   */
+  private async followSpread(link: LinkRef, written: readonly LinkTableRecord[]): Promise<void> {
+    if (written.length === 0) return;
+    const shards = await this.readShards(link, true);
+    if (!shards) return;
+    // Leftovers: the cleanup copies these again (their etags are new) before it deletes them.
+    if (shards.leftovers) await this.deleteLeftovers(link, shards);
+    await this.writeRecords(link, shards, written, "upsert");
+    if (!shards.leftovers)
+      await this.deleteRows(
+        linkPartition(link),
+        written.map((r) => tableRow(r.source)),
+      );
   }
 
   /**
@@ -1179,81 +1250,202 @@ export class TableStorageLedger implements Ledger {
    * finds the link spread and writes only its own records, never an old copy of the whole link.
    * Then the records in the link's partition and the claimed ones are written to their shards, the
    * row is marked spread (from here on readers and saves go to the shards), and the copies left in
-   * the link's partition are deleted. A crash while copying leaves the link read from its own
-   * partition; the claim runs again and takes the copy over once SPREAD_LEASE_MS has passed. A crash
-   * after it leaves copies that nobody reads, which the next claim or save deletes (`leftovers`).
+   * the link's partition are deleted. A copy that fails says so on the row (`released`), and the
+   * claim's retry takes it over at once. A crash while copying leaves the link read from its own
+   * partition; the claim runs again and takes the copy over once SPREAD_LEASE_MS has passed (and
+   * deletes what that copy wrote into the shards and no record holds). A copy checks before each
+   * transaction that the row still names it (`copyId`), so one that stalled past the lease stops
+   * rather than write over the copy that took it over. A crash after the mark leaves copies that
+   * nobody reads, which the next claim or save deletes (`leftovers`).
    */
   private async spread(link: LinkRef, claimed: readonly LinkTableRecord[], now: string): Promise<void> {
     const partitionKey = linkPartition(link);
+    const lease = await this.takeSpreadLease(link, now);
+    if (lease.kind === "spread") {
+      if (lease.shards.leftovers) await this.deleteLeftovers(link, lease.shards);
+      await this.writeRecords(link, lease.shards, claimed, "upsert");
+      return;
+    }
+    const shards: Shards = { count: lease.count, leftovers: true };
+    const byKey = new Map<string, LinkTableRecord>();
+    const etags = new Map<string, string>();
+    const claimedKeys = new Set(claimed.map((r) => tableRow(r.source)));
+    try {
+      for (const row of (await this.readTableRange(partitionKey)).rows) {
+        byKey.set(row.rowKey, toRecord(row));
+        etags.set(row.rowKey, row.etag);
+      }
+      for (const record of claimed) byKey.set(tableRow(record.source), record);
+      // The copy taken over may have written records a claim brought and that never were saved here.
+      const hold = () => this.holdSpreadLease(partitionKey, lease.copyId);
+      if (lease.takenOver) await this.deleteStrayCopies(link, shards, byKey, hold);
+      const copyOf = new Map([...etags].filter(([key]) => !claimedKeys.has(key)));
+      await this.writeRecords(link, shards, [...byKey.values()], "upsert", { copyOf, beforeEach: hold });
+      // If-Match: a claim that took the copy over meanwhile finishes it.
+      await this.client.updateEntity(
+        { partitionKey, rowKey: SHARDS_ROW, shardCount: shards.count, leftovers: true },
+        "Replace",
+        { etag: lease.etag },
+      );
+    } catch (error) {
+      // Best effort: if this fails too, the lease runs out as after a crash.
+      await this.client
+        .updateEntity({ partitionKey, rowKey: SHARDS_ROW, released: true }, "Merge", { etag: lease.etag })
+        .catch(() => undefined);
+      throw error;
+    }
+    this.knownShards.set(partitionKey, shards.count);
+    await this.deleteLeftovers(link, shards, { etags, claimed: claimedKeys });
+  }
+
+  /**
+   * The shards row, created `copying` (or taken over from a copy that failed or whose lease ran
+   * out) for this claim to copy; or the link's shards, when it is spread already.
+   */
+  private async takeSpreadLease(
+    link: LinkRef,
+    now: string,
+  ): Promise<
+    | { kind: "copy"; etag: string; copyId: string; count: number; takenOver: boolean }
+    | { kind: "spread"; shards: Shards }
+  > {
+    const partitionKey = linkPartition(link);
     const count = this.layout.shardCount;
+    const copyId = randomUUID();
     const copying: ShardsEntity = {
       partitionKey,
       rowKey: SHARDS_ROW,
       shardCount: count,
       copying: true,
       copyingSince: now,
+      copyId,
       leftovers: true,
     };
-    let etag: string | undefined;
     try {
-      etag = (await this.client.createEntity(copying)).etag;
+      const etag = etagOf(await this.client.createEntity(copying));
+      return { kind: "copy", etag, copyId, count, takenOver: false };
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
-      const row = await this.client.getEntity<ShardsEntity>(partitionKey, SHARDS_ROW);
-      const spread = this.noteShards(link, [row]);
-      if (spread) {
-        if (spread.leftovers) await this.deleteLeftovers(link);
-        await this.writeRecords(link, spread, claimed, "upsert");
-        return;
-      }
-      if (Date.parse(now) - Date.parse(row.copyingSince ?? "") < SPREAD_LEASE_MS) {
-        throw new Error(
-          `the records of link ${partitionKey} are being spread over shards since ${row.copyingSince ?? "?"}; ` +
-            "the claim is retried",
-        );
-      }
-      etag = (await this.client.updateEntity(copying, "Replace", { etag: row.etag })).etag;
     }
-    const byKey = new Map<string, LinkTableRecord>();
-    const etags = new Map<string, string>();
-    for (const row of (await this.readTableRange(partitionKey)).rows) {
-      byKey.set(row.rowKey, toRecord(row));
-      etags.set(row.rowKey, row.etag);
+    // The shards row is never deleted.
+    const row = await this.client.getEntity<ShardsEntity>(partitionKey, SHARDS_ROW);
+    const spread = this.noteShards(link, [row]);
+    if (spread) return { kind: "spread", shards: spread };
+    if (row.released !== true && Date.parse(now) - Date.parse(row.copyingSince ?? "") < SPREAD_LEASE_MS) {
+      throw new Error(
+        `the records of link ${partitionKey} are being spread over shards since ${row.copyingSince ?? "?"}; ` +
+          "the claim is retried",
+      );
     }
-    const claimedKeys = new Set(claimed.map((r) => tableRow(r.source)));
-    for (const record of claimed) byKey.set(tableRow(record.source), record);
-    const shards: Shards = { count, leftovers: true };
-    await this.writeRecords(link, shards, [...byKey.values()], "upsert");
-    // If-Match: a claim that took the copy over meanwhile (this one stalled past the lease) finishes it.
-    await this.client.updateEntity(
-      { partitionKey, rowKey: SHARDS_ROW, shardCount: count, leftovers: true },
-      "Replace",
-      { etag },
-    );
-    this.knownShards.set(partitionKey, count);
-    await this.deleteLeftovers(link, { etags, shards, claimed: claimedKeys });
+    const etag = etagOf(await this.client.updateEntity(copying, "Replace", { etag: row.etag }));
+    return { kind: "copy", etag, copyId, count, takenOver: true };
   }
 
   /**
-   * Deletes the record copies a spread left in the link's partition, then says so on the shards row.
-   * Right after its own copy (`copied`), a row changed since the copy read it is copied again first.
+   * Throws when the shards row no longer names this copy (another claim took it over). Checked
+   * before each write, it narrows the window in which a copy that stalled past its lease writes
+   * over the one that took it over to the time between this read and the write; it does not close it.
+   */
+  private async holdSpreadLease(partitionKey: string, copyId: string): Promise<void> {
+    const row = await this.client.getEntity<ShardsEntity>(partitionKey, SHARDS_ROW);
+    if (row.copyId !== copyId) {
+      throw new Error(`the spread of link ${partitionKey} over shards was taken over by another claim`);
+    }
+  }
+
+  /** Deletes the shards' rows that are not among `keep` (left there by a copy taken over). */
+  private async deleteStrayCopies(
+    link: LinkRef,
+    shards: Shards,
+    keep: ReadonlyMap<string, unknown>,
+    hold: () => Promise<void>,
+  ): Promise<void> {
+    for (let shard = 0; shard < shards.count; shard++) {
+      const partition = shardPartition(link, shard);
+      const rows = (await this.readTableRange(partition, undefined, undefined, ["RowKey"])).rows;
+      const stray = rows.map((r) => r.rowKey).filter((key) => !keep.has(key));
+      if (stray.length === 0) continue;
+      await hold();
+      await this.deleteRows(partition, stray);
+    }
+  }
+
+  /**
+   * Deletes the record copies a spread left in the link's partition, then says so on the shards
+   * row; a row saved after the copy read it is copied again first. Right after its own copy
+   * (`copied`), the spread knows the etags it copied (its claim's own records are as the claim
+   * decided); a later cleanup compares each row's etag with the `copyOf` its shard copy carries.
    */
   private async deleteLeftovers(
     link: LinkRef,
-    copied?: { etags: ReadonlyMap<string, string>; shards: Shards; claimed: ReadonlySet<string> },
+    shards: Shards,
+    copied?: { etags: ReadonlyMap<string, string>; claimed: ReadonlySet<string> },
   ): Promise<void> {
     const partitionKey = linkPartition(link);
-    const select = copied ? undefined : ["RowKey"];
-    const rows = (await this.readTableRange(partitionKey, undefined, undefined, select)).rows;
+    const rows = (await this.readTableRange(partitionKey)).rows;
     if (copied) {
-      // A row saved after the copy read it (an activity run twice, alongside this claim) is copied
-      // again before it goes; the claim's own records are as the claim decided.
       const changed = rows.filter(
         (r) => !copied.claimed.has(r.rowKey) && copied.etags.get(r.rowKey) !== r.etag,
       );
-      if (changed.length > 0) await this.writeRecords(link, copied.shards, changed.map(toRecord), "upsert");
+      const copyOf = new Map(changed.map((r) => [r.rowKey, r.etag]));
+      await this.writeRecords(link, shards, changed.map(toRecord), "upsert", { copyOf });
+    } else {
+      await this.copyChangedAfterCrash(link, shards, rows);
     }
-    const keys = rows.map((row) => row.rowKey);
+    await this.deleteRows(
+      partitionKey,
+      rows.map((row) => row.rowKey),
+    );
+    await this.client.updateEntity({ partitionKey, rowKey: SHARDS_ROW, leftovers: false }, "Merge");
+  }
+
+  /**
+   * After a crash between the mark and the cleanup: copies again each row of the link's partition
+   * whose shard copy is missing or was made from an older row (its `copyOf` is another etag). A
+   * shard record without `copyOf` was saved after the spread and is kept. Each copy is conditional
+   * on the shard record read (If-Match, or Create where there was none), so a save that lands in
+   * the shard meanwhile is not overwritten.
+   */
+  private async copyChangedAfterCrash(
+    link: LinkRef,
+    shards: Shards,
+    rows: readonly TableEntityResult<LinkTableEntity>[],
+  ): Promise<void> {
+    const marks = new Map<string, { copyOf?: string; etag: string }>();
+    const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
+    await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
+      const partition = shardPartition(link, shard);
+      const found = await this.readTableRange(partition, undefined, undefined, ["RowKey", "copyOf"]);
+      for (const row of found.rows) {
+        const copyOf = typeof row.copyOf === "string" ? row.copyOf : undefined;
+        marks.set(row.rowKey, { ...(copyOf ? { copyOf } : {}), etag: row.etag });
+      }
+    });
+    const changed = rows.filter((r) => {
+      const mark = marks.get(r.rowKey);
+      return !mark || (mark.copyOf !== undefined && mark.copyOf !== r.etag);
+    });
+    await forEachConcurrently(changed, PARTITION_CONCURRENCY, async (row) => {
+      const record = toRecord(row);
+      const [, entity] = recordAction(
+        this.recordPartition(link, shards, record.source),
+        record,
+        "upsert",
+        row.etag,
+      );
+      const mark = marks.get(row.rowKey);
+      const write = mark
+        ? this.client.updateEntity(entity, "Replace", { etag: mark.etag })
+        : this.client.createEntity(entity);
+      await write.catch((error: unknown) => {
+        // Saved in the shard since it was read: that save is newer than the link's partition.
+        if (!isStatus(error, 412) && !isStatus(error, 409)) throw error;
+      });
+    });
+  }
+
+  /** Deletes rows by key, 100 to a transaction; a row already gone is no error. */
+  private async deleteRows(partitionKey: string, keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += TRANSACTION_OPERATIONS) {
       const chunk = keys.slice(i, i + TRANSACTION_OPERATIONS);
       try {
@@ -1264,7 +1456,6 @@ export class TableStorageLedger implements Ledger {
           await this.client.deleteEntity(partitionKey, rowKey).catch(orUndefinedOn404);
       }
     }
-    await this.client.updateEntity({ partitionKey, rowKey: SHARDS_ROW, leftovers: false }, "Merge");
   }
 
   /**
@@ -1414,13 +1605,19 @@ export class TableStorageLedger implements Ledger {
       { partitionKey, rowKey: openRequestRow(id), claimed: true, claimedAt: now },
       "Merge",
     ]);
-    const shards = await this.readShards(link, true);
-    if (shards?.leftovers) await this.deleteLeftovers(link);
-    if (shards) await this.writeRecords(link, shards, records, "upsert");
-    else if (linkTables !== undefined && linkTables > this.layout.shardAbove)
+    // Without the link's size (linkTables) a claim cannot tell a spread link: it reads the row first.
+    const known =
+      this.knownSpread(link) ??
+      (records.length > 0 && linkTables === undefined ? await this.readShards(link, true) : undefined);
+    if (known) {
+      const shards = (await this.readShards(link, true)) ?? known;
+      if (shards.leftovers) await this.deleteLeftovers(link, shards);
+      await this.writeRecords(link, shards, records, "upsert");
+    } else if (linkTables !== undefined && linkTables > this.layout.shardAbove) {
       await this.spread(link, records, now);
-    else {
+    } else {
       await submitInChunks(this.client, [...records.map((r) => recordAction(partitionKey, r)), ...claims]);
+      await this.followSpread(link, records);
       return;
     }
     await submitInChunks(this.client, claims);
@@ -1509,9 +1706,9 @@ export class TableStorageLedger implements Ledger {
   async saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureTable();
-    const shards = await this.readShards(link);
-    if (shards?.leftovers) await this.deleteLeftovers(link);
-    await this.writeRecords(link, shards, records, "update");
+    const known = this.knownSpread(link);
+    if (known) await this.writeRecords(link, known, records, "update");
+    else await this.followSpread(link, await this.writeRecords(link, undefined, records, "update"));
   }
 
   async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {

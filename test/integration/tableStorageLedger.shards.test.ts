@@ -112,6 +112,61 @@ function notFoundOnce(client: TableClient, method: keyof TableClient): TableClie
   });
 }
 
+/**
+ * The client, with each call that returns a promise passed to `around` first (which may wait, fail
+ * it, or return what to run once the call is done), and `listEntities` failing its reads while
+ * `listFails()` says so.
+ */
+function intercepted(
+  client: TableClient,
+  around: (method: string, args: unknown[]) => Promise<unknown>,
+  listFails: (args: unknown[]) => boolean = () => false,
+): TableClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function" || typeof property !== "string") return value;
+      const call = value as (...a: unknown[]) => unknown;
+      if (property === "listEntities")
+        return (...args: unknown[]) => {
+          if (!listFails(args)) return call.apply(target, args);
+          const failing = {
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error("host stopped")) }),
+          };
+          return { ...failing, byPage: () => failing };
+        };
+      if (
+        !["submitTransaction", "getEntity", "createEntity", "updateEntity", "deleteEntity"].includes(property)
+      )
+        return value;
+      return async (...args: unknown[]) => {
+        const after = await around(property, args);
+        const result: unknown = await call.apply(target, args);
+        if (typeof after === "function") (after as () => void)();
+        return result;
+      };
+    },
+  });
+}
+
+/** The partition a transaction or an entity call is for. */
+function partitionOf(method: string, args: unknown[]): string {
+  if (method === "submitTransaction") {
+    const [first] = args[0] as [string, { partitionKey: string }][];
+    return first?.[1].partitionKey ?? "";
+  }
+  if (method === "getEntity" || method === "deleteEntity") return String(args[0]);
+  return String((args[0] as { partitionKey?: string }).partitionKey);
+}
+
+const isShard = (partition: string) => partition.startsWith(`${LINK_PARTITION}|`);
+
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
 const names = (records: readonly LinkTableRecord[]) => records.map((r) => `${r.source.name} ${r.status}`);
 
 describe("TableStorageLedger: a big link's records spread over shards (Azurite)", () => {
@@ -254,6 +309,12 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
       status: "Failed",
       error: "stale copy",
     });
+    // The copy in A's shard was made from that row (as if the row had changed back since).
+    const left = await client.getEntity(LINK_PARTITION, String(copyOfA?.rowKey));
+    await client.updateEntity(
+      { partitionKey: String(copyOfA?.partitionKey), rowKey: String(copyOfA?.rowKey), copyOf: left.etag },
+      "Merge",
+    );
     await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
     const fresh = new TableStorageLedger(client, LAYOUT);
     expect(names(await fresh.listLinkTables(link))).toEqual([
@@ -272,7 +333,15 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
       leftovers: false,
       shardCount: 4,
     });
-    expect(await fresh.listLinkTables(link)).toHaveLength(6);
+    // A copy is deleted, not copied back over its shard's record.
+    expect(names(await fresh.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+      "E Pending",
+      "F Pending",
+    ]);
   });
 
   it("keeps reading the link's partition when a spread stopped while copying, and lets the claim take the copy over after the lease", async () => {
@@ -339,8 +408,8 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     const { ledger, client } = newLedger();
     await claimInTwoSteps(ledger);
     await ledger.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
-    // The duplicate read the shards row before the first claim wrote it.
-    const late = new TableStorageLedger(notFoundOnce(client, "getEntity"), LAYOUT);
+    // The duplicate runs on an instance that has not seen the link spread.
+    const late = new TableStorageLedger(client, LAYOUT);
     await ledger.recordRequest(request("r3", ["F"]), NOW);
     await late.claimRequests(link, [record("F", ["r3"])], ["r3"], LATER, 6);
     expect(names(await ledger.listLinkTables(link))).toEqual([
@@ -353,10 +422,12 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     ]);
   });
 
-  it("sends a save that found the link small into the shards when the link was spread meanwhile", async () => {
+  it("moves a save that landed in a spread link's own partition into its shard, and out of the link's partition", async () => {
     const { ledger, client } = newLedger();
     await claimInTwoSteps(ledger);
-    // This instance read the shards row before the spread: its update finds no row in the link's partition.
+    // The update finds no row in the link's partition, and the read of the shards row that follows
+    // answers 404 (as if made before the spread), so the save is written there; the read of the
+    // shards row after the write finds the link spread.
     const stale = new TableStorageLedger(notFoundOnce(client, "getEntity"), LAYOUT);
     await stale.saveLinkTables(link, [record("B", ["r1"], "Snapshotting")]);
     expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
@@ -372,5 +443,216 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     await new TableStorageLedger(client, LAYOUT).saveLinkTables(link, [record("A", ["r1"], "Adding")]);
     expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
     expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({ leftovers: false });
+    expect(names(await ledger.listLinkTables(link, ["Adding"]))).toEqual(["A Adding"]);
+  });
+
+  it("keeps, when it deletes the copies a crash left behind, a record saved in its shard since the spread", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    // A crash after the mark: an older A is still in the link's partition.
+    const [copyOfA] = [...(await recordRows(client)).values()].flat().filter((row) => row.name === "A");
+    await client.upsertEntity({
+      ...copyOfA,
+      partitionKey: LINK_PARTITION,
+      rowKey: String(copyOfA?.rowKey),
+      status: "Failed",
+    });
+    await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
+    // This instance knows the link spread: its save goes straight to A's shard.
+    await ledger.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
+    await ledger.recordRequest(request("r3", ["F"]), NOW);
+    await new TableStorageLedger(client, LAYOUT).claimRequests(link, [record("F", ["r3"])], ["r3"], LATER, 6);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(names(await ledger.listLinkTables(link, ["Replicating", "Failed"]))).toEqual(["A Replicating"]);
+  });
+
+  it("does not copy an older row over a save that lands in the shard while the copies a crash left behind are deleted", async () => {
+    const { ledger, client } = newLedger();
+    await claimInTwoSteps(ledger);
+    // A crash after the mark, and A saved in the link's partition after the copy read it.
+    const [copyOfA] = [...(await recordRows(client)).values()].flat().filter((row) => row.name === "A");
+    await client.upsertEntity({
+      ...copyOfA,
+      partitionKey: LINK_PARTITION,
+      rowKey: String(copyOfA?.rowKey),
+      status: "Snapshotting",
+    });
+    await client.updateEntity({ partitionKey: LINK_PARTITION, rowKey: "shards", leftovers: true }, "Merge");
+    // Just before the cleanup copies A again, an instance that knows the link spread saves A.
+    let raced = false;
+    const cleaner = intercepted(client, async (method, args) => {
+      const entity = args[0] as { partitionKey?: string; name?: string };
+      if (method !== "updateEntity" || entity.name !== "A" || raced) return;
+      raced = true;
+      await ledger.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
+    });
+    await ledger.recordRequest(request("r3", ["F"]), NOW);
+    await new TableStorageLedger(cleaner, LAYOUT).claimRequests(
+      link,
+      [record("F", ["r3"])],
+      ["r3"],
+      LATER,
+      6,
+    );
+    expect(raced).toBe(true);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(names(await ledger.listLinkTables(link, ["Replicating", "Snapshotting"]))).toEqual([
+      "A Replicating",
+    ]);
+  });
+
+  it("lets the retry of a claim whose copy failed take the copy over at once, without the records only that copy claimed", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    await ledger.recordRequest(request("r2", ["D", "E"]), NOW);
+    // Storage refuses the mark once the copies are written; the claim says so on the shards row.
+    let refused = false;
+    const refusing = intercepted(client, (method, args) => {
+      const entity = args[0] as { rowKey?: string; copying?: boolean; released?: boolean };
+      const isMark =
+        method === "updateEntity" && entity.rowKey === "shards" && !entity.copying && !entity.released;
+      if (!isMark || refused) return Promise.resolve();
+      refused = true;
+      return Promise.reject(Object.assign(new Error("server busy"), { statusCode: 503 }));
+    });
+    await expect(
+      new TableStorageLedger(refusing, LAYOUT).claimRequests(
+        link,
+        [record("D", ["r2"]), record("E", ["r2"])],
+        ["r2"],
+        LATER,
+        5,
+      ),
+    ).rejects.toThrow("server busy");
+    expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({ copying: true, released: true });
+    expect(names(await ledger.listLinkTables(link))).toEqual(["A Pending", "B Pending", "C Pending"]);
+    // The next claim, at the same orchestration time (the activity's retry), copies at once. Here it
+    // claims another request, so D and E, copied by the failed claim only, must not show up.
+    await ledger.recordRequest(request("r3", ["F", "G"]), NOW);
+    await ledger.claimRequests(link, [record("F", ["r3"]), record("G", ["r3"])], ["r3"], LATER, 5);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Pending",
+      "B Pending",
+      "C Pending",
+      "F Pending",
+      "G Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r2"]);
+  });
+
+  it("copies again, when a crash left the copies behind, a record saved while the spread was copying", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    let saved = false;
+    let marked = false;
+    const crashing = intercepted(
+      client,
+      async (method, args) => {
+        if (method === "submitTransaction" && isShard(partitionOf(method, args)) && !saved) {
+          saved = true;
+          // Another execution saves A after the copy read it.
+          await new TableStorageLedger(client, LAYOUT).saveLinkTables(link, [
+            record("A", ["r1"], "Snapshotting"),
+          ]);
+        }
+        const entity = args[0] as { rowKey?: string; leftovers?: boolean; copying?: boolean };
+        if (method === "updateEntity" && entity.rowKey === "shards" && entity.leftovers && !entity.copying)
+          marked = true;
+      },
+      // The host stops once the link is marked spread, before it reads the link's partition again.
+      () => marked,
+    );
+    await expect(
+      new TableStorageLedger(crashing, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4),
+    ).rejects.toThrow("host stopped");
+    expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({ leftovers: true });
+    // The claim's retry, on another instance, deletes the copies: A as saved, not as copied.
+    await new TableStorageLedger(client, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Snapshotting",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+    expect(await ledger.listQueuedRequests(link)).toEqual([]);
+  });
+
+  it("keeps a save whose write lands after the spread read the link's rows again and before it deleted them", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    const atDelete = gate();
+    const saveLanded = gate();
+    const copier = intercepted(client, async (method, args) => {
+      const [first] = method === "submitTransaction" ? (args[0] as [string][]) : [];
+      if (first?.[0] !== "delete" || partitionOf(method, args) !== LINK_PARTITION) return;
+      atDelete.open();
+      await saveLanded.opened;
+    });
+    let held = false;
+    const saver = intercepted(client, async (method, args) => {
+      if (method !== "submitTransaction" || partitionOf(method, args) !== LINK_PARTITION || held) return;
+      held = true;
+      await atDelete.opened;
+      return saveLanded.open;
+    });
+    // The save starts while the link is small; its write is held until the spread is about to delete.
+    await Promise.all([
+      new TableStorageLedger(saver, LAYOUT).saveLinkTables(link, [record("A", ["r1"], "Snapshotting")]),
+      new TableStorageLedger(copier, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4),
+    ]);
+    expect(held).toBe(true);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Snapshotting",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+  });
+
+  it("stops a copy that stalled past its lease before it writes over the copy that took it over", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    const more = ["D", "E", "F", "G", "H", "I", "J"];
+    await ledger.recordRequest(request("r2", more), NOW);
+    const stalled = gate();
+    const resume = gate();
+    let copied = 0;
+    let inFlight = 0;
+    const slow = intercepted(client, async (method, args) => {
+      if (method === "submitTransaction" && isShard(partitionOf(method, args))) {
+        inFlight++;
+        return () => {
+          inFlight--;
+          copied++;
+        };
+      }
+      if (method === "getEntity" && args[1] === "shards" && copied > 0) {
+        stalled.open();
+        await resume.opened;
+      }
+    });
+    const claim = () => more.map((name) => record(name, ["r2"]));
+    const first = new TableStorageLedger(slow, LAYOUT).claimRequests(link, claim(), ["r2"], LATER, 10);
+    await stalled.opened;
+    while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Past the lease the worker claims again (the first claim looks crashed), copies, and moves on.
+    await ledger.claimRequests(link, claim(), ["r2"], "2026-01-05T08:16:00.000Z", 10);
+    await ledger.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
+    resume.open();
+    await expect(first).rejects.toThrow(/taken over by another claim/);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Replicating",
+      ...["B", "C", ...more].map((name) => `${name} Pending`),
+    ]);
+    expect(await client.getEntity(LINK_PARTITION, "shards")).toMatchObject({
+      leftovers: false,
+      shardCount: 4,
+    });
+    expect((await client.getEntity(LINK_PARTITION, "shards")).copying).toBeUndefined();
   });
 });
