@@ -1372,9 +1372,10 @@ export class TableStorageLedger implements Ledger {
 
   /**
    * Deletes the record copies a spread left in the link's partition, then says so on the shards
-   * row; a row saved after the copy read it is copied again first. Right after its own copy
-   * (`copied`), the spread knows the etags it copied (its claim's own records are as the claim
-   * decided); a later cleanup compares each row's etag with the `copyOf` its shard copy carries.
+   * row; a row saved after the copy read it is copied again first (`copyAgain`). Right after its
+   * own copy (`copied`), the spread knows the etags it copied and looks only at rows whose etag
+   * changed (its claim's own records are as the claim decided); a later cleanup compares each row's
+   * etag with the `copyOf` its shard copy carries.
    */
   private async deleteLeftovers(
     link: LinkRef,
@@ -1384,13 +1385,16 @@ export class TableStorageLedger implements Ledger {
     const partitionKey = linkPartition(link);
     const rows = (await this.readTableRange(partitionKey)).rows;
     if (copied) {
+      // Rows saved since the copy read them; the claim's own records are as the claim decided.
       const changed = rows.filter(
         (r) => !copied.claimed.has(r.rowKey) && copied.etags.get(r.rowKey) !== r.etag,
       );
-      const copyOf = new Map(changed.map((r) => [r.rowKey, r.etag]));
-      await this.writeRecords(link, shards, changed.map(toRecord), "upsert", { copyOf });
+      if (changed.length > 0) {
+        const keys = changed.map((r) => r.rowKey);
+        await this.copyAgain(link, shards, changed, await this.shardMarks(link, shards, keys));
+      }
     } else {
-      await this.copyChangedAfterCrash(link, shards, rows);
+      await this.copyAgain(link, shards, rows, await this.shardMarks(link, shards));
     }
     await this.deleteRows(
       partitionKey,
@@ -1399,40 +1403,52 @@ export class TableStorageLedger implements Ledger {
     await this.client.updateEntity({ partitionKey, rowKey: SHARDS_ROW, leftovers: false }, "Merge");
   }
 
+  /** The `copyOf` and etag of the link's shard records (those of `keys`, or all), by row key. */
+  private async shardMarks(
+    link: LinkRef,
+    shards: Shards,
+    keys?: readonly string[],
+  ): Promise<Map<string, { copyOf?: string; etag: string }>> {
+    const select = ["RowKey", "copyOf"];
+    const rows: TableEntity[] = [];
+    if (keys) rows.push(...(await this.readShardRows(link, shards, keys, select)));
+    else {
+      const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
+      await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
+        rows.push(
+          ...(await this.readTableRange(shardPartition(link, shard), undefined, undefined, select)).rows,
+        );
+      });
+    }
+    const marks = new Map<string, { copyOf?: string; etag: string }>();
+    for (const row of rows as TableEntityResult<{ copyOf?: unknown }>[]) {
+      const copyOf = typeof row.copyOf === "string" ? row.copyOf : undefined;
+      marks.set(String(row.rowKey), { ...(copyOf ? { copyOf } : {}), etag: row.etag });
+    }
+    return marks;
+  }
+
   /**
-   * After a crash between the mark and the cleanup: copies again each row of the link's partition
-   * whose shard copy is missing or was made from an older row (its `copyOf` is another etag). A
-   * shard record without `copyOf` was saved after the spread and is kept. Each copy is conditional
-   * on the shard record read (If-Match, or Create where there was none), so a save that lands in
-   * the shard meanwhile is not overwritten.
+   * Copies into the shards again each of `rows` (from the link's partition) whose shard record is
+   * missing or was copied from an older row (its `copyOf` is another etag). A shard record without
+   * `copyOf` was saved after the spread (or is the spreading claim's own) and is kept. Each copy is
+   * conditional on the shard record read (If-Match, or Create where there was none), so a save that
+   * lands in the shard meanwhile is not overwritten.
    */
-  private async copyChangedAfterCrash(
+  private async copyAgain(
     link: LinkRef,
     shards: Shards,
     rows: readonly TableEntityResult<LinkTableEntity>[],
+    marks: ReadonlyMap<string, { copyOf?: string; etag: string }>,
   ): Promise<void> {
-    const marks = new Map<string, { copyOf?: string; etag: string }>();
-    const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
-    await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
-      const partition = shardPartition(link, shard);
-      const found = await this.readTableRange(partition, undefined, undefined, ["RowKey", "copyOf"]);
-      for (const row of found.rows) {
-        const copyOf = typeof row.copyOf === "string" ? row.copyOf : undefined;
-        marks.set(row.rowKey, { ...(copyOf ? { copyOf } : {}), etag: row.etag });
-      }
-    });
-    const changed = rows.filter((r) => {
+    const stale = rows.filter((r) => {
       const mark = marks.get(r.rowKey);
       return !mark || (mark.copyOf !== undefined && mark.copyOf !== r.etag);
     });
-    await forEachConcurrently(changed, PARTITION_CONCURRENCY, async (row) => {
+    await forEachConcurrently(stale, PARTITION_CONCURRENCY, async (row) => {
       const record = toRecord(row);
-      const [, entity] = recordAction(
-        this.recordPartition(link, shards, record.source),
-        record,
-        "upsert",
-        row.etag,
-      );
+      const partition = this.recordPartition(link, shards, record.source);
+      const [, entity] = recordAction(partition, record, "upsert", row.etag);
       const mark = marks.get(row.rowKey);
       const write = mark
         ? this.client.updateEntity(entity, "Replace", { etag: mark.etag })

@@ -580,6 +580,39 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(await ledger.listQueuedRequests(link)).toEqual([]);
   });
 
+  it("copies a record saved during the copy again only if its shard record was not saved since", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    let savedDuringCopy = false;
+    let savedInShard = false;
+    const copier = intercepted(client, async (method, args) => {
+      if (method === "submitTransaction" && isShard(partitionOf(method, args)) && !savedDuringCopy) {
+        savedDuringCopy = true;
+        // Another execution saves A in the link's partition after the copy read it.
+        await new TableStorageLedger(client, LAYOUT).saveLinkTables(link, [
+          record("A", ["r1"], "Snapshotting"),
+        ]);
+      }
+      const entity = args[0] as { name?: string };
+      if (method !== "updateEntity" || entity.name !== "A" || savedInShard) return;
+      // Just before the spread copies A again, an instance that has seen the link spread saves A.
+      savedInShard = true;
+      const knowing = new TableStorageLedger(client, LAYOUT);
+      await knowing.listLinkTables(link);
+      await knowing.saveLinkTables(link, [record("A", ["r1"], "Replicating")]);
+    });
+    await new TableStorageLedger(copier, LAYOUT).claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    expect([savedDuringCopy, savedInShard]).toEqual([true, true]);
+    expect(names(await ledger.listLinkTables(link))).toEqual([
+      "A Replicating",
+      "B Pending",
+      "C Pending",
+      "D Pending",
+    ]);
+    expect((await recordRows(client)).has(LINK_PARTITION)).toBe(false);
+  });
+
   it("keeps a save whose write lands after the spread read the link's rows again and before it deleted them", async () => {
     const { ledger, client } = newLedger();
     await claimAtShardAbove(ledger);
