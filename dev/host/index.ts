@@ -25,7 +25,9 @@ export {
 } from "./durableClientApi";
 export {
   effectiveOptionsOf,
+  invocationContextFor,
   invokeFunction,
+  invokeWithContext,
   isDurableClientBinding,
   type InvocationResult,
   type InvokeFunctionOptions,

@@ -84,13 +84,15 @@ function viaJson(value: unknown): unknown {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
 
-/** Calls the registration's callback with a real InvocationContext; throws what the handler throws. */
-export async function invokeFunction(
+/**
+ * The InvocationContext the worker builds for one invocation of `registered` (its options from the
+ * bindings, the durable client data on the `durableClient` input); `invokeFunction` builds one per call.
+ */
+export function invocationContextFor(
   registered: RegisteredFunction,
-  triggerInput: unknown,
   options: InvokeFunctionOptions = {},
-): Promise<InvocationResult> {
-  const { metadata, callback } = registered;
+): InvocationContext {
+  const { metadata } = registered;
   const effective = effectiveOptionsOf(metadata);
   const triggerType = effective.trigger.type.toLowerCase();
   const ignoresMetadata = triggerType === "httptrigger" || triggerType === "timertrigger";
@@ -119,7 +121,26 @@ export async function invokeFunction(
       context.extraInputs.set(input.name, options.extraInputs[input.name]);
     }
   }
+  return context;
+}
 
+/** Calls the registration's callback with a real InvocationContext; throws what the handler throws. */
+export async function invokeFunction(
+  registered: RegisteredFunction,
+  triggerInput: unknown,
+  options: InvokeFunctionOptions = {},
+): Promise<InvocationResult> {
+  return invokeWithContext(registered, triggerInput, invocationContextFor(registered, options));
+}
+
+/** Calls the registration's callback with `context` (one per invocation, from `invocationContextFor`). */
+export async function invokeWithContext(
+  registered: RegisteredFunction,
+  triggerInput: unknown,
+  context: InvocationContext,
+): Promise<InvocationResult> {
+  const { callback } = registered;
+  const effective = context.options;
   const result = await callback(triggerInput, context);
 
   const outputs = new Map<string, unknown>();

@@ -1,4 +1,4 @@
-import { v5 } from "uuid";
+import { parse, v5 } from "uuid";
 import type { LinkRef } from "./linkRef";
 import { tableKey, type TableName } from "./tableName";
 
@@ -7,8 +7,18 @@ const LINK_TABLE_NAMESPACE = "5b0d6c0e-3f7a-4f7e-9a55-4b7f0b7c1d2a";
 
 /** RFC 4122 version-5 (SHA-1, name-based) UUID in its usual dashed form. */
 export function uuidV5(name: string, namespace: string): string {
-  return v5(name, namespace);
+  // Bytes in, the same UUID out: the library would parse the namespace and encode the name (through
+  // encodeURIComponent) on every call, which intake pays for each request with a key. A name with a
+  // lone surrogate goes the library's way, which refuses it (UTF-8 would turn it into U+FFFD).
+  if (LONE_SURROGATE.test(name)) return v5(name, namespace);
+  let namespaceBytes = parsedNamespaces.get(namespace);
+  if (!namespaceBytes) parsedNamespaces.set(namespace, (namespaceBytes = parse(namespace)));
+  return v5(Buffer.from(name, "utf8"), namespaceBytes);
 }
+
+const parsedNamespaces = new Map<string, Uint8Array>();
+/** In a `u` regex a surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * The link-table id the app sends with `edittables`. Derived from the workspace, link and table

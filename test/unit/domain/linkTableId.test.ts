@@ -1,3 +1,4 @@
+import { v5 } from "uuid";
 import {
   linkTableId,
   normaliseLinkTableId,
@@ -18,6 +19,26 @@ describe("uuidV5", () => {
     expect(uuidV5("höhe/ß", "5b0d6c0e-3f7a-4f7e-9a55-4b7f0b7c1d2a")).toBe(
       "5990972a-0317-5c02-9aca-5a2ca2811aa6",
     );
+  });
+
+  it("gives the uuid package's value for names of every kind, emoji and NUL included", () => {
+    const namespace = "0f1c9b6e-5d8a-4e3b-9c71-2a6d4f8e0b35";
+    for (const name of [
+      "",
+      "a",
+      "idempotency\nkey\n" + "f".repeat(64),
+      "日本語",
+      "🙂 table",
+      "x\u0000y",
+      "\uFFFD",
+    ])
+      expect(uuidV5(name, namespace)).toBe(v5(name, namespace));
+  });
+
+  it("refuses a name with a lone surrogate, as the uuid package does, instead of reading it as U+FFFD", () => {
+    const namespace = "0f1c9b6e-5d8a-4e3b-9c71-2a6d4f8e0b35";
+    expect(() => uuidV5("event\n\uD800", namespace)).toThrow(URIError);
+    expect(() => uuidV5("\uDC00x", namespace)).toThrow(URIError);
   });
 });
 
