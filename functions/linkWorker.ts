@@ -78,8 +78,12 @@ type EditEnd = PollEnd | { kind: "done" } | { kind: "blocked"; reason: string };
 
 class WorkerRun {
   private readonly retry = activityRetry();
-  /** One requestQueued wait, kept across polls and replaced only once it completed (docs/worker.md "Nudges"). */
-  private nudge: Task;
+  /**
+   * The requestQueued waits of earlier waits that their timers ended, still open (docs/worker.md
+   * "Nudges"). Each wait is yielded once only: durable-functions lists a wait again every time it
+   * is yielded, and a nudge taken by a listed copy of a wait already completed would be lost.
+   */
+  private openNudges: Task[] = [];
   poll = 0;
   /** A SQL pool resume the worker started, polled by the next preflight (docs/control-plane.md). */
   sqlPoolResume: string | undefined;
@@ -103,7 +107,6 @@ class WorkerRun {
     readonly input: LinkWorkerInput,
     public carry: WorkerCarry,
   ) {
-    this.nudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     this.sqlPoolResume = input.carry?.sqlPoolResume;
     this.monitorDueAt = input.carry?.monitorDueAt ? Date.parse(input.carry.monitorDueAt) : 0;
   }
@@ -160,20 +163,24 @@ class WorkerRun {
   }
 
   /**
-   * Waits for the timer or a nudge. A nudge that arrived while activities ran has already
-   * completed the kept wait: claim at once. Returns what ended the wait.
+   * Waits for the timer or a nudge. A nudge that arrived while activities ran has completed a wait
+   * left open by an earlier timer, or waits for the next wait to be yielded: either way the wait
+   * ends at once. Returns what ended it.
    */
   *waitForNudgeOrTimer(until: Date): Generator<Task, "nudge" | "timer", unknown> {
-    if (this.nudge.isCompleted) {
-      this.nudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
-      return "nudge";
-    }
+    const stillOpen = this.openNudges.filter((wait) => !wait.isCompleted);
+    const arrived = stillOpen.length < this.openNudges.length;
+    this.openNudges = stillOpen;
+    if (arrived) return "nudge";
+    const nudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     const timer = this.context.df.createTimer(until);
-    const winner: unknown = yield this.context.df.Task.any([timer, this.nudge]);
-    if (winner === timer) return "timer";
+    const winner: unknown = yield this.context.df.Task.any([timer, nudge]);
+    if (winner === timer) {
+      this.openNudges.push(nudge);
+      return "timer";
+    }
     // An uncancelled timer keeps the instance open until it fires (DTFx waits for open tasks).
     timer.cancel();
-    this.nudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     return "nudge";
   }
 }

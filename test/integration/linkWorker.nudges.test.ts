@@ -45,6 +45,28 @@ describe.each(MODES)("link worker: nudges (%s)", (_mode, driver) => {
     h.driver.terminate(linkWorkerInstanceId(h.link()), "test over");
   });
 
+  it("claims a request whose nudge arrives while activities run, after a timer-won wait and a nudged one", async () => {
+    const seed = demoSeed();
+    const h = await start(seed, { pollMinSeconds: 120, pollMaxSeconds: 600 }, SLOW_SNAPSHOT, { driver });
+    const edits = () => h.sim.callsTo("LinkConnection_EditTables", "demo-link").length;
+    await h.submit(["dbo.Customers"]);
+    // Poll 0's wait ends on its timer; poll 1's wait is ended by a nudge.
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" });
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" && (status(h)?.poll ?? 0) >= 1 });
+    await h.submit(["dbo.Orders"]);
+    await h.driver.run({ until: () => edits() >= 2 });
+
+    // Raised while poll 2's activities run: no wait is open, so the next one must take it at once.
+    const nudgedAt = h.driver.now;
+    const third = await h.submit(["dbo.Products"]);
+    await h.driver.run({ until: () => edits() >= 3 });
+    const waited = (h.driver.now - nudgedAt) / 1000;
+    console.log(`nudge during activities after a nudged wait: edited ${waited} s after the request`);
+    expect(waited).toBeLessThan(15);
+    expect((await h.request(third)).status).toBe("InProgress");
+    h.driver.terminate(linkWorkerInstanceId(h.link()), "test over");
+  });
+
   it.each([1, 2])(
     "keeps executions and activity calls bounded after a nudge in the last poll with POLLS_PER_EXECUTION=%i (carry-over)",
     async (pollsPerExecution) => {
