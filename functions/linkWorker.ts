@@ -85,8 +85,6 @@ class WorkerRun {
    */
   private openNudges: Task[] = [];
   poll = 0;
-  /** A SQL pool resume the worker started, polled by the next preflight (docs/control-plane.md). */
-  sqlPoolResume: string | undefined;
   /** The preflight's notice (git mode, an unknown pool) is logged once per execution. */
   noticed = false;
   /**
@@ -107,7 +105,6 @@ class WorkerRun {
     readonly input: LinkWorkerInput,
     public carry: WorkerCarry,
   ) {
-    this.sqlPoolResume = input.carry?.sqlPoolResume;
     this.monitorDueAt = input.carry?.monitorDueAt ? Date.parse(input.carry.monitorDueAt) : 0;
   }
 
@@ -223,8 +220,6 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
     carry: {
       pollSeconds: run.carry.pollSeconds,
       faults: run.carry.faults,
-      // (Revisions 1 and 2 never forgot a resume: theirs is not carried.)
-      ...(run.revision >= 3 && run.sqlPoolResume !== undefined ? { sqlPoolResume: run.sqlPoolResume } : {}),
       ...(run.monitorDueAt > run.now.getTime()
         ? { monitorDueAt: new Date(run.monitorDueAt).toISOString() }
         : {}),
@@ -419,27 +414,18 @@ function* editDueTables(run: WorkerRun): Generator<Task, EditEnd, unknown> {
  * pending tables. Undefined: the pool is ready.
  */
 function* preflightSqlPool(run: WorkerRun): Generator<Task, EditEnd | undefined, unknown> {
-  const resume = run.sqlPoolResume;
-  const checked = yield* run.call("linkWorker_checkSqlPool", {
-    ...run.linkInput(),
-    ...(resume !== undefined ? { resumeState: resume } : {}),
-  });
+  const checked = yield* run.call("linkWorker_checkSqlPool", run.linkInput());
   if (!checked.ok) return { kind: "trouble", trouble: checked.trouble };
   const result = checked.value;
   if (result.notice !== undefined && !run.noticed) {
     run.noticed = true;
     run.log(result.notice);
   }
-  // Only a check that waits keeps a resume in flight: once the pool is ready (or failed) the
-  // operation is over, and its state must not ride continueAsNew to a later pause (revisions 1
-  // and 2 kept it until the execution ended).
-  if (run.revision >= 3 && result.kind !== "wait") run.sqlPoolResume = undefined;
   if (result.kind === "ready") return undefined;
   if (result.kind === "failed") {
     run.log(result.reason);
     return { kind: "done" };
   }
-  run.sqlPoolResume = result.resumeState;
   return { kind: "blocked", reason: result.reason };
 }
 
@@ -493,9 +479,7 @@ function guarded<T>(input: LinkActivityInput, work: () => Promise<T>): Promise<T
 }
 
 activity("linkWorker_claimPendingRequests", (i) => claimPendingRequests(getDependencies(), i.link, i.now));
-activity("linkWorker_checkSqlPool", (i) =>
-  guarded(i, () => checkSqlPool(getDependencies(), i.link, i.now, i.resumeState)),
-);
+activity("linkWorker_checkSqlPool", (i) => guarded(i, () => checkSqlPool(getDependencies(), i.link, i.now)));
 activity("linkWorker_sendEdits", (i) => guarded(i, () => sendEdits(getDependencies(), i.link, i.now)));
 activity("linkWorker_startLink", (i) => guarded(i, () => startLink(getDependencies(), i.link, i.act)));
 activity("linkWorker_confirmApplied", (i) =>

@@ -113,6 +113,11 @@ export interface WorkerHealth {
   waitSeenAt?: string;
   /** A standing warning about the link's workspace (connected to git: docs/control-plane.md#git-mode). */
   warning?: string;
+  /**
+   * A SQL pool resume the worker started and follows on its next checks: the poller's state, which
+   * holds ARM operation URLs, so it is kept here and never in the orchestration's history.
+   */
+  sqlPoolResume?: string;
   updatedAt: string;
 }
 

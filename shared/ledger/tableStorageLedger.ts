@@ -742,6 +742,7 @@ export class TableStorageLedger implements Ledger {
       ...(row.waitingSince ? { waitingSince: row.waitingSince } : {}),
       ...(row.waitSeenAt ? { waitSeenAt: row.waitSeenAt } : {}),
       ...(row.warning ? { warning: row.warning } : {}),
+      ...(row.sqlPoolResume ? { sqlPoolResume: row.sqlPoolResume } : {}),
     };
   }
 
@@ -760,6 +761,8 @@ export class TableStorageLedger implements Ledger {
         ...(health.waitingSince ? { waitingSince: health.waitingSince } : {}),
         ...(health.waitSeenAt ? { waitSeenAt: health.waitSeenAt } : {}),
         ...(health.warning ? { warning: clip(health.warning) } : {}),
+        // Whole (a clipped poller state could not be followed); a few hundred bytes.
+        ...(health.sqlPoolResume ? { sqlPoolResume: health.sqlPoolResume } : {}),
       },
       "Replace",
     );

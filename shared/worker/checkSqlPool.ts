@@ -12,8 +12,8 @@ import { sqlPoolReadiness } from "./sqlPoolReadiness";
 /** What the preflight found; `notice` is said once per worker execution (git mode, an unknown pool). */
 export type SqlPoolCheck =
   | { kind: "ready"; notice?: string }
-  /** Wait (a durable timer) and check again; `resumeState` is a resume in flight, for the next check. */
-  | { kind: "wait"; reason: string; resumeState?: string; notice?: string }
+  /** Wait (a durable timer) and check again (a resume in flight is kept on the worker's health row). */
+  | { kind: "wait"; reason: string; notice?: string }
   /** The pool stayed unavailable past the deadline: the pending tables failed with `reason`. */
   | { kind: "failed"; reason: string; notice?: string };
 
@@ -29,24 +29,18 @@ export interface SqlPoolDeps {
   config: { arm?: Pick<ArmConfig, "sqlPools" | "gitModeAcknowledged"> };
 }
 
-/** The activity's input: the link, the orchestration's now, and a resume this execution started. */
-export interface CheckSqlPoolInput extends LinkActivityInput {
-  resumeState?: string;
-}
+/** The activity's input: the link and the orchestration's now (references only, no operation URLs). */
+export type CheckSqlPoolInput = LinkActivityInput;
 
 /**
  * The preflight before an edit (docs/control-plane.md): the link's dedicated SQL pool must be
  * Online. A pool that is not is waited for (the orchestrator's timer), resumed when
  * AUTO_RESUME_SQL_POOLS allows (the long-running operation is started here and polled on later
  * checks, never waited for), and past SQL_POOL_DEADLINE_MINUTES the pending tables fail. The
- * wait's start is kept in the worker's health row so the deadline holds across executions.
+ * wait's start and the resume's state are kept in the worker's health row, so the deadline holds
+ * across executions and the resume's operation URLs stay out of the orchestration's history.
  */
-export async function checkSqlPool(
-  deps: SqlPoolDeps,
-  link: LinkRef,
-  now: string,
-  resumeState?: string,
-): Promise<SqlPoolCheck> {
+export async function checkSqlPool(deps: SqlPoolDeps, link: LinkRef, now: string): Promise<SqlPoolCheck> {
   const { controlPlane, ledger } = deps;
   if (!controlPlane?.manages(link.workspace)) return { kind: "ready" };
   // Pending records only (filtered by the store), until one is due: not the link's finished tables.
@@ -60,7 +54,7 @@ export async function checkSqlPool(
       : undefined;
   const notices = warning ? [warning] : [];
   const health = await ledger.getWorkerHealth(link);
-  const record = (wait?: { reason: string; since: string }) =>
+  const record = (wait?: { reason: string; since: string; resume: string | undefined }) =>
     recordOnHealth(ledger, link, health, now, warning, wait);
 
   const target = await targetPool(deps, controlPlane, link, now);
@@ -70,7 +64,7 @@ export async function checkSqlPool(
     return withNotice({ kind: "ready" }, notices);
   }
   const { pool } = target;
-  let resume = resumeState;
+  let resume = health?.sqlPoolResume;
   if (resume !== undefined) {
     try {
       const progress = await controlPlane.pollResume(link.workspace, pool, resume);
@@ -110,11 +104,8 @@ export async function checkSqlPool(
     const started = await controlPlane.beginResume(link.workspace, pool);
     resume = started.done ? undefined : started.state;
   }
-  await record({ reason: decision.reason, since: since ?? now });
-  return withNotice(
-    { kind: "wait", reason: decision.reason, ...(resume !== undefined ? { resumeState: resume } : {}) },
-    notices,
-  );
+  await record({ reason: decision.reason, since: since ?? now, resume });
+  return withNotice({ kind: "wait", reason: decision.reason }, notices);
 }
 
 /**
@@ -146,9 +137,9 @@ function ongoingWaitSince(
 }
 
 /**
- * Keeps the wait (for `GET /api/links/…` and the deadline) and the git-mode warning on the
- * worker's health row; writes only when either changed, or the wait's last sighting is a few
- * minutes old.
+ * Keeps the wait (for `GET /api/links/…` and the deadline), the resume it follows and the git-mode
+ * warning on the worker's health row; writes only when one changed, or the wait's last sighting is
+ * a few minutes old.
  */
 async function recordOnHealth(
   ledger: SqlPoolDeps["ledger"],
@@ -156,7 +147,7 @@ async function recordOnHealth(
   health: WorkerHealth | undefined,
   now: string,
   warning: string | undefined,
-  wait: { reason: string; since: string } | undefined,
+  wait: { reason: string; since: string; resume: string | undefined } | undefined,
 ): Promise<void> {
   const seenLately =
     wait === undefined ||
@@ -166,6 +157,7 @@ async function recordOnHealth(
     health?.warning === warning &&
     health?.waitingFor === wait?.reason &&
     health?.waitingSince === wait?.since &&
+    health?.sqlPoolResume === wait?.resume &&
     seenLately;
   if (same) return;
   const {
@@ -173,6 +165,7 @@ async function recordOnHealth(
     waitingSince: _since,
     waitSeenAt: _seen,
     warning: _warning,
+    sqlPoolResume: _resume,
     ...rest
   } = health ?? {
     consecutiveFaults: 0,
@@ -182,6 +175,7 @@ async function recordOnHealth(
     ...rest,
     ...(warning !== undefined ? { warning } : {}),
     ...(wait ? { waitingFor: wait.reason, waitingSince: wait.since, waitSeenAt: now } : {}),
+    ...(wait?.resume !== undefined ? { sqlPoolResume: wait.resume } : {}),
     updatedAt: now,
   });
 }

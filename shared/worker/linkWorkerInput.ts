@@ -32,7 +32,10 @@ export interface WorkerCarry {
   pollSeconds: number;
   /** Consecutive polls that ended in a fault or a deferral. */
   faults: number;
-  /** The state of a SQL pool resume the worker started and has not seen finish (a core-lro poller's). */
+  /**
+   * Left by earlier versions (the state of a SQL pool resume, with its ARM operation URLs) and
+   * dropped at the next continueAsNew: the resume is now kept on the worker's health row.
+   */
   sqlPoolResume?: string;
   /** While edits are blocked: when the tables in flight are next due a monitoring poll. */
   monitorDueAt?: string;

@@ -211,6 +211,10 @@ describe("link worker: the target SQL pool", () => {
     expect(polls.at(-1)).toBe(200);
     expect(polls.filter((s) => s === 202).length).toBeGreaterThan(0);
     expect(h.sim.arm.poolStatus("pausedpool")).toBe("Online");
+    // The resume's state (its ARM operation URLs) stayed in the ledger, out of the durable history.
+    const history = JSON.stringify(h.driver.getHistory(linkWorkerInstanceId(h.link())));
+    expect(history).toContain("linkWorker_checkSqlPool");
+    expect(history).not.toMatch(/https?:/);
     // No edit went out before the pool was Online.
     const onlineAt = h.sim.callsTo("SqlPoolOperationResults_GetLocationHeaderResult").at(-1)?.at ?? 0;
     expect(h.editCalls().every((c) => c.at >= onlineAt)).toBe(true);

@@ -96,7 +96,7 @@ describe("checkSqlPool", () => {
   });
 
   it("drops a resume the service no longer knows (404 on its operation) and resumes the Paused pool anew", async () => {
-    const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
+    const { deps, controlPlane, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
     controlPlane.pollResumeFails = new SynapseRequestError(
       "operation not found",
       404,
@@ -104,9 +104,16 @@ describe("checkSqlPool", () => {
       "poll resume dw",
     );
 
-    const result = await checkSqlPool(deps, link, NOW, "resume-from-an-earlier-pause");
-    expect(result).toMatchObject({ kind: "wait", resumeState: "resume-1" });
+    await ledger.saveWorkerHealth(link, {
+      consecutiveFaults: 0,
+      sqlPoolResume: "resume-from-an-earlier-pause",
+      updatedAt: NOW,
+    });
+
+    const result = await checkSqlPool(deps, link, NOW);
+    expect(result).toMatchObject({ kind: "wait" });
     expect(controlPlane.resumes).toBe(1);
+    expect((await ledger.getWorkerHealth(link))?.sqlPoolResume).toBe("resume-1");
   });
 
   it.each([
@@ -118,13 +125,18 @@ describe("checkSqlPool", () => {
   ])(
     "stops following a resume on %s: a Resuming pool is waited for, not resumed again",
     async (_case, error) => {
-      const { deps, controlPlane } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
+      const { deps, controlPlane, ledger } = await pendingTableBehindPausedPool({ autoResumeSqlPools: true });
       controlPlane.status = "Resuming";
       controlPlane.pollResumeFails = error;
+      await ledger.saveWorkerHealth(link, {
+        consecutiveFaults: 0,
+        sqlPoolResume: "resume-1",
+        updatedAt: NOW,
+      });
 
-      const result = await checkSqlPool(deps, link, NOW, "resume-1");
+      const result = await checkSqlPool(deps, link, NOW);
       expect(result).toMatchObject({ kind: "wait", reason: "waiting for SQL pool dw (Resuming)" });
-      expect(result).not.toHaveProperty("resumeState");
+      expect((await ledger.getWorkerHealth(link))?.sqlPoolResume).toBeUndefined();
       expect(result.notice).toMatch(/the resume of SQL pool dw could not be followed/);
       expect(controlPlane.resumes).toBe(0);
     },
