@@ -29,6 +29,12 @@ export interface QueuedRequest extends OnboardingRequest {
   createdAt: string;
 }
 
+/** One request's table status, for {@link WorkerLedger.setRequestTableStatuses}. */
+export interface RequestTableUpdate {
+  requestId: string;
+  table: RequestTableView;
+}
+
 export interface RequestTableView extends TableName {
   status: TableStatus;
   error?: string;
@@ -242,8 +248,13 @@ export interface WorkerLedger {
   getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]>;
   /** Upserts the records; every request waiting on one sees its status (`getRequest`). */
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
-  /** Sets a request's status for tables that left it without reaching the link row (superseded). */
-  setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void>;
+  /**
+   * Sets requests' statuses for tables that left them without reaching the link row (superseded,
+   * rejected, handed a finished outcome): one transaction per request partition (the last status
+   * given for a table wins), partitions at once. A request or table the store does not hold is
+   * skipped.
+   */
+  setRequestTableStatuses(updates: readonly RequestTableUpdate[], now: string): Promise<void>;
   /**
    * Writes the request's final status together with its tables' final statuses (one partition, so
    * one transaction per 100 rows, the status last), then takes it off the link's open list. Safe to

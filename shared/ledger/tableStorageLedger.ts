@@ -22,6 +22,7 @@ import type {
   Completion,
   RejectedMessage,
   RememberedKey,
+  RequestTableUpdate,
   RequestTableView,
   RequestView,
   IndexPage,
@@ -1730,22 +1731,39 @@ export class TableStorageLedger implements Ledger {
     else await this.followSpread(link, await this.writeRecords(link, undefined, records, "update"));
   }
 
-  async setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
+  async setRequestTableStatuses(updates: readonly RequestTableUpdate[], now: string): Promise<void> {
+    if (updates.length === 0) return;
     await this.ensureTable();
-    const partitionKey = requestPartition(requestId);
-    try {
-      await this.client.submitTransaction([
-        [
-          "update",
-          { partitionKey, rowKey: tableRow(table), status: table.status, error: clip(table.error) ?? "" },
-          "Merge",
-        ],
-        ["update", { partitionKey, rowKey: REQUEST_ROW, updatedAt: now }, "Merge"],
-      ]);
-    } catch (error) {
-      // A request without that row (or no longer stored) has nothing to mirror.
-      if (!isStatus(error, 404)) throw error;
+    // A transaction may touch a row once: the last status given for a request's table wins.
+    const byRequest = new Map<string, Map<string, RequestTableView>>();
+    for (const { requestId, table } of updates) {
+      const tables = byRequest.get(requestId) ?? new Map<string, RequestTableView>();
+      tables.set(tableRow(table), table);
+      byRequest.set(requestId, tables);
     }
+    await forEachConcurrently([...byRequest], PARTITION_CONCURRENCY, async ([requestId, tables]) => {
+      const partitionKey = requestPartition(requestId);
+      const head: TransactionAction = [
+        "update",
+        { partitionKey, rowKey: REQUEST_ROW, updatedAt: now },
+        "Merge",
+      ];
+      const rows = [...tables].map(([rowKey, t]): TransactionAction => [
+        "update",
+        { partitionKey, rowKey, status: t.status, error: clip(t.error) ?? "" },
+        "Merge",
+      ]);
+      try {
+        await submitEndingTogether(this.client, [...rows, head]);
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        // A request without one of the rows (or no longer stored) fails its whole transaction;
+        // row by row, the rows it has are still set. Rare: a request holds the tables it names.
+        for (const row of rows) {
+          await this.client.submitTransaction([row, head]).catch(orUndefinedOn404);
+        }
+      }
+    });
   }
 
   async completeRequest(

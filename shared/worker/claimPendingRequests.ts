@@ -1,7 +1,12 @@
 import type { LinkRef } from "../domain/linkRef";
 import { qualifiedName, tableKey } from "../domain/tableName";
 import { isTerminal, type Action } from "../domain/tableStatus";
-import type { LinkTableRecord, OnboardingRequest, RequestedTable } from "../ledger/ledger";
+import type {
+  LinkTableRecord,
+  OnboardingRequest,
+  RequestedTable,
+  RequestTableUpdate,
+} from "../ledger/ledger";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface ClaimResult {
@@ -163,6 +168,8 @@ export async function claimPendingRequests(
   const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
 
   const changed = new Map<string, LinkTableRecord>();
+  // Statuses of tables that leave a request here, written together before the claim.
+  const leaving: RequestTableUpdate[] = [];
   // In the order the requests were received, not recorded (a late delivery is recorded late).
   const byReceipt = [...queued].sort((a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt));
   for (const request of byReceipt) {
@@ -175,34 +182,29 @@ export async function claimPendingRequests(
         const error =
           `${claim.waiting} requests already wait on ${qualifiedName(table.source)} (MAX_REQUESTS_PER_TABLE); ` +
           "it is being onboarded for them: send this request again once they have completed";
-        await ledger.setRequestTableStatus(
-          request.requestId,
-          { ...table.source, status: "Rejected", error },
-          now,
-        );
+        leaving.push({ requestId: request.requestId, table: { ...table.source, status: "Rejected", error } });
         continue;
       }
       if (claim.kind === "stale") {
         // A later request that wanted the same end, and got it: this one shares the outcome.
         const sameEnd = existing && joins(existing.action, request.action) && isTerminal(existing.status);
         const error = `Superseded by a later request${claim.by.length > 0 ? ` (${claim.by.join(", ")})` : ""} for ${qualifiedName(table.source)}, received after this one`;
-        await ledger.setRequestTableStatus(
-          request.requestId,
-          sameEnd
+        leaving.push({
+          requestId: request.requestId,
+          table: sameEnd
             ? {
                 ...table.source,
                 status: existing.status,
                 ...(existing.error ? { error: existing.error } : {}),
               }
             : { ...table.source, status: "Failed", error },
-          now,
-        );
+        });
         continue;
       }
       // A different operation replaces the one in flight; its requests learn why.
       for (const previous of claim.kind === "replace" ? claim.superseded : []) {
         const error = `Superseded by request ${request.requestId} (${request.action} ${qualifiedName(table.source)})`;
-        await ledger.setRequestTableStatus(previous, { ...table.source, status: "Failed", error }, now);
+        leaving.push({ requestId: previous, table: { ...table.source, status: "Failed", error } });
       }
       // A finished record handed to a new request no longer names the earlier ones: they keep its
       // outcome in their own rows (a request's rows mirror the records only until it completes).
@@ -212,12 +214,14 @@ export async function claimPendingRequests(
           status: existing.status,
           ...(existing.error ? { error: existing.error } : {}),
         };
-        for (const earlier of existing.requestIds) await ledger.setRequestTableStatus(earlier, outcome, now);
+        for (const earlier of existing.requestIds) leaving.push({ requestId: earlier, table: outcome });
       }
       records.set(key, claim.record);
       changed.set(key, claim.record);
     }
   }
+  // Each request's partition in one transaction, partitions at once: not a round trip per table.
+  await ledger.setRequestTableStatuses(leaving, now);
   // The tables and the claims in the link's own transactions, tables first: a crash in between re-claims.
   await ledger.claimRequests(
     link,

@@ -69,12 +69,62 @@ describe("TableStorageLedger (Azurite)", () => {
     expect(await newLedger().getRequest("nope")).toBeUndefined();
   });
 
-  it("ignores a table status for a request it does not hold", async () => {
+  it("ignores a table status for a request it does not hold, and still sets the request's other tables", async () => {
     const ledger = newLedger();
-    await ledger.recordRequest(request("r1", ["dbo.A"]), NOW);
+    await ledger.recordRequest(request("r1", ["dbo.A", "dbo.C"]), NOW);
     const table = { schema: "dbo", name: "A", status: "Replicating" as const };
-    await expect(ledger.setRequestTableStatus("gone", table, NOW)).resolves.toBeUndefined();
-    await expect(ledger.setRequestTableStatus("r1", { ...table, name: "B" }, NOW)).resolves.toBeUndefined();
+    await ledger.setRequestTableStatuses(
+      [
+        { requestId: "gone", table },
+        { requestId: "r1", table: { ...table, name: "B" } },
+        { requestId: "r1", table },
+      ],
+      NOW,
+    );
+    expect((await ledger.getRequest("r1"))?.tables.map((t) => `${t.name} ${t.status}`)).toEqual([
+      "A Replicating",
+      "C Pending",
+    ]);
+  });
+
+  it("sets the tables of many requests in one transaction per request, the last status given for a table winning", async () => {
+    const { ledger, client } = newLedgerWithClient();
+    let sent = 0;
+    client.pipeline.addPolicy({
+      name: "countRoundTrips",
+      sendRequest: (req, next) => {
+        sent++;
+        return next(req);
+      },
+    });
+    const trips = () => sent;
+    const names = Array.from({ length: 150 }, (_, i) => `dbo.T${i}`);
+    await ledger.recordRequest(request("r1", names), NOW);
+    await ledger.recordRequest(request("r2", ["dbo.A"]), NOW);
+    const before = trips();
+    await ledger.setRequestTableStatuses(
+      [
+        ...names.map((n) => ({
+          requestId: "r1",
+          table: { schema: "dbo", name: n.slice(4), status: "Rejected" as const, error: "full" },
+        })),
+        {
+          requestId: "r2",
+          table: { schema: "dbo", name: "A", status: "Failed" as const, error: "superseded" },
+        },
+        { requestId: "r2", table: { schema: "dbo", name: "A", status: "Replicating" as const } },
+      ],
+      NOW,
+    );
+    // 150 rows and the head in two transactions, and one for r2: not a round trip per table.
+    expect(trips() - before).toBe(3);
+    const r1 = await ledger.getRequest("r1");
+    expect(new Set(r1?.tables.map((t) => `${t.status} ${t.error ?? ""}`))).toEqual(
+      new Set(["Rejected full"]),
+    );
+    expect((await ledger.getRequest("r2"))?.tables).toEqual([
+      { schema: "dbo", name: "A", status: "Replicating" },
+    ]);
   });
 
   it("keeps identifiers that table keys forbid (/ # ? and quotes) intact", async () => {

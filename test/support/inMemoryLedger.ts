@@ -14,6 +14,7 @@ import type {
   OnboardingRequest,
   QueuedRequest,
   Completion,
+  RequestTableUpdate,
   RequestTableView,
   RequestView,
   IndexPage,
@@ -288,14 +289,16 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve();
   }
 
-  setRequestTableStatus(requestId: string, table: RequestTableView, now: string): Promise<void> {
-    const view = this.requests.get(requestId)?.view;
-    const row = view?.tables.find((t) => tableKey(t) === tableKey(table));
-    if (view && row) {
-      row.status = table.status;
-      if (table.error) row.error = table.error;
-      else delete row.error;
-      view.updatedAt = now;
+  setRequestTableStatuses(updates: readonly RequestTableUpdate[], now: string): Promise<void> {
+    for (const { requestId, table } of updates) {
+      const view = this.requests.get(requestId)?.view;
+      const row = view?.tables.find((t) => tableKey(t) === tableKey(table));
+      if (view && row) {
+        row.status = table.status;
+        if (table.error) row.error = table.error;
+        else delete row.error;
+        view.updatedAt = now;
+      }
     }
     return Promise.resolve();
   }

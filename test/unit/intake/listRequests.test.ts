@@ -39,7 +39,10 @@ describe("listRequests", () => {
       NOW,
     );
     await ledger.markClaimed({ workspace: "demo", linkConnection: "demo-link" }, "r1", at(1));
-    await ledger.setRequestTableStatus("r1", { schema: "dbo", name: "A", status: "Replicating" }, at(2));
+    await ledger.setRequestTableStatuses(
+      [{ requestId: "r1", table: { schema: "dbo", name: "A", status: "Replicating" } }],
+      at(2),
+    );
     const body = await ok(ledger, {});
     expect(body.requests).toEqual([
       {
