@@ -50,6 +50,8 @@ export function createOutcomePublisher(
         tablesSettled: (o: readonly SettledTable[]) =>
           eventGridClient(eventGridTopicEndpoint).tablesSettled(o),
         requestCompleted: (r: RequestView) => eventGridClient(eventGridTopicEndpoint).requestCompleted(r),
+        requestsCompleted: (rs: readonly RequestView[]) =>
+          eventGridClient(eventGridTopicEndpoint).requestsCompleted(rs),
       }
     : undefined;
   const callbacks = new CallbackNotifier({
@@ -64,6 +66,28 @@ export function createOutcomePublisher(
     } catch (error) {
       logger.warn(`outcome event ${what} was not published to Event Grid: ${describeError(error)}`);
     }
+  };
+  // Event Grid gets a poll's completions in one batch; each request's callback goes on its own.
+  const completed = async (requests: readonly RequestView[]): Promise<void> => {
+    const [first] = requests;
+    if (!first) return;
+    const what =
+      requests.length === 1
+        ? `request.completed for request ${first.requestId}`
+        : `${requests.length} request.completed events for ${first.workspace}/${first.linkConnection}`;
+    await Promise.all([
+      eventGrid ? publish(what, () => eventGrid.requestsCompleted(requests)) : Promise.resolve(),
+      ...requests.map((request) =>
+        callbacks.notify(request).then(
+          (result) => {
+            if (result.outcome === "refused" || result.outcome === "failed") logger.warn(result.error);
+          },
+          (error: unknown) => {
+            logger.warn(`callback for request ${request.requestId} failed: ${String(error)}`);
+          },
+        ),
+      ),
+    ]);
   };
   const table = (kind: string, outcome: TableOutcome) =>
     `${kind} for ${outcome.workspace}/${outcome.linkConnection} ${qualifiedName(outcome.table)}`;
@@ -82,23 +106,8 @@ export function createOutcomePublisher(
       const what = `${outcomes.length} table outcome(s) for ${first.workspace}/${first.linkConnection}`;
       await publish(what, () => eventGrid.tablesSettled(outcomes));
     },
-    async requestCompleted(request: RequestView) {
-      await Promise.all([
-        eventGrid
-          ? publish(`request.completed for request ${request.requestId}`, () =>
-              eventGrid.requestCompleted(request),
-            )
-          : Promise.resolve(),
-        callbacks.notify(request).then(
-          (result) => {
-            if (result.outcome === "refused" || result.outcome === "failed") logger.warn(result.error);
-          },
-          (error: unknown) => {
-            logger.warn(`callback for request ${request.requestId} failed: ${String(error)}`);
-          },
-        ),
-      ]);
-    },
+    requestCompleted: (request: RequestView) => completed([request]),
+    requestsCompleted: completed,
   };
 }
 

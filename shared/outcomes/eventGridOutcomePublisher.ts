@@ -66,6 +66,12 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
     return this.send(requestCompletedEvent(this.prefix, request));
   }
 
+  /** One poll's completed requests: one request per batch of at most ~1 MB, like the tables. */
+  async requestsCompleted(requests: readonly RequestView[]): Promise<void> {
+    const events = requests.map((request) => requestCompletedEvent(this.prefix, request));
+    for (const batch of eventBatches(events)) await this.client.send(batch);
+  }
+
   private async send(event: OutcomeEvent<unknown>): Promise<void> {
     await this.client.send([event]);
   }

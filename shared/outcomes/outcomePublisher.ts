@@ -27,6 +27,11 @@ export interface OutcomePublisher {
    */
   tablesSettled?(outcomes: readonly SettledTable[]): Promise<void>;
   requestCompleted(request: RequestView): Promise<void>;
+  /**
+   * One poll's completed requests at once (Event Grid: one batch per poll; callbacks still one per
+   * request). A publisher without it is called once per request (`publishRequestOutcomes`).
+   */
+  requestsCompleted?(requests: readonly RequestView[]): Promise<void>;
 }
 
 /** Reports a poll's settled tables: in one call when the publisher batches, else table by table. */
@@ -43,6 +48,19 @@ export async function publishTableOutcomes(
     if (status === "Replicating") await publisher.tableReplicating(outcome);
     else await publisher.tableFailed(outcome);
   }
+}
+
+/** Reports a poll's completed requests: in one call when the publisher batches, else one by one, at once. */
+export async function publishRequestOutcomes(
+  publisher: OutcomePublisher,
+  requests: readonly RequestView[],
+): Promise<void> {
+  if (requests.length === 0) return;
+  if (publisher.requestsCompleted) {
+    await publisher.requestsCompleted(requests);
+    return;
+  }
+  await Promise.all(requests.map((request) => publisher.requestCompleted(request)));
 }
 
 /** Publishes nothing: for tests that do not look at outcomes (the app always builds a real publisher). */

@@ -1,4 +1,9 @@
-import { publishTableOutcomes, type OutcomePublisher, type TableOutcome } from "../outcomes/outcomePublisher";
+import {
+  publishRequestOutcomes,
+  publishTableOutcomes,
+  type OutcomePublisher,
+  type TableOutcome,
+} from "../outcomes/outcomePublisher";
 import type { WorkspaceEndpoint } from "./artifactsSynapseLinkClient";
 import type { SynapseLinkClient } from "./synapseLinkClient";
 
@@ -153,6 +158,7 @@ export function withGitModeWarnings(
         await Promise.all(outcomes.map(async ({ status, ...o }) => ({ ...(await withWarnings(o)), status }))),
       ),
     requestCompleted: (request) => publisher.requestCompleted(request),
+    requestsCompleted: (requests) => publishRequestOutcomes(publisher, requests),
   };
 }
 

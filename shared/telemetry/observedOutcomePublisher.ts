@@ -2,7 +2,12 @@ import { describeLink, linkWorkerInstanceId } from "../domain/linkRef";
 import { qualifiedName } from "../domain/tableName";
 import type { RequestView } from "../ledger/ledger";
 import type { Logger } from "../logger";
-import { publishTableOutcomes, type OutcomePublisher, type TableOutcome } from "../outcomes/outcomePublisher";
+import {
+  publishRequestOutcomes,
+  publishTableOutcomes,
+  type OutcomePublisher,
+  type TableOutcome,
+} from "../outcomes/outcomePublisher";
 import { errorCodeOf, remediationAttemptsIn } from "./errorCode";
 import type { LogFields } from "./logFields";
 import type { PipelineMetrics } from "./pipelineMetrics";
@@ -55,6 +60,17 @@ export function observedOutcomePublisher(
       );
       return Promise.resolve();
     });
+  const observeCompleted = (request: RequestView) =>
+    bestEffort(deps, () => {
+      deps.metrics.requestCompleted(request, request.status);
+      deps.logger.info(`request ${request.requestId} ${request.status} in ${describeLink(request)}`, {
+        requestId: request.requestId,
+        workspace: request.workspace,
+        linkConnection: request.linkConnection,
+        instanceId: linkWorkerInstanceId(request),
+      });
+      return Promise.resolve();
+    });
   return {
     async tableReplicating(outcome) {
       await inner.tableReplicating(outcome);
@@ -75,16 +91,12 @@ export function observedOutcomePublisher(
     },
     async requestCompleted(request) {
       await inner.requestCompleted(request);
-      await bestEffort(deps, () => {
-        deps.metrics.requestCompleted(request, request.status);
-        deps.logger.info(`request ${request.requestId} ${request.status} in ${describeLink(request)}`, {
-          requestId: request.requestId,
-          workspace: request.workspace,
-          linkConnection: request.linkConnection,
-          instanceId: linkWorkerInstanceId(request),
-        });
-        return Promise.resolve();
-      });
+      await observeCompleted(request);
+    },
+    // A poll's completions go out in the inner publisher's one batch; each is then counted.
+    async requestsCompleted(requests) {
+      await publishRequestOutcomes(inner, requests);
+      for (const request of requests) await observeCompleted(request);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { LinkRef } from "../domain/linkRef";
 import { tableKey } from "../domain/tableName";
 import { NON_TERMINAL_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
 import type { LinkTableRecord, QueuedRequest, RequestTableView, RequestView } from "../ledger/ledger";
+import { publishRequestOutcomes } from "../outcomes/outcomePublisher";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface CompletionResult {
@@ -90,7 +91,7 @@ export async function completeRequests(
     // while they are still open: a crash before they close reports them again at the next poll,
     // with the same event id and webhook-id. The publisher logs its own failures.
     async () => {
-      await Promise.all(completed.map((view) => outcomes.requestCompleted(view)));
+      await publishRequestOutcomes(outcomes, completed);
     },
   );
   return {

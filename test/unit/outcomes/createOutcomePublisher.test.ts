@@ -107,6 +107,29 @@ describe("createOutcomePublisher", () => {
     ]);
   });
 
+  it("sends a poll's completed requests to Event Grid in one request, and calls each request back", async () => {
+    const { publisher, sent } = build({ EVENTGRID_TOPIC_ENDPOINT: TOPIC, EVENTGRID_TOPIC_KEY: "k" });
+    const requests = ["r1", "r2", "r3"].map((requestId) => ({
+      ...completed(`${HOOK}/${requestId}`),
+      requestId,
+    }));
+    await publisher.requestsCompleted?.(requests);
+
+    const toTopic = sent.filter((s) => s.url.startsWith(TOPIC));
+    expect(toTopic).toHaveLength(1);
+    const events = JSON.parse(toTopic[0]!.body) as { type: string; data: { requestId: string } }[];
+    expect(events.map((e) => e.data.requestId)).toEqual(["r1", "r2", "r3"]);
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set(["com.synapselinkautopilot.synapselink.request.completed"]),
+    );
+    expect(
+      sent
+        .filter((s) => s.url.startsWith(HOOK))
+        .map((s) => s.url)
+        .sort(),
+    ).toEqual([`${HOOK}/r1`, `${HOOK}/r2`, `${HOOK}/r3`]);
+  });
+
   it("sends only the event, no callback, for a request without callbackUrl", async () => {
     const { publisher, sent, logs } = build({ EVENTGRID_TOPIC_ENDPOINT: TOPIC, EVENTGRID_TOPIC_KEY: "k" });
     await publisher.requestCompleted(completed());

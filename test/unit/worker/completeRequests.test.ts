@@ -18,10 +18,12 @@ describe("completeRequests", () => {
     const seen: string[] = [];
     deps.outcomes = {
       ...deps.outcomes,
-      requestCompleted: async (view) => {
-        const stored = await ledger.getRequest(view.requestId);
-        const open = await ledger.listOpenRequests(link);
-        seen.push(`${view.status}; stored ${stored?.status}; open ${open.map((r) => r.requestId).join()}`);
+      requestsCompleted: async (views) => {
+        for (const view of views) {
+          const stored = await ledger.getRequest(view.requestId);
+          const open = await ledger.listOpenRequests(link);
+          seen.push(`${view.status}; stored ${stored?.status}; open ${open.map((r) => r.requestId).join()}`);
+        }
       },
     };
     expect(await completeRequests(deps, link, NOW)).toEqual({ completedRequestIds: ["r1"], openRequests: 0 });
@@ -31,15 +33,39 @@ describe("completeRequests", () => {
 
   it("reports a request again when a crash came before it closed (at least once)", async () => {
     const { ledger, deps, completed } = await replicated();
-    const report = deps.outcomes.requestCompleted.bind(deps.outcomes);
-    deps.outcomes.requestCompleted = async (view) => {
-      await report(view);
+    const report = deps.outcomes.requestsCompleted!.bind(deps.outcomes);
+    deps.outcomes.requestsCompleted = async (views) => {
+      await report(views);
       throw new Error("host crashed before the request was closed");
     };
     await expect(completeRequests(deps, link, NOW)).rejects.toThrow(/host crashed/);
-    deps.outcomes.requestCompleted = report;
+    deps.outcomes.requestsCompleted = report;
     expect(await completeRequests(deps, link, NOW)).toMatchObject({ completedRequestIds: ["r1"] });
     expect(completed.map((v) => `${v.requestId} ${v.status}`)).toEqual(["r1 Succeeded", "r1 Succeeded"]);
     expect(await ledger.listOpenRequests(link)).toEqual([]);
+  });
+
+  it("reports the requests that complete in one poll in one call (one Event Grid batch)", async () => {
+    const kit = makeDeps();
+    for (const [id, table] of [
+      ["r1", "dbo.A"],
+      ["r2", "dbo.B"],
+      ["r3", "dbo.C"],
+    ] as const) {
+      await kit.ledger.recordRequest(request(id, [table]), NOW);
+    }
+    await claimPendingRequests(kit.deps, link, NOW);
+    const records = ["dbo.A", "dbo.B", "dbo.C"].map((t) => kit.ledger.record(link, t)!);
+    await kit.ledger.saveLinkTables(
+      link,
+      records.map((r) => ({ ...r, status: "Replicating" as const, updatedAt: NOW })),
+    );
+    const calls: string[][] = [];
+    kit.deps.outcomes = {
+      ...kit.deps.outcomes,
+      requestsCompleted: (views) => Promise.resolve(void calls.push(views.map((v) => v.requestId))),
+    };
+    await completeRequests(kit.deps, link, NOW);
+    expect(calls.map((ids) => [...ids].sort())).toEqual([["r1", "r2", "r3"]]);
   });
 });

@@ -59,6 +59,7 @@ export function recordingPublisher(): {
     ...noOutcomePublisher,
     tablesSettled: (outcomes) => Promise.resolve(void settled.push(...outcomes)),
     requestCompleted: (view) => Promise.resolve(void completed.push(view)),
+    requestsCompleted: (views) => Promise.resolve(void completed.push(...views)),
   };
   return { publisher, settled, completed };
 }
