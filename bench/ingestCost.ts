@@ -17,15 +17,17 @@
  * requests ranges from 0.4 to 4, and of 600 requests in all still from 1.19 to 1.38 between runs, while 3,000 settle
  * within a few hundredths (about a minute of running).
  *
- * Then, untimed, a few requests of each variant through the counting proxy (bench/support/tableTrafficProxy.ts)
- * give the Table storage round trips the handler pays before it answers. The timed runs talk to Azurite directly.
+ * Then, untimed, a new instance (new clients, the app's start hooks run as the worker runs them) answers a few
+ * requests of each variant, its first request included, through the counting proxy
+ * (bench/support/tableTrafficProxy.ts): the Table storage round trips it pays before it answers, which must be none
+ * (the enqueue is intake's one storage call). The timed runs talk to Azurite directly.
  */
 import { HttpRequest, type InvocationContext } from "@azure/functions";
 import { QueueClient } from "@azure/storage-queue";
 import { startAzurite } from "../dev/azurite/startAzurite";
-import { installFunctionsCoreStandIn } from "../dev/durable";
+import { installFunctionsCoreStandIn, runAppStartHooks } from "../dev/durable";
 import { invocationContextFor, invokeWithContext } from "../dev/host";
-import { resetDependencies } from "../shared/dependencies";
+import { getDependencies, resetDependencies } from "../shared/dependencies";
 import { describeArgs, fmt, Goals, numberArgs, quartiles, runMain, watchdog } from "./support/report";
 import { startTableTrafficProxy } from "./support/tableTrafficProxy";
 
@@ -142,8 +144,13 @@ async function main(): Promise<void> {
     const proxy = await startTableTrafficProxy(azurite.connectionString, azurite.tablePort);
     const roundTrips: Record<"withKey" | "withoutKey", number> = { withKey: 0, withoutKey: 0 };
     try {
+      // A new instance: new clients on the proxy, and the start hooks (they load the acceptance key).
       useStorage(proxy.connectionString);
-      await viaApp(true); // the new client's first call checks the table
+      // Loaded only now, so its invocation hooks stay out of the timed rounds above.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app's start hooks, as the worker loads them
+      require("../functions/appStart");
+      await runAppStartHooks(process.cwd());
+      await getDependencies().appKeys.acceptanceKey(); // the load the hook started, before the first request
       for (const variant of ["withKey", "withoutKey"] as const) {
         proxy.reset();
         // Built inside: `built` is empty.
@@ -172,12 +179,15 @@ async function main(): Promise<void> {
         `without ${fmt(ratio("withoutKeyBuiltInside"))}`,
     );
     console.log(
-      `Table storage round trips per request before 202 (${COUNTED_REQUESTS} counted): with key ${fmt(roundTrips.withKey)}, without ${fmt(roundTrips.withoutKey)}`,
+      `Table storage round trips per request before 202 (${COUNTED_REQUESTS} counted, from an instance's first): with key ${fmt(roundTrips.withKey)}, without ${fmt(roundTrips.withoutKey)}`,
     );
 
     const goals = new Goals();
     goals.atMost("ingest with Idempotency-Key / bare send", ratio("withKey"), 1.3, "×");
     goals.atMost("ingest without Idempotency-Key / bare send", ratio("withoutKey"), 1.3, "×");
+    // The enqueue is the one storage call; the first request of an instance included.
+    goals.atMost("Table storage round trips before 202, with key", roundTrips.withKey, 0, "");
+    goals.atMost("Table storage round trips before 202, without key", roundTrips.withoutKey, 0, "");
     goals.finish();
   } finally {
     await azurite.stop();

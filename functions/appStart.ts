@@ -11,6 +11,11 @@ registerTelemetryHooks();
 // Parse the configuration when the worker starts, so a bad setting fails the app with a message
 // that names it instead of failing the first request.
 app.hook.appStart(() => {
-  const { ledger, workspaces } = getDependencies();
+  const { appKeys, ledger, workspaces } = getDependencies();
   registerHealthGauges({ ledger, workspaces, logger: scopedLogger, now: () => new Date() });
+  // Loaded now, not by the first request: intake then answers after the enqueue alone. A failure
+  // is retried by the first request that needs the key.
+  appKeys.acceptanceKey().catch((error: unknown) => {
+    scopedLogger.warn(`the acceptance key could not be loaded at start: ${String(error)}`);
+  });
 });
