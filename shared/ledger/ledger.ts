@@ -246,6 +246,16 @@ export interface WorkerLedger {
   ): Promise<LinkTableRecord[]>;
   /** The link's records of these tables only (absent ones are left out): rows read follow the tables named. */
   getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]>;
+  /**
+   * What a claim reads: the link's records of these tables, and `linkTables`, the number of records
+   * the link holds, while it keeps them in its own partition (read whole: at most the spread
+   * threshold, docs/design.md). A spread link's records are read by key (rows read follow the
+   * tables named), and `linkTables` is absent: the claim writes into its shards.
+   */
+  readClaimRecords(
+    link: LinkRef,
+    tables: readonly TableName[],
+  ): Promise<{ records: LinkTableRecord[]; linkTables?: number }>;
   /** Upserts the records; every request waiting on one sees its status (`getRequest`). */
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void>;
   /**

@@ -363,6 +363,11 @@ const ENOUGH_PAGE_SIZE = 200;
 /** Request partitions written at once: enough to overlap round trips, few enough not to be throttled. */
 const PARTITION_CONCURRENCY = 8;
 /**
+ * Tables a claim of a spread link reads by key (14 keys a query); beyond, the link's records are
+ * read in pages of 1,000, fewer round trips for the same rows.
+ */
+const KEYED_CLAIM_READ_MAX = 200;
+/**
  * Shards of a spread link written at once. Each transaction of 100 records is built whole in memory
  * by the SDK (tens of KB an operation); two in flight overlap round trips without holding eight.
  */
@@ -1105,6 +1110,22 @@ export class TableStorageLedger implements Ledger {
     const shards = known ?? (await this.shardsAfterKeyedRead(link, rows, keys));
     const held = shards ? await this.readShardRows(link, shards, keys) : rows.filter(isTableRow);
     return held.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+  }
+
+  async readClaimRecords(
+    link: LinkRef,
+    tables: readonly TableName[],
+  ): Promise<{ records: LinkTableRecord[]; linkTables?: number }> {
+    await this.ensureTable();
+    const spread = await this.readShards(link);
+    if (spread && tables.length <= KEYED_CLAIM_READ_MAX)
+      return { records: await this.getLinkTables(link, tables) };
+    // A small link whole (it holds at most `shardAbove` records and what one claim adds), or a
+    // claim of so many tables that reading the link by pages is fewer round trips than by keys.
+    const all = await this.listLinkTables(link);
+    const wanted = new Set(tables.map((t) => tableKey(t)));
+    const records = all.filter((r) => wanted.has(tableKey(r.source)));
+    return spread ? { records } : { records, linkTables: all.length };
   }
 
   /**

@@ -12,8 +12,9 @@ import type { WorkerDeps } from "./workerDeps";
 export interface ClaimResult {
   claimedRequestIds: string[];
   /**
-   * Tables of the link that wait for an edit (new claims, remediation, an earlier batch's overflow);
-   * when nothing was claimed, at least 1 if any does (the first page only).
+   * Tables of the link that wait for an edit (new claims, remediation, an earlier batch's overflow):
+   * the claimed ones left Pending, or else at least 1 if any other does (the first page only). The
+   * worker asks only whether there are any.
    */
   pendingTables: number;
 }
@@ -165,7 +166,10 @@ export async function claimPendingRequests(
     const pending = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0);
     return { claimedRequestIds: [], pendingTables: pending.length };
   }
-  const records = new Map((await ledger.listLinkTables(link)).map((r) => [tableKey(r.source), r]));
+  // Only the records of the tables asked for (a spread link is read by key, not whole).
+  const asked = new Map(queued.flatMap((r) => r.tables.map((t) => [tableKey(t.source), t.source] as const)));
+  const read = await ledger.readClaimRecords(link, [...asked.values()]);
+  const records = new Map(read.records.map((r) => [tableKey(r.source), r]));
 
   const changed = new Map<string, LinkTableRecord>();
   // Statuses of tables that leave a request here, written together before the claim.
@@ -223,16 +227,23 @@ export async function claimPendingRequests(
   // Each request's partition in one transaction, partitions at once: not a round trip per table.
   await ledger.setRequestTableStatuses(leaving, now);
   // The tables and the claims in the link's own transactions, tables first: a crash in between re-claims.
+  // The link's size after the claim, while it keeps its records in its own partition: whether to spread them.
+  const held = new Set(read.records.map((r) => tableKey(r.source)));
+  const added = [...changed.keys()].filter((key) => !held.has(key)).length;
   await ledger.claimRequests(
     link,
     [...changed.values()],
     queued.map((r) => r.requestId),
     now,
-    records.size,
+    read.linkTables === undefined ? undefined : read.linkTables + added,
   );
 
+  const claimedPending = [...records.values()].filter((r) => r.status === "Pending").length;
   return {
     claimedRequestIds: queued.map((r) => r.requestId),
-    pendingTables: [...records.values()].filter((r) => r.status === "Pending").length,
+    pendingTables:
+      claimedPending > 0
+        ? claimedPending
+        : (await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0)).length,
   };
 }

@@ -220,6 +220,35 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     });
   });
 
+  it("gives a claim a small link's records whole with its size, and a spread link's records by name only", async () => {
+    const { ledger, client } = newLedger();
+    await claimAtShardAbove(ledger);
+    const small = await ledger.readClaimRecords(link, [{ schema: "dbo", name: "B" }]);
+    expect(names(small.records)).toEqual(["B Pending"]);
+    expect(small.linkTables).toBe(3);
+
+    await ledger.recordRequest(request("r2", ["D"]), NOW);
+    await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
+    let rowsRead = 0;
+    client.pipeline.addPolicy({
+      name: "countRows",
+      sendRequest: async (req, next) => {
+        const response = await next(req);
+        const body = response.bodyAsText ?? "";
+        rowsRead += (body.match(/"RowKey"/g) ?? []).length;
+        return response;
+      },
+    });
+    const spread = await ledger.readClaimRecords(link, [
+      { schema: "dbo", name: "D" },
+      { schema: "dbo", name: "New" },
+    ]);
+    expect(names(spread.records)).toEqual(["D Pending"]);
+    expect(spread.linkTables).toBeUndefined();
+    // The shards of the two names, not the link's four records (and its shards row, known since the claim).
+    expect(rowsRead).toBeLessThanOrEqual(1);
+  });
+
   it("saves a spread link's records into their shards, never back into the link's partition", async () => {
     const { ledger, client } = newLedger();
     await claimInTwoSteps(ledger);

@@ -283,6 +283,16 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(tables.flatMap((t) => all.get(tableKey(t)) ?? []).map(clone));
   }
 
+  /** This ledger never spreads a link: the claim reads it whole, as a small link is read. */
+  readClaimRecords(
+    link: LinkRef,
+    tables: readonly TableName[],
+  ): Promise<{ records: LinkTableRecord[]; linkTables?: number }> {
+    const all = this.linkTables(link);
+    const records = tables.flatMap((t) => all.get(tableKey(t)) ?? []).map(clone);
+    return Promise.resolve({ records, linkTables: all.size });
+  }
+
   saveLinkTables(link: LinkRef, records: readonly LinkTableRecord[]): Promise<void> {
     const tables = this.linkTables(link);
     for (const record of records) tables.set(tableKey(record.source), clone(record));
