@@ -45,7 +45,7 @@ interface Activities {
   linkWorker_startLink: [StartLinkInput, { kind: "requested" } | Deferred];
   linkWorker_confirmApplied: [LinkActivityInput, ConfirmResult | Deferred];
   linkWorker_monitorTables: [LinkActivityInput, MonitorSummary | Deferred];
-  linkWorker_completeRequests: [LinkActivityInput, CompletionResult];
+  linkWorker_completeRequests: [LinkActivityInput & { changedSince?: string }, CompletionResult];
   linkWorker_closeIfIdle: [LinkActivityInput, IdleCheck];
   linkWorker_recordHealth: [RecordHealthInput, null];
 }
@@ -92,6 +92,13 @@ class WorkerRun {
    * every execution), and the open requests it counted then.
    */
   completionDue = true;
+  /**
+   * Whether the next completion sweeps the link's open requests (the first of every execution,
+   * after a claim that took tables from requests, before closing) or passes over what changed
+   * since the last one (`lastCompletionAt`).
+   */
+  completionSweep = true;
+  lastCompletionAt: string | undefined;
   openRequests = 0;
   /**
    * When the tables in flight are next due a monitoring poll (orchestration time, ms): while edits
@@ -235,6 +242,8 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   run.status({ phase: "claiming" });
   const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
+  run.openRequests += claim.value.claimedRequestIds.length;
+  if ((claim.value.releasedTables ?? 0) > 0) run.completionSweep = true;
   if (claim.value.claimedRequestIds.length > 0) {
     const gathered = yield* gatherBurst(run);
     if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
@@ -281,6 +290,8 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   if (revision < 2 || summary.changed > 0 || (summary.active === 0 && summary.pending === 0)) {
     run.completionDue = true;
   }
+  // Before closing, every open request is looked at, not only those whose tables just changed.
+  if (summary.active === 0 && summary.pending === 0) run.completionSweep = true;
   const completed = yield* completeIfDue(run);
   if (!completed.ok) return { kind: "trouble", trouble: completed.trouble };
 
@@ -316,10 +327,19 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
 /** Closes the requests no table waits on, when a table may have become final since completion last ran. */
 function* completeIfDue(run: WorkerRun): Generator<Task, Step<null>, unknown> {
   if (!run.completionDue) return { ok: true, value: null };
-  const completion = yield* run.call("linkWorker_completeRequests", run.linkInput());
+  const input = run.linkInput();
+  const since = run.completionSweep ? undefined : run.lastCompletionAt;
+  const completion = yield* run.call(
+    "linkWorker_completeRequests",
+    since === undefined ? input : { ...input, changedSince: since },
+  );
   if (!completion.ok) return completion;
   run.completionDue = false;
-  run.openRequests = completion.value.openRequests;
+  run.completionSweep = false;
+  run.lastCompletionAt = input.now;
+  const { completedRequestIds, openRequests } = completion.value;
+  // A pass over what changed does not count the open requests: the sweeps keep the count true.
+  run.openRequests = openRequests ?? Math.max(0, run.openRequests - completedRequestIds.length);
   if (completion.value.completedRequestIds.length > 0) {
     run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
   }
@@ -488,7 +508,9 @@ activity("linkWorker_confirmApplied", (i) =>
 activity("linkWorker_monitorTables", (i) =>
   guarded(i, () => monitorTables(getDependencies(), i.link, i.now)),
 );
-activity("linkWorker_completeRequests", (i) => completeRequests(getDependencies(), i.link, i.now));
+activity("linkWorker_completeRequests", (i) =>
+  completeRequests(getDependencies(), i.link, i.now, i.changedSince),
+);
 activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
 activity("linkWorker_recordHealth", async (i) => {
   await recordWorkerHealth(getDependencies().ledger, i.link, i.health);

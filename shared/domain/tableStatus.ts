@@ -43,6 +43,7 @@ export function isTerminal(status: TableStatus): boolean {
 
 /** Statuses a table can still leave without a new request: work in flight or waiting for an edit. */
 export const NON_TERMINAL_STATUSES: readonly TableStatus[] = TABLE_STATUSES.filter((s) => !isTerminal(s));
+export const TERMINAL_STATUSES: readonly TableStatus[] = TABLE_STATUSES.filter((s) => isTerminal(s));
 
 export function isSuccess(status: TableStatus): boolean {
   return SUCCEEDED.has(status);

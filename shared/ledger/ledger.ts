@@ -223,6 +223,8 @@ export interface WorkerLedger {
   countRequests(link: LinkRef): Promise<{ queued: number; open: number }>;
   /** The same requests with what they ask (read from the link, not from each request). */
   listOpenRequests(link: LinkRef): Promise<QueuedRequest[]>;
+  /** The claimed open requests of the link among `requestIds` (their markers read by key), oldest first. */
+  getOpenRequests(link: LinkRef, requestIds: readonly string[]): Promise<QueuedRequest[]>;
   markClaimed(link: LinkRef, requestId: string, now: string): Promise<void>;
   /**
    * Saves the claimed tables' records, then marks the requests claimed (a crash in between re-claims).
@@ -243,6 +245,15 @@ export interface WorkerLedger {
     link: LinkRef,
     statuses?: readonly TableStatus[],
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
+  ): Promise<LinkTableRecord[]>;
+  /**
+   * The link's records in one of `statuses` saved at or after `since` (their `updatedAt`, the
+   * saving activity's orchestration time), filtered by the store: rows read follow what changed.
+   */
+  listLinkTablesSavedSince(
+    link: LinkRef,
+    statuses: readonly TableStatus[],
+    since: string,
   ): Promise<LinkTableRecord[]>;
   /** The link's records of these tables only (absent ones are left out): rows read follow the tables named. */
   getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]>;

@@ -1588,6 +1588,16 @@ export class TableStorageLedger implements Ledger {
     );
   }
 
+  async getOpenRequests(link: LinkRef, requestIds: readonly string[]): Promise<QueuedRequest[]> {
+    if (requestIds.length === 0) return [];
+    await this.ensureTable();
+    const rows = await this.readRows(linkPartition(link), [...new Set(requestIds)].map(openRequestRow));
+    const markers = (rows as OpenRequestEntity[])
+      .filter((r) => r.claimed === true)
+      .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+    return this.requestsOf(link, markers);
+  }
+
   private async loadRequest(requestId: string): Promise<QueuedRequest | undefined> {
     const stored = await this.readRequest(requestId);
     if (!stored) return undefined;
@@ -1676,13 +1686,21 @@ export class TableStorageLedger implements Ledger {
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
     select?: string[],
     withShards = false,
+    savedSince?: string,
   ): Promise<{ rows: TableEntityResult<LinkTableEntity>[]; pages: number }> {
     const from = withShards ? SHARDS_ROW : "t_";
     const range = odata`PartitionKey eq ${partition} and RowKey ge ${from} and RowKey lt ${"t`"}`;
-    // Filtered by the service: a poll reads the tables in the statuses it acts on, not the whole link.
-    const wanted = statuses?.map((s) => `status eq ${quote(s)}`) ?? [];
-    if (wanted.length > 0 && withShards) wanted.push(`RowKey eq ${quote(SHARDS_ROW)}`);
-    const filter = wanted.length > 0 ? `${range} and (${wanted.join(" or ")})` : range;
+    // Filtered by the service: a poll reads the tables in the statuses it acts on (saved since a
+    // time, when given), not the whole link; the shards row whatever it holds.
+    const conditions: string[] = [];
+    if (statuses && statuses.length > 0)
+      conditions.push(`(${statuses.map((s) => `status eq ${quote(s)}`).join(" or ")})`);
+    if (savedSince !== undefined) conditions.push(`updatedAt ge ${quote(savedSince)}`);
+    const wanted = conditions.join(" and ");
+    const filter =
+      wanted === ""
+        ? range
+        : `${range} and (${withShards ? `(${wanted}) or RowKey eq ${quote(SHARDS_ROW)}` : wanted})`;
     const rows: TableEntityResult<LinkTableEntity>[] = [];
     const records: LinkTableRecord[] = [];
     let pages = 0;
@@ -1704,13 +1722,30 @@ export class TableStorageLedger implements Ledger {
     statuses?: readonly TableStatus[],
     enough?: (soFar: readonly LinkTableRecord[]) => boolean,
   ): Promise<LinkTableRecord[]> {
+    return this.listRecords(link, statuses, enough);
+  }
+
+  async listLinkTablesSavedSince(
+    link: LinkRef,
+    statuses: readonly TableStatus[],
+    since: string,
+  ): Promise<LinkTableRecord[]> {
+    return this.listRecords(link, statuses, undefined, since);
+  }
+
+  private async listRecords(
+    link: LinkRef,
+    statuses?: readonly TableStatus[],
+    enough?: (soFar: readonly LinkTableRecord[]) => boolean,
+    savedSince?: string,
+  ): Promise<LinkTableRecord[]> {
     await this.ensureTable();
     // The shards row comes with the link's own range ("shards" sorts before "t_"): one query for a
     // small link, none of the link's own partition for one this instance knows to be spread.
     const known = this.knownSpread(link);
     const own = known
       ? { rows: [], pages: 0 }
-      : await this.readTableRange(linkPartition(link), statuses, enough, undefined, true);
+      : await this.readTableRange(linkPartition(link), statuses, enough, undefined, true, savedSince);
     // Read over several pages without the shards row: a spread may have deleted the rest meanwhile.
     const shards =
       known ?? this.noteShards(link, own.rows) ?? (own.pages > 1 ? await this.readShards(link) : undefined);
@@ -1720,14 +1755,29 @@ export class TableStorageLedger implements Ledger {
     if (enough) {
       for (let shard = 0; shard < shards.count && !enough(records); shard++) {
         const more = (soFar: readonly LinkTableRecord[]) => enough([...records, ...soFar]);
-        const found = await this.readTableRange(shardPartition(link, shard), statuses, more);
+        const found = await this.readTableRange(
+          shardPartition(link, shard),
+          statuses,
+          more,
+          undefined,
+          false,
+          savedSince,
+        );
         records.push(...found.rows.map(toRecord));
       }
       return records;
     }
     const shardList = Array.from({ length: shards.count }, (_, shard) => shard);
     await forEachConcurrently(shardList, PARTITION_CONCURRENCY, async (shard) => {
-      records.push(...(await this.readTableRange(shardPartition(link, shard), statuses)).rows.map(toRecord));
+      const found = await this.readTableRange(
+        shardPartition(link, shard),
+        statuses,
+        undefined,
+        undefined,
+        false,
+        savedSince,
+      );
+      records.push(...found.rows.map(toRecord));
     });
     // In key order, as one partition would list them.
     return records

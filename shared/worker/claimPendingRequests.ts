@@ -17,6 +17,12 @@ export interface ClaimResult {
    * worker asks only whether there are any.
    */
   pendingTables: number;
+  /**
+   * Tables this claim took from requests (rejected, superseded, handed a finished outcome): those
+   * requests may be done without any record changing, so the worker sweeps its open requests.
+   * Absent in results recorded by earlier versions.
+   */
+  releasedTables?: number;
 }
 
 /** What claiming one table of a request does to the link's record of it. */
@@ -241,6 +247,7 @@ export async function claimPendingRequests(
   const claimedPending = [...records.values()].filter((r) => r.status === "Pending").length;
   return {
     claimedRequestIds: queued.map((r) => r.requestId),
+    releasedTables: leaving.length,
     pendingTables:
       claimedPending > 0
         ? claimedPending

@@ -1,13 +1,14 @@
 import type { LinkRef } from "../domain/linkRef";
 import { tableKey } from "../domain/tableName";
-import { NON_TERMINAL_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
+import { NON_TERMINAL_STATUSES, TERMINAL_STATUSES, isTerminal, requestStatusOf } from "../domain/tableStatus";
 import type { LinkTableRecord, QueuedRequest, RequestTableView, RequestView } from "../ledger/ledger";
 import { publishRequestOutcomes } from "../outcomes/outcomePublisher";
 import type { WorkerDeps } from "./workerDeps";
 
 export interface CompletionResult {
   completedRequestIds: string[];
-  openRequests: number;
+  /** Claimed requests still open, when counted (a sweep counts them; a pass over what changed does not). */
+  openRequests?: number;
 }
 
 /** Tables named by keyed reads (about 15 queries); beyond, the link's records are read in pages of 1,000. */
@@ -37,20 +38,37 @@ function finalTables(
 }
 
 /**
- * Closes every claimed request that no table in flight waits on, then reports them. The open
- * requests and the tables in flight are read from the link (filtered by the store); the link's
- * other records only when some request may be done, and a request's own partition only when one
- * of its tables left it (superseded). Each is closed with its tables' final statuses in one write,
- * so a request's status never disagrees with its tables, and a re-run after a crash finishes what
- * was left, reporting again what it may not have reported (at least once). Reports go out together:
- * one slow callback receiver must not hold up the others.
+ * Closes every claimed request that no table in flight waits on, then reports them.
+ *
+ * A sweep (no `changedSince`) reads the link's open requests and its tables in flight (filtered
+ * by the store). A pass over what changed reads only the records that reached a final status
+ * since `changedSince` (the previous completion's time) and the open requests they name: the
+ * worker's per-poll completion follows what changed, not how many requests are open. The worker
+ * sweeps at the start of each execution, after a claim that took tables from requests (they may
+ * be done without any record changing) and before it closes, so a change a pass missed (a save by
+ * a duplicate of an older activity) is found by the next sweep.
+ *
+ * Then, for the candidates, the link's other records only when some request may be done, and a
+ * request's own partition only when one of its tables left it (superseded). Each is closed with
+ * its tables' final statuses in one write, so a request's status never disagrees with its tables,
+ * and a re-run after a crash finishes what was left, reporting again what it may not have reported
+ * (at least once). Reports go out together: one slow callback receiver must not hold up the others.
  */
 export async function completeRequests(
   deps: Pick<WorkerDeps, "ledger" | "outcomes">,
   link: LinkRef,
   now: string,
+  changedSince?: string,
 ): Promise<CompletionResult> {
-  const { ledger, outcomes } = deps;
+  const { ledger } = deps;
+  if (changedSince !== undefined) {
+    const settled = await ledger.listLinkTablesSavedSince(link, TERMINAL_STATUSES, changedSince);
+    const named = [...new Set(settled.flatMap((r) => r.requestIds))];
+    // Requests with a table still in flight are skipped below, when their records are read.
+    const candidates = await ledger.getOpenRequests(link, named);
+    const completed = await closeDone(deps, link, now, candidates);
+    return { completedRequestIds: completed };
+  }
   const open = await ledger.listOpenRequests(link);
   if (open.length === 0) return { completedRequestIds: [], openRequests: 0 };
   const inFlight = new Set(
@@ -58,6 +76,19 @@ export async function completeRequests(
   );
   const candidates = open.filter((r) => !inFlight.has(r.requestId));
   if (candidates.length === 0) return { completedRequestIds: [], openRequests: open.length };
+  const completed = await closeDone(deps, link, now, candidates);
+  return { completedRequestIds: completed, openRequests: open.length - completed.length };
+}
+
+/** Closes and reports the candidates whose tables are all final; returns their ids. */
+async function closeDone(
+  deps: Pick<WorkerDeps, "ledger" | "outcomes">,
+  link: LinkRef,
+  now: string,
+  candidates: readonly QueuedRequest[],
+): Promise<string[]> {
+  if (candidates.length === 0) return [];
+  const { ledger, outcomes } = deps;
   // Only the candidates' tables: rows read follow the requests about to close, not the link. Keyed
   // reads name 14 rows a query and each is a scan of the partition on the service, so past
   // KEYED_READ_MAX tables one read of the link's records is fewer round trips for the same rows.
@@ -94,10 +125,7 @@ export async function completeRequests(
       await publishRequestOutcomes(outcomes, completed);
     },
   );
-  return {
-    completedRequestIds: completed.map((view) => view.requestId),
-    openRequests: open.length - completed.length,
-  };
+  return completed.map((view) => view.requestId);
 }
 
 /** A claimed request as its view, before its tables' statuses are filled in from the records. */

@@ -249,6 +249,29 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(rowsRead).toBeLessThanOrEqual(1);
   });
 
+  it.each([
+    ["a small link", claimAtShardAbove],
+    ["a spread link", claimInTwoSteps],
+  ] as const)(
+    "lists %s's records that reached a final status since a time, and the claimed open requests they name",
+    async (shape, claim) => {
+      const { ledger } = newLedger();
+      await claim(ledger);
+      const settledAt = "2026-01-05T08:20:00.000Z";
+      await ledger.saveLinkTables(link, [
+        { ...record("A", ["r1"], "Replicating"), updatedAt: settledAt },
+        { ...record("B", ["r1"], "Snapshotting"), updatedAt: settledAt },
+        { ...record("C", ["r1", "r2"], "Failed"), updatedAt: NOW },
+      ]);
+      const changed = await ledger.listLinkTablesSavedSince(link, ["Replicating", "Failed"], LATER);
+      expect(names(changed)).toEqual(["A Replicating"]);
+      // r1 and r2 claimed, r3 recorded only, r4 unknown.
+      await ledger.recordRequest(request("r3", ["F"]), NOW);
+      const open = await ledger.getOpenRequests(link, ["r1", "r2", "r3", "r4", "r1"]);
+      expect(open.map((r) => r.requestId).sort()).toEqual(shape === "a small link" ? ["r1"] : ["r1", "r2"]);
+    },
+  );
+
   it("saves a spread link's records into their shards, never back into the link's partition", async () => {
     const { ledger, client } = newLedger();
     await claimInTwoSteps(ledger);

@@ -229,6 +229,18 @@ export class InMemoryLedger implements Ledger {
     );
   }
 
+  getOpenRequests(link: LinkRef, requestIds: readonly string[]): Promise<QueuedRequest[]> {
+    const wanted = new Set(requestIds);
+    return Promise.resolve(
+      [...this.requests.values()]
+        .filter(
+          (e) =>
+            e.claimed && e.open && linkKey(e.request) === linkKey(link) && wanted.has(e.request.requestId),
+        )
+        .map((e) => this.queued(e)),
+    );
+  }
+
   async claimRequests(
     link: LinkRef,
     records: readonly LinkTableRecord[],
@@ -276,6 +288,15 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(
       all.filter((r) => !statuses || statuses.length === 0 || statuses.includes(r.status)).map(clone),
     );
+  }
+
+  listLinkTablesSavedSince(
+    link: LinkRef,
+    statuses: readonly LinkTableRecord["status"][],
+    since: string,
+  ): Promise<LinkTableRecord[]> {
+    const all = [...this.linkTables(link).values()];
+    return Promise.resolve(all.filter((r) => statuses.includes(r.status) && r.updatedAt >= since).map(clone));
   }
 
   getLinkTables(link: LinkRef, tables: readonly TableName[]): Promise<LinkTableRecord[]> {

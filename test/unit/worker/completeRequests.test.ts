@@ -68,4 +68,46 @@ describe("completeRequests", () => {
     await completeRequests(kit.deps, link, NOW);
     expect(calls.map((ids) => [...ids].sort())).toEqual([["r1", "r2", "r3"]]);
   });
+
+  it("passes over only the requests whose tables reached a final status since the last completion", async () => {
+    const kit = makeDeps();
+    for (const [id, table] of [
+      ["r1", "dbo.A"],
+      ["r2", "dbo.B"],
+    ] as const) {
+      await kit.ledger.recordRequest(request(id, [table]), NOW);
+    }
+    await claimPendingRequests(kit.deps, link, NOW);
+    const later = "2026-01-05T08:10:00.000Z";
+    const lastCompletion = "2026-01-05T08:05:00.000Z";
+    // B settled before the last completion (which found r2 not yet done, say); A after it.
+    const a = kit.ledger.record(link, "dbo.A")!;
+    const b = kit.ledger.record(link, "dbo.B")!;
+    await kit.ledger.saveLinkTables(link, [
+      { ...a, status: "Replicating", updatedAt: later },
+      { ...b, status: "Replicating", updatedAt: NOW },
+    ]);
+    const listOpen = jest.spyOn(kit.ledger, "listOpenRequests");
+
+    expect(await completeRequests(kit.deps, link, later, lastCompletion)).toEqual({
+      completedRequestIds: ["r1"],
+    });
+    expect(listOpen).not.toHaveBeenCalled();
+    // A sweep finds the rest.
+    expect(await completeRequests(kit.deps, link, later)).toEqual({
+      completedRequestIds: ["r2"],
+      openRequests: 0,
+    });
+  });
+
+  it("keeps a request open in a pass over what changed while another of its tables is in flight", async () => {
+    const kit = makeDeps();
+    await kit.ledger.recordRequest(request("r1", ["dbo.A", "dbo.B"]), NOW);
+    await claimPendingRequests(kit.deps, link, NOW);
+    const later = "2026-01-05T08:10:00.000Z";
+    const a = kit.ledger.record(link, "dbo.A")!;
+    await kit.ledger.saveLinkTables(link, [{ ...a, status: "Replicating", updatedAt: later }]);
+    expect(await completeRequests(kit.deps, link, later, NOW)).toEqual({ completedRequestIds: [] });
+    expect((await kit.ledger.getRequest("r1"))?.status).toBe("InProgress");
+  });
 });
