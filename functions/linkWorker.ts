@@ -39,7 +39,7 @@ import { startLink } from "../shared/worker/startLink";
 
 /** Activity names and their input → result types: the one place calls and handlers agree on. */
 interface Activities {
-  linkWorker_claimPendingRequests: [LinkActivityInput, ClaimResult];
+  linkWorker_claimPendingRequests: [LinkActivityInput & { allMarkers?: boolean }, ClaimResult];
   linkWorker_checkSqlPool: [CheckSqlPoolInput, SqlPoolCheck | Deferred];
   linkWorker_sendEdits: [LinkActivityInput, SendResult | Deferred];
   linkWorker_startLink: [StartLinkInput, { kind: "requested" } | Deferred];
@@ -98,6 +98,12 @@ class WorkerRun {
    * since the last one (`lastCompletionAt`).
    */
   completionSweep = true;
+  /**
+   * Whether this execution's claims have read every open-request marker once: the later ones read
+   * only markers flagged unclaimed (filtered by the store), and the first finds those an earlier
+   * version wrote without the flag.
+   */
+  markersSwept = false;
   lastCompletionAt: string | undefined;
   openRequests = 0;
   /**
@@ -240,8 +246,12 @@ const linkWorker: OrchestrationHandler = function* (context: OrchestrationContex
 function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   const { revision } = run;
   run.status({ phase: "claiming" });
-  const claim = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
+  const claim = yield* run.call(
+    "linkWorker_claimPendingRequests",
+    run.markersSwept ? run.linkInput() : { ...run.linkInput(), allMarkers: true },
+  );
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
+  run.markersSwept = true;
   run.openRequests += claim.value.claimedRequestIds.length;
   if ((claim.value.releasedTables ?? 0) > 0) run.completionSweep = true;
   if (claim.value.claimedRequestIds.length > 0) {
@@ -498,7 +508,9 @@ function guarded<T>(input: LinkActivityInput, work: () => Promise<T>): Promise<T
   return guardSynapse(getDependencies(), input.link.workspace, input.now, work);
 }
 
-activity("linkWorker_claimPendingRequests", (i) => claimPendingRequests(getDependencies(), i.link, i.now));
+activity("linkWorker_claimPendingRequests", (i) =>
+  claimPendingRequests(getDependencies(), i.link, i.now, i.allMarkers === true ? "all" : "flagged"),
+);
 activity("linkWorker_checkSqlPool", (i) => guarded(i, () => checkSqlPool(getDependencies(), i.link, i.now)));
 activity("linkWorker_sendEdits", (i) => guarded(i, () => sendEdits(getDependencies(), i.link, i.now)));
 activity("linkWorker_startLink", (i) => guarded(i, () => startLink(getDependencies(), i.link, i.act)));

@@ -215,8 +215,13 @@ export interface Completion {
  */
 export interface WorkerLedger {
   getRequest(requestId: string): Promise<RequestView | undefined>;
-  /** Requests recorded for the link and not yet claimed by its worker, oldest first. */
-  listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]>;
+  /**
+   * Requests recorded for the link and not yet claimed by its worker, oldest first. `flagged`:
+   * only those whose marker says `claimed: false` (every marker this version writes), filtered by
+   * the store, so a claim reads what is new rather than every open request; `all` also finds
+   * markers written by earlier versions, which lack the flag.
+   */
+  listQueuedRequests(link: LinkRef, scope?: "all" | "flagged"): Promise<QueuedRequest[]>;
   /** The worker is about to claim: the next request recorded nudges it again. */
   clearNudge(link: LinkRef): Promise<void>;
   /** How many of the link's requests wait to be claimed, and how many are claimed and not completed (one read). */

@@ -177,6 +177,10 @@ interface OpenRequestEntity extends TableEntity {
 /** A marker holds the request's tables only while they fit comfortably in one entity (1 MiB). */
 const MAX_MARKER_PARTS = 16;
 
+/**
+ * A new marker, written only where none exists: `claimed: false`, so that the worker's claims find
+ * the unclaimed ones with a filter of the store (markers of earlier versions lack it until claimed).
+ */
 function openRequestEntity(request: OnboardingRequest, createdAt: string, now: string): OpenRequestEntity {
   const entity: OpenRequestEntity = {
     partitionKey: linkPartition(request),
@@ -184,6 +188,7 @@ function openRequestEntity(request: OnboardingRequest, createdAt: string, now: s
     requestId: request.requestId,
     workspace: request.workspace,
     linkConnection: request.linkConnection,
+    claimed: false,
     queuedAt: now,
     action: request.action,
     originKind: request.origin.kind,
@@ -890,7 +895,8 @@ export class TableStorageLedger implements Ledger {
       requestIndexRow(createdAt, request.requestId),
     );
     const nudge = await this.writeIndexes(request, createdAt, {
-      // Merge, and no `claimed` property: a claim already made is kept.
+      // Only a marker that was never written (its index row rides in one transaction with it, and
+      // index rows are never deleted): one already written may have been claimed, or completed.
       ...(markerWritten ? {} : { marker: ["upsert", openRequestEntity(request, createdAt, now), "Merge"] }),
       openLink: true,
       touchedAt: now,
@@ -1547,15 +1553,14 @@ export class TableStorageLedger implements Ledger {
     return { claimed, records };
   }
 
-  /** The link's open-request markers, oldest first. */
-  private async openRequests(link: LinkRef): Promise<OpenRequestEntity[]> {
+  /** The link's open-request markers (`unclaimedOnly`: those written unclaimed and still so, filtered by the store), oldest first. */
+  private async openRequests(link: LinkRef, unclaimedOnly = false): Promise<OpenRequestEntity[]> {
     await this.ensureTable();
     const partition = linkPartition(link);
     const rows: OpenRequestEntity[] = [];
+    const range = odata`PartitionKey eq ${partition} and RowKey ge ${"r_"} and RowKey lt ${"r`"}`;
     const query = this.client.listEntities<OpenRequestEntity>({
-      queryOptions: {
-        filter: odata`PartitionKey eq ${partition} and RowKey ge ${"r_"} and RowKey lt ${"r`"}`,
-      },
+      queryOptions: { filter: unclaimedOnly ? `${range} and claimed eq false` : range },
     });
     for await (const row of query) rows.push(row);
     return rows.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
@@ -1572,8 +1577,8 @@ export class TableStorageLedger implements Ledger {
     return loaded.filter((r): r is QueuedRequest => r !== undefined);
   }
 
-  async listQueuedRequests(link: LinkRef): Promise<QueuedRequest[]> {
-    const markers = await this.openRequests(link);
+  async listQueuedRequests(link: LinkRef, scope: "all" | "flagged" = "all"): Promise<QueuedRequest[]> {
+    const markers = await this.openRequests(link, scope === "flagged");
     return this.requestsOf(
       link,
       markers.filter((r) => r.claimed !== true),

@@ -162,11 +162,12 @@ export async function claimPendingRequests(
   deps: Pick<WorkerDeps, "ledger" | "settings">,
   link: LinkRef,
   now: string,
+  scope: "all" | "flagged" = "all",
 ): Promise<ClaimResult> {
   const { ledger, settings } = deps;
   // Before listing: a request recorded from here on nudges the worker again.
   await ledger.clearNudge(link);
-  const queued = await ledger.listQueuedRequests(link);
+  const queued = await ledger.listQueuedRequests(link, scope);
   if (queued.length === 0) {
     // Nothing to claim: only the count of tables waiting for an edit, filtered by the store.
     const pending = await ledger.listLinkTables(link, ["Pending"], (soFar) => soFar.length > 0);

@@ -65,6 +65,27 @@ describe("TableStorageLedger (Azurite)", () => {
     expect((await ledger.listQueuedRequests(link)).map((r) => r.requestId)).toEqual(["r1"]);
   });
 
+  it("lists only markers flagged unclaimed for a claim that reads what is new, and an earlier version's markers too for a sweep", async () => {
+    const { ledger, client } = newLedgerWithClient();
+    for (const id of ["r1", "r2", "r3"]) await ledger.recordRequest(request(id, [`dbo.${id}`]), NOW);
+    await ledger.markClaimed(link, "r1", NOW);
+    // r3's marker as an earlier version wrote it: no claimed property until claimed.
+    const [legacy] = (await rowsOf(client, "r_")).filter((r) => r.rowKey === "r_r3");
+    const {
+      claimed: _claimed,
+      etag: _etag,
+      timestamp: _timestamp,
+      ...withoutFlag
+    } = legacy as Record<string, unknown>;
+    await client.upsertEntity(withoutFlag as { partitionKey: string; rowKey: string }, "Replace");
+
+    const ids = async (scope?: "all" | "flagged") =>
+      (await ledger.listQueuedRequests(link, scope)).map((r) => r.requestId);
+    expect(await ids("flagged")).toEqual(["r2"]);
+    expect(await ids("all")).toEqual(["r2", "r3"]);
+    expect(await ids()).toEqual(["r2", "r3"]);
+  });
+
   it("returns undefined for an unknown request", async () => {
     expect(await newLedger().getRequest("nope")).toBeUndefined();
   });
