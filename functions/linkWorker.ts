@@ -84,6 +84,8 @@ class WorkerRun {
    * is yielded, and a nudge taken by a listed copy of a wait already completed would be lost.
    */
   private openNudges: Task[] = [];
+  /** Revisions 1 to 3: one wait, kept across polls and replaced once it completed. */
+  private keptNudge: Task | undefined;
   poll = 0;
   /** The preflight's notice (git mode, an unknown pool) is logged once per execution. */
   noticed = false;
@@ -118,6 +120,7 @@ class WorkerRun {
     readonly input: LinkWorkerInput,
     public carry: WorkerCarry,
   ) {
+    if (this.revision < 4) this.keptNudge = context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     this.monitorDueAt = input.carry?.monitorDueAt ? Date.parse(input.carry.monitorDueAt) : 0;
   }
 
@@ -178,6 +181,7 @@ class WorkerRun {
    * ends at once. Returns what ended it.
    */
   *waitForNudgeOrTimer(until: Date): Generator<Task, "nudge" | "timer", unknown> {
+    if (this.keptNudge) return yield* this.waitForKeptNudgeOrTimer(this.keptNudge, until);
     const stillOpen = this.openNudges.filter((wait) => !wait.isCompleted);
     const arrived = stillOpen.length < this.openNudges.length;
     this.openNudges = stillOpen;
@@ -191,6 +195,20 @@ class WorkerRun {
     }
     // An uncancelled timer keeps the instance open until it fires (DTFx waits for open tasks).
     timer.cancel();
+    return "nudge";
+  }
+
+  /** How revisions 1 to 3 waited, for their executions' histories to replay as they ran. */
+  private *waitForKeptNudgeOrTimer(kept: Task, until: Date): Generator<Task, "nudge" | "timer", unknown> {
+    if (kept.isCompleted) {
+      this.keptNudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
+      return "nudge";
+    }
+    const timer = this.context.df.createTimer(until);
+    const winner: unknown = yield this.context.df.Task.any([timer, kept]);
+    if (winner === timer) return "timer";
+    timer.cancel();
+    this.keptNudge = this.context.df.waitForExternalEvent(REQUEST_QUEUED_EVENT);
     return "nudge";
   }
 }
@@ -317,9 +335,13 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
       run.status({ phase: "finished", tables: summary.counts, openRequests: 0 });
       return { kind: "finished", tables: summary.counts };
     }
-    // A request recorded while this poll ran: go on now. Anything else waits a poll, so a request
-    // that cannot be closed never spins the worker.
-    if (close.value.reason !== "busy") return { kind: "again" };
+    // A request recorded while this poll ran: go on now, reading every marker (one an earlier
+    // version wrote, during a rolling deploy, lacks the flag a claim filters on). Anything else
+    // waits a poll, so a request that cannot be closed never spins the worker.
+    if (close.value.reason !== "busy") {
+      run.markersSwept = false;
+      return { kind: "again" };
+    }
   }
   const until =
     summary.nextEditAt && Date.parse(summary.nextEditAt) < nextPoll.getTime()
@@ -392,6 +414,8 @@ function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
     yield* run.sleepUntil(new Date(Math.min(deadline, run.secondsFromNow(batchQuietSeconds).getTime())));
     const more = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
     if (!more.ok) return more;
+    run.openRequests += more.value.claimedRequestIds.length;
+    if ((more.value.releasedTables ?? 0) > 0) run.completionSweep = true;
     if (more.value.claimedRequestIds.length === 0) break;
   }
   return { ok: true, value: null };

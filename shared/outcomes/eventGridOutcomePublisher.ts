@@ -59,7 +59,7 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
     const events = outcomes.map(({ status, ...outcome }) =>
       tableOutcomeEvent(this.prefix, status === "Replicating" ? "tableReplicating" : "tableFailed", outcome),
     );
-    for (const batch of eventBatches(events)) await this.client.send(batch);
+    await this.sendAll(events);
   }
 
   requestCompleted(request: RequestView): Promise<void> {
@@ -69,7 +69,20 @@ export class EventGridOutcomePublisher implements OutcomePublisher {
   /** One poll's completed requests: one request per batch of at most ~1 MB, like the tables. */
   async requestsCompleted(requests: readonly RequestView[]): Promise<void> {
     const events = requests.map((request) => requestCompletedEvent(this.prefix, request));
-    for (const batch of eventBatches(events)) await this.client.send(batch);
+    await this.sendAll(events);
+  }
+
+  /** Every batch is sent even when one fails (one lost batch must not take the others); then the first failure is thrown. */
+  private async sendAll(events: readonly OutcomeEvent<unknown>[]): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    for (const batch of eventBatches(events)) {
+      try {
+        await this.client.send(batch);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   private async send(event: OutcomeEvent<unknown>): Promise<void> {

@@ -25,8 +25,10 @@ export interface LinkWorkerInput {
  * 2: completion runs only after a poll that may have finished a table; a removal still Removing
  * after the confirm step is confirmed at the next poll.
  * 3: edits blocked by the link or its SQL pool no longer stop monitoring the tables in flight.
+ * 4: each requestQueued wait is yielded once (revisions 1 to 3 kept one wait and yielded it again,
+ * and a nudge could land on a copy of it already completed: replaying their histories needs that).
  */
-export const LINK_WORKER_REVISION = 3;
+export const LINK_WORKER_REVISION = 4;
 
 export interface WorkerCarry {
   pollSeconds: number;

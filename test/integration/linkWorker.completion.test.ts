@@ -49,6 +49,26 @@ describe("link worker: closing requests", () => {
     h.driver.terminate(instanceId, "test over");
   });
 
+  it("ends a request whose table a remove claimed while gathering a burst took over, within the execution", async () => {
+    const h = await start(demoSeed(), { ...SETTINGS, batchQuietSeconds: 20 }, SLOW_SNAPSHOT);
+    const instanceId = linkWorkerInstanceId(h.link());
+    const added = await h.submit(["dbo.Customers"]);
+    await h.submit(["dbo.Orders"]);
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" });
+    const execution = h.driver.getStatus(instanceId)?.executions ?? 0;
+
+    await h.submit(["dbo.Products"]);
+    await h.driver.run({ until: () => status(h)?.phase === "batching" });
+    const removedAt = h.driver.now;
+    await h.submit(["dbo.Customers"], { action: "remove" });
+    await runWhileStatus(h, added, "InProgress");
+
+    expect((await h.request(added)).tables[0]?.error).toMatch(/Superseded by request/);
+    expect((h.driver.now - removedAt) / 1000).toBeLessThan(120);
+    expect(h.driver.getStatus(instanceId)?.executions ?? 0).toBe(execution);
+    h.driver.terminate(instanceId, "test over");
+  });
+
   it("closes each of several one-table requests as its own table replicates", async () => {
     const h = await start(demoSeed(), SETTINGS, { snapshotMs: 5 * 60_000 });
     const first = await h.submit(["dbo.Customers"]);

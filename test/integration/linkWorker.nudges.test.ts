@@ -1,6 +1,10 @@
 import { demoSeed } from "../../dev/synapse-sim";
 import { linkWorkerInstanceId } from "../../shared/domain/linkRef";
-import type { LinkWorkerStatus } from "../../shared/worker/linkWorkerInput";
+import {
+  LINK_WORKER_REVISION,
+  type LinkWorkerInput,
+  type LinkWorkerStatus,
+} from "../../shared/worker/linkWorkerInput";
 import { useLinkWorkerHarness, type LinkWorkerHarness } from "../support/linkWorkerHarness";
 
 /*
@@ -103,4 +107,38 @@ describe.each(MODES)("link worker: nudges (%s)", (_mode, driver) => {
       h.driver.terminate(instanceId, "test over");
     },
   );
+});
+
+describe("link worker: nudges in an execution an earlier revision started", () => {
+  it("waits as revision 3 did (one kept wait), so that its history replays, and moves to the current revision after it", async () => {
+    const h = await start(
+      demoSeed(),
+      { pollMinSeconds: 120, pollMaxSeconds: 600, pollsPerExecution: 4 },
+      SLOW_SNAPSHOT,
+    );
+    const instanceId = linkWorkerInstanceId(h.link());
+    const edits = () => h.sim.callsTo("LinkConnection_EditTables", "demo-link").length;
+    await h.submit(["dbo.Customers"]);
+    h.driver.terminate(instanceId, "redeploy");
+    await h.driver.run();
+    await h.driver.startNew("linkWorker", {
+      instanceId,
+      input: { link: h.link(), settings: h.settings, execution: 1, revision: 3 },
+    });
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" });
+    await h.driver.run({ until: () => status(h)?.phase === "waiting" && (status(h)?.poll ?? 0) >= 1 });
+    await h.submit(["dbo.Orders"]);
+    await h.driver.run({ until: () => edits() >= 2 });
+    const nudgedAt = h.driver.now;
+    await h.submit(["dbo.Products"]);
+    await h.driver.run({ until: () => edits() >= 3 });
+
+    // Revision 3's kept wait lost this nudge to a completed copy of itself: the edit waited for the timer.
+    expect((h.driver.now - nudgedAt) / 1000).toBeGreaterThan(60);
+    await h.driver.run({
+      until: () => (h.driver.getStatus(instanceId)?.input as LinkWorkerInput).execution >= 2,
+    });
+    expect((h.driver.getStatus(instanceId)?.input as LinkWorkerInput).revision).toBe(LINK_WORKER_REVISION);
+    h.driver.terminate(instanceId, "test over");
+  });
 });

@@ -11,8 +11,8 @@ const settled = (name: string, status: SettledTable["status"], error?: string): 
   ...(error === undefined ? {} : { error }),
 });
 
-function publisher() {
-  const http = fakeHttpClient();
+function publisher(answer?: Parameters<typeof fakeHttpClient>[0]) {
+  const http = fakeHttpClient(answer);
   const eventGrid = new EventGridOutcomePublisher({
     endpoint: "https://topic.westeurope-1.eventgrid.azure.net/api/events",
     key: "topic-key",
@@ -46,5 +46,16 @@ describe("EventGridOutcomePublisher.tablesSettled", () => {
       events += (JSON.parse(body) as unknown[]).length;
     }
     expect(events).toBe(60);
+  });
+
+  it("sends the other batches of a poll when one is refused, then reports the failure", async () => {
+    let calls = 0;
+    const { http, eventGrid } = publisher(() => (++calls === 1 ? 400 : 200));
+    const long = "x".repeat(30_000);
+    const outcomes = Array.from({ length: 60 }, (_, i) => settled(`T${i}`, "Failed", long));
+    await expect(eventGrid.tablesSettled(outcomes)).rejects.toThrow();
+    expect(http.sent.length).toBeGreaterThan(1);
+    const delivered = http.sent.slice(1).reduce((n, r) => n + (JSON.parse(r.body) as unknown[]).length, 0);
+    expect(delivered + (JSON.parse(http.sent[0]!.body) as unknown[]).length).toBe(60);
   });
 });
