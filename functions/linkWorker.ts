@@ -5,6 +5,7 @@ import { DEFAULT_WORKER_SETTINGS } from "../shared/config";
 import { getDependencies } from "../shared/dependencies";
 import { withInvocationLogger } from "./invocationLogger";
 import { describeLink } from "../shared/domain/linkRef";
+import { scopedLogger } from "../shared/logger";
 import { claimPendingRequests, type ClaimResult } from "../shared/worker/claimPendingRequests";
 import { closeIfIdle, type IdleCheck } from "../shared/worker/closeIfIdle";
 import { completeRequests, type CompletionResult } from "../shared/worker/completeRequests";
@@ -37,15 +38,33 @@ import { startLink } from "../shared/worker/startLink";
  * makes the worker back off on a durable timer, never fail.
  */
 
+/**
+ * What the claim and completion activities hand the orchestrator: counts, not request ids, so
+ * that a burst of thousands of requests adds a few bytes to the history, not their ids (the ids
+ * go to the activity's log). Results recorded by earlier versions carry the ids instead.
+ */
+interface ClaimSummary extends Omit<ClaimResult, "claimedRequestIds"> {
+  /** Absent in results recorded by earlier versions, which carry `claimedRequestIds`. */
+  claimed?: number;
+  claimedRequestIds?: string[];
+}
+interface CompletionSummary extends Omit<CompletionResult, "completedRequestIds"> {
+  /** Absent in results recorded by earlier versions, which carry `completedRequestIds`. */
+  completed?: number;
+  completedRequestIds?: string[];
+}
+const claimedIn = (r: ClaimSummary) => r.claimed ?? r.claimedRequestIds?.length ?? 0;
+const completedIn = (r: CompletionSummary) => r.completed ?? r.completedRequestIds?.length ?? 0;
+
 /** Activity names and their input → result types: the one place calls and handlers agree on. */
 interface Activities {
-  linkWorker_claimPendingRequests: [LinkActivityInput & { allMarkers?: boolean }, ClaimResult];
+  linkWorker_claimPendingRequests: [LinkActivityInput & { allMarkers?: boolean }, ClaimSummary];
   linkWorker_checkSqlPool: [CheckSqlPoolInput, SqlPoolCheck | Deferred];
   linkWorker_sendEdits: [LinkActivityInput, SendResult | Deferred];
   linkWorker_startLink: [StartLinkInput, { kind: "requested" } | Deferred];
   linkWorker_confirmApplied: [LinkActivityInput, ConfirmResult | Deferred];
   linkWorker_monitorTables: [LinkActivityInput, MonitorSummary | Deferred];
-  linkWorker_completeRequests: [LinkActivityInput & { changedSince?: string }, CompletionResult];
+  linkWorker_completeRequests: [LinkActivityInput & { changedSince?: string }, CompletionSummary];
   linkWorker_closeIfIdle: [LinkActivityInput, IdleCheck];
   linkWorker_recordHealth: [RecordHealthInput, null];
 }
@@ -270,15 +289,15 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   );
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
   run.markersSwept = true;
-  run.openRequests += claim.value.claimedRequestIds.length;
+  run.openRequests += claimedIn(claim.value);
   if ((claim.value.releasedTables ?? 0) > 0) run.completionSweep = true;
-  if (claim.value.claimedRequestIds.length > 0) {
+  if (claimedIn(claim.value) > 0) {
     const gathered = yield* gatherBurst(run);
     if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
   }
   /** Why the due edits could not go out this poll (the link is not running, its SQL pool is not Online). */
   let blocked: string | undefined;
-  if (claim.value.pendingTables > 0 || claim.value.claimedRequestIds.length > 0) {
+  if (claim.value.pendingTables > 0 || claimedIn(claim.value) > 0) {
     run.completionDue = true; // claims, refusals and settled edits can finish tables
     const edited = yield* editDueTables(run);
     if (edited.kind === "blocked") {
@@ -369,12 +388,9 @@ function* completeIfDue(run: WorkerRun): Generator<Task, Step<null>, unknown> {
   run.completionDue = false;
   run.completionSweep = false;
   run.lastCompletionAt = input.now;
-  const { completedRequestIds, openRequests } = completion.value;
+  const completed = completedIn(completion.value);
   // A pass over what changed does not count the open requests: the sweeps keep the count true.
-  run.openRequests = openRequests ?? Math.max(0, run.openRequests - completedRequestIds.length);
-  if (completion.value.completedRequestIds.length > 0) {
-    run.log(`completed ${completion.value.completedRequestIds.join(", ")}`);
-  }
+  run.openRequests = completion.value.openRequests ?? Math.max(0, run.openRequests - completed);
   return { ok: true, value: null };
 }
 
@@ -414,9 +430,9 @@ function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
     yield* run.sleepUntil(new Date(Math.min(deadline, run.secondsFromNow(batchQuietSeconds).getTime())));
     const more = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
     if (!more.ok) return more;
-    run.openRequests += more.value.claimedRequestIds.length;
+    run.openRequests += claimedIn(more.value);
     if ((more.value.releasedTables ?? 0) > 0) run.completionSweep = true;
-    if (more.value.claimedRequestIds.length === 0) break;
+    if (claimedIn(more.value) === 0) break;
   }
   return { ok: true, value: null };
 }
@@ -532,9 +548,18 @@ function guarded<T>(input: LinkActivityInput, work: () => Promise<T>): Promise<T
   return guardSynapse(getDependencies(), input.link.workspace, input.now, work);
 }
 
-activity("linkWorker_claimPendingRequests", (i) =>
-  claimPendingRequests(getDependencies(), i.link, i.now, i.allMarkers === true ? "all" : "flagged"),
-);
+activity("linkWorker_claimPendingRequests", async (i) => {
+  const { claimedRequestIds, ...rest } = await claimPendingRequests(
+    getDependencies(),
+    i.link,
+    i.now,
+    i.allMarkers === true ? "all" : "flagged",
+  );
+  if (claimedRequestIds.length > 0) {
+    scopedLogger.info(`${describeLink(i.link)}: claimed ${claimedRequestIds.join(", ")}`);
+  }
+  return { ...rest, claimed: claimedRequestIds.length };
+});
 activity("linkWorker_checkSqlPool", (i) => guarded(i, () => checkSqlPool(getDependencies(), i.link, i.now)));
 activity("linkWorker_sendEdits", (i) => guarded(i, () => sendEdits(getDependencies(), i.link, i.now)));
 activity("linkWorker_startLink", (i) => guarded(i, () => startLink(getDependencies(), i.link, i.act)));
@@ -544,9 +569,18 @@ activity("linkWorker_confirmApplied", (i) =>
 activity("linkWorker_monitorTables", (i) =>
   guarded(i, () => monitorTables(getDependencies(), i.link, i.now)),
 );
-activity("linkWorker_completeRequests", (i) =>
-  completeRequests(getDependencies(), i.link, i.now, i.changedSince),
-);
+activity("linkWorker_completeRequests", async (i) => {
+  const { completedRequestIds, ...rest } = await completeRequests(
+    getDependencies(),
+    i.link,
+    i.now,
+    i.changedSince,
+  );
+  if (completedRequestIds.length > 0) {
+    scopedLogger.info(`${describeLink(i.link)}: completed ${completedRequestIds.join(", ")}`);
+  }
+  return { ...rest, completed: completedRequestIds.length };
+});
 activity("linkWorker_closeIfIdle", (i) => closeIfIdle(getDependencies(), i.link));
 activity("linkWorker_recordHealth", async (i) => {
   await recordWorkerHealth(getDependencies().ledger, i.link, i.health);

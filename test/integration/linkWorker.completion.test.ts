@@ -82,5 +82,10 @@ describe("link worker: closing requests", () => {
     await runWhileStatus(h, second, "InProgress");
     expect((await h.request(second)).status).toBe("Succeeded");
     expect((await h.request(second)).tables[0]?.status).toBe("Replicating");
+    // Claims and completions hand the orchestrator counts: no request id enters its history.
+    const history = JSON.stringify(h.driver.getHistory(linkWorkerInstanceId(h.link())));
+    expect(history).toContain("linkWorker_completeRequests");
+    expect(history).not.toContain(first);
+    expect(history).not.toContain(second);
   });
 });
