@@ -80,6 +80,13 @@ const tableRow = (table: TableName) => fittingKey("t_", tableKey(table));
  * encodeURIComponent, so a shard's partition cannot be another link's.
  */
 const SHARDS_ROW = "shards";
+/**
+ * How many table records a link keeps in its own partition (`tables`), written by each claim with
+ * its records: a claim of a few tables then reads those by key, not the whole link, and still knows
+ * when the link passes `shardAbove`. Sorts outside every range the ledger reads ("ta" > "t`"). A
+ * duplicate claim may leave it a little off, which moves the spread by as much, nothing else.
+ */
+const TABLE_COUNT_ROW = "tableCount";
 const shardPartition = (link: LinkRef, shard: number) => `${linkPartition(link)}|${shard}`;
 /** The shard of a record's row key: the same table lands in the same shard on every write. */
 function shardOfRow(rowKey: string, count: number): number {
@@ -1123,9 +1130,28 @@ export class TableStorageLedger implements Ledger {
     tables: readonly TableName[],
   ): Promise<{ records: LinkTableRecord[]; linkTables?: number }> {
     await this.ensureTable();
+    if (tables.length <= KEYED_CLAIM_READ_MAX) {
+      const keys = tables.map((t) => tableRow(t));
+      const known = this.knownSpread(link);
+      // The shards row and the link's size come with the first group of keys.
+      const rows = known
+        ? []
+        : await this.readRows(linkPartition(link), [SHARDS_ROW, TABLE_COUNT_ROW, ...keys]);
+      const shards = known ?? (await this.shardsAfterKeyedRead(link, rows, [TABLE_COUNT_ROW, ...keys]));
+      if (shards) {
+        const held = await this.readShardRows(link, shards, keys);
+        return { records: held.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>)) };
+      }
+      const count: unknown = rows.find((r) => r.rowKey === TABLE_COUNT_ROW)?.tables;
+      if (typeof count === "number") {
+        const records = rows
+          .filter(isTableRow)
+          .map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
+        return { records, linkTables: count };
+      }
+      // A link whose claims predate the count: read whole once, and this claim writes it.
+    }
     const spread = await this.readShards(link);
-    if (spread && tables.length <= KEYED_CLAIM_READ_MAX)
-      return { records: await this.getLinkTables(link, tables) };
     // A small link whole (it holds at most `shardAbove` records and what one claim adds), or a
     // claim of so many tables that reading the link by pages is fewer round trips than by keys.
     const all = await this.listLinkTables(link);
@@ -1672,7 +1698,15 @@ export class TableStorageLedger implements Ledger {
     } else if (linkTables !== undefined && linkTables > this.layout.shardAbove) {
       await this.spread(link, records, now);
     } else {
-      await submitInChunks(this.client, [...records.map((r) => recordAction(partitionKey, r)), ...claims]);
+      const count: TransactionAction[] =
+        linkTables === undefined
+          ? []
+          : [["upsert", { partitionKey, rowKey: TABLE_COUNT_ROW, tables: linkTables }, "Replace"]];
+      await submitInChunks(this.client, [
+        ...records.map((r) => recordAction(partitionKey, r)),
+        ...count,
+        ...claims,
+      ]);
       await this.followSpread(link, records);
       return;
     }
