@@ -25,7 +25,19 @@ interface Sample {
   ms: number;
   modules: number;
   bytes: number;
+  /** The packages (node_modules/<name>) the loaded modules come from. */
+  packages: string[];
 }
+
+/** SDKs that only the worker, the control plane or outcome publishing need (issue 10, point 9). */
+const HEAVY_SDKS = [
+  "@azure/identity",
+  "@azure/msal-node",
+  "@azure/synapse-artifacts",
+  "@azure/arm-synapse",
+  "@azure/eventgrid",
+  "durable-functions",
+];
 
 /** Runs in the child: require the files, then report time, modules and their bytes as one JSON line. */
 const CHILD = `
@@ -39,7 +51,9 @@ const ms = performance.now() - start;
 const loaded = Object.keys(require.cache).filter((k) => !before.has(k));
 let bytes = 0;
 for (const k of loaded) { try { bytes += statSync(k).size; } catch {} }
-process.stdout.write(JSON.stringify({ ms, modules: loaded.length, bytes }));
+const inPackage = new RegExp("node_modules/((?:@[^/]+/)?[^/]+)");
+const packages = [...new Set(loaded.map((k) => (k.match(inPackage) || [])[1]).filter(Boolean))];
+process.stdout.write(JSON.stringify({ ms, modules: loaded.length, bytes, packages }));
 `;
 
 function sample(files: string[]): Sample {
@@ -126,12 +140,20 @@ function main(): Promise<void> {
     `compiled / bundled: onboardingHttp ${fmt(onboardingMs / onboardingBundledMs)}×, whole app ${fmt(allMs / allBundledMs)}×`,
   );
 
+  const heavy = (results.onboarding[0]?.packages ?? []).filter((p) => HEAVY_SDKS.includes(p));
+  console.log(
+    `packages onboardingHttp loads (compiled): ${results.onboarding[0]?.packages.length ?? 0}; heavy SDKs among them: ${heavy.length > 0 ? heavy.join(", ") : "none"}`,
+  );
+  // The performance review's target, which the issue did not adopt: printed, not a goal.
+  console.log(
+    `for reference, the performance review's P5 target (≤ 200 ms bundled): ${fmt(onboardingBundledMs)} ms, ${onboardingBundledMs <= 200 ? "met" : "missed"}`,
+  );
+
   const goals = new Goals();
-  goals.atMost(
-    "load what onboardingHttp needs, bundled (P5 goal in the performance review)",
-    onboardingBundledMs,
-    200,
-    " ms",
+  goals.holds(
+    "heavy SDKs are loaded only by the functions that use them (none by onboardingHttp)",
+    heavy.length === 0,
+    heavy.length === 0 ? HEAVY_SDKS.join(", ") + " not loaded" : `loaded: ${heavy.join(", ")}`,
   );
   goals.finish();
   return Promise.resolve();
