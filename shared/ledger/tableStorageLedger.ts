@@ -84,7 +84,9 @@ const SHARDS_ROW = "shards";
  * How many table records a link keeps in its own partition (`tables`), written by each claim with
  * its records: a claim of a few tables then reads those by key, not the whole link, and still knows
  * when the link passes `shardAbove`. Sorts outside every range the ledger reads ("ta" > "t`"). A
- * duplicate claim may leave it a little off, which moves the spread by as much, nothing else.
+ * claim that failed part-way, or a duplicate, may leave it low; within a tenth of `shardAbove` the
+ * claim reads the link whole instead, so the spread comes on time. Not written once the link is
+ * spread (the shards row decides from then on).
  */
 const TABLE_COUNT_ROW = "tableCount";
 const shardPartition = (link: LinkRef, shard: number) => `${linkPartition(link)}|${shard}`;
@@ -1143,7 +1145,9 @@ export class TableStorageLedger implements Ledger {
         return { records: held.map((row) => toRecord(row as TableEntityResult<LinkTableEntity>)) };
       }
       const count: unknown = rows.find((r) => r.rowKey === TABLE_COUNT_ROW)?.tables;
-      if (typeof count === "number") {
+      // Near the spread, the link is counted whole: a claim that failed part-way may have left the
+      // count low (its retry counts only what it still adds), and the spread must not come late.
+      if (typeof count === "number" && count + tables.length <= this.layout.shardAbove * 0.9) {
         const records = rows
           .filter(isTableRow)
           .map((row) => toRecord(row as TableEntityResult<LinkTableEntity>));
