@@ -289,15 +289,16 @@ function* pollOnce(run: WorkerRun): Generator<Task, PollEnd, unknown> {
   );
   if (!claim.ok) return { kind: "trouble", trouble: claim.trouble };
   run.markersSwept = true;
-  run.openRequests += claimedIn(claim.value);
+  const claimed = claimedIn(claim.value);
+  run.openRequests += claimed;
   if ((claim.value.releasedTables ?? 0) > 0) run.completionSweep = true;
-  if (claimedIn(claim.value) > 0) {
+  if (claimed > 0) {
     const gathered = yield* gatherBurst(run);
     if (!gathered.ok) return { kind: "trouble", trouble: gathered.trouble };
   }
   /** Why the due edits could not go out this poll (the link is not running, its SQL pool is not Online). */
   let blocked: string | undefined;
-  if (claim.value.pendingTables > 0 || claimedIn(claim.value) > 0) {
+  if (claim.value.pendingTables > 0 || claimed > 0) {
     run.completionDue = true; // claims, refusals and settled edits can finish tables
     const edited = yield* editDueTables(run);
     if (edited.kind === "blocked") {
@@ -430,9 +431,10 @@ function* gatherBurst(run: WorkerRun): Generator<Task, Step<null>, unknown> {
     yield* run.sleepUntil(new Date(Math.min(deadline, run.secondsFromNow(batchQuietSeconds).getTime())));
     const more = yield* run.call("linkWorker_claimPendingRequests", run.linkInput());
     if (!more.ok) return more;
-    run.openRequests += claimedIn(more.value);
+    const claimed = claimedIn(more.value);
+    run.openRequests += claimed;
     if ((more.value.releasedTables ?? 0) > 0) run.completionSweep = true;
-    if (claimedIn(more.value) === 0) break;
+    if (claimed === 0) break;
   }
   return { ok: true, value: null };
 }

@@ -1155,13 +1155,13 @@ export class TableStorageLedger implements Ledger {
       }
       // A link whose claims predate the count: read whole once, and this claim writes it.
     }
-    const spread = await this.readShards(link);
     // A small link whole (it holds at most `shardAbove` records and what one claim adds), or a
     // claim of so many tables that reading the link by pages is fewer round trips than by keys.
     const all = await this.listLinkTables(link);
     const wanted = new Set(tables.map((t) => tableKey(t)));
     const records = all.filter((r) => wanted.has(tableKey(r.source)));
-    return spread ? { records } : { records, linkTables: all.length };
+    // The read noted the shards row when the link is spread.
+    return this.knownSpread(link) ? { records } : { records, linkTables: all.length };
   }
 
   /**

@@ -233,10 +233,10 @@ export async function claimPendingRequests(
   }
   // Each request's partition in one transaction, partitions at once: not a round trip per table.
   await ledger.setRequestTableStatuses(leaving, now);
-  // The tables and the claims in the link's own transactions, tables first: a crash in between re-claims.
   // The link's size after the claim, while it keeps its records in its own partition: whether to spread them.
   const held = new Set(read.records.map((r) => tableKey(r.source)));
   const added = [...changed.keys()].filter((key) => !held.has(key)).length;
+  // The tables and the claims in the link's own transactions, tables first: a crash in between re-claims.
   await ledger.claimRequests(
     link,
     [...changed.values()],

@@ -1,24 +1,17 @@
 import { TableClient } from "@azure/data-tables";
 import { TableAppKeyStore } from "../../shared/ledger/appKeys";
 import { useAzurite } from "../support/azurite";
+import { watchTableTraffic } from "../support/tableTraffic";
 
 const azurite = useAzurite();
 let counter = 0;
 
-/** A key store on its own table (created on first use), counting the round trips it makes. */
+/** A key store on its own table (created on first use), with the round trips it makes. */
 function storeOn(table: string) {
   const client = TableClient.fromConnectionString(azurite.connectionString, table, {
     allowInsecureConnection: true,
   });
-  const calls: string[] = [];
-  client.pipeline.addPolicy({
-    name: "recordCalls",
-    sendRequest: (request, next) => {
-      calls.push(request.method);
-      return next(request);
-    },
-  });
-  return { store: new TableAppKeyStore(client), calls };
+  return { store: new TableAppKeyStore(client), calls: watchTableTraffic(client).methods };
 }
 
 describe("TableAppKeyStore (acceptance key)", () => {

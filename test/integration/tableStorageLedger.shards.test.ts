@@ -3,6 +3,7 @@ import { resolveTarget } from "../../shared/domain/tableTarget";
 import type { LinkTableRecord, OnboardingRequest } from "../../shared/ledger/ledger";
 import { TableStorageLedger } from "../../shared/ledger/tableStorageLedger";
 import { useAzurite } from "../support/azurite";
+import { watchTableTraffic } from "../support/tableTraffic";
 
 const azurite = useAzurite();
 let counter = 0;
@@ -222,32 +223,24 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
 
   it("gives a claim the records of the tables it names, with a small link's size from its count, not the whole link", async () => {
     const { ledger, client } = newLedger();
-    let rowsRead = 0;
-    client.pipeline.addPolicy({
-      name: "countRows",
-      sendRequest: async (req, next) => {
-        const response = await next(req);
-        rowsRead += ((response.bodyAsText ?? "").match(/"RowKey"/g) ?? []).length;
-        return response;
-      },
-    });
+    const traffic = watchTableTraffic(client);
     await claimAtShardAbove(ledger);
     // Far from its spread (at 100 tables), a link of three tables is read by name.
     const roomy = new TableStorageLedger(client, { shardAbove: 100, shardCount: 4 });
-    rowsRead = 0;
+    traffic.reset();
     const small = await roomy.readClaimRecords(link, [{ schema: "dbo", name: "B" }]);
     expect(names(small.records)).toEqual(["B Pending"]);
     expect(small.linkTables).toBe(3);
     // B and the count row, not A and C.
-    expect(rowsRead).toBe(2);
+    expect(traffic.rowsRead).toBe(2);
     // Within a tenth of its spread, it is counted whole: a count left low must not delay the spread.
-    rowsRead = 0;
+    traffic.reset();
     expect((await ledger.readClaimRecords(link, [{ schema: "dbo", name: "B" }])).linkTables).toBe(3);
-    expect(rowsRead).toBeGreaterThanOrEqual(3);
+    expect(traffic.rowsRead).toBeGreaterThanOrEqual(3);
 
     await ledger.recordRequest(request("r2", ["D"]), NOW);
     await ledger.claimRequests(link, [record("D", ["r2"])], ["r2"], LATER, 4);
-    rowsRead = 0;
+    traffic.reset();
     const spread = await ledger.readClaimRecords(link, [
       { schema: "dbo", name: "D" },
       { schema: "dbo", name: "New" },
@@ -255,21 +248,13 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(names(spread.records)).toEqual(["D Pending"]);
     expect(spread.linkTables).toBeUndefined();
     // The shards of the two names, not the link's four records (and its shards row, known since the claim).
-    expect(rowsRead).toBeLessThanOrEqual(1);
+    expect(traffic.rowsRead).toBeLessThanOrEqual(1);
   });
 
   it("reads a small link whole once when no claim wrote its count (an earlier version's), and by name after", async () => {
     const { client } = newLedger();
     const ledger = new TableStorageLedger(client, { shardAbove: 100, shardCount: 4 });
-    let rowsRead = 0;
-    client.pipeline.addPolicy({
-      name: "countRows",
-      sendRequest: async (req, next) => {
-        const response = await next(req);
-        rowsRead += ((response.bodyAsText ?? "").match(/"RowKey"/g) ?? []).length;
-        return response;
-      },
-    });
+    const traffic = watchTableTraffic(client);
     await ledger.recordRequest(request("r1", ["A", "B"]), NOW);
     // An earlier version's claim: records and claim, no count.
     await ledger.claimRequests(link, [record("A", ["r1"]), record("B", ["r1"])], ["r1"], NOW);
@@ -277,13 +262,13 @@ describe("TableStorageLedger: a big link's records spread over shards (Azurite)"
     expect(first).toEqual({ records: [], linkTables: 2 });
     await ledger.recordRequest(request("r2", ["C"]), NOW);
     await ledger.claimRequests(link, [record("C", ["r2"])], ["r2"], LATER, 3);
-    rowsRead = 0;
+    traffic.reset();
     expect(await ledger.readClaimRecords(link, [{ schema: "dbo", name: "A" }])).toMatchObject({
       records: [{ source: { name: "A" } }],
       linkTables: 3,
     });
     // A and the count row.
-    expect(rowsRead).toBe(2);
+    expect(traffic.rowsRead).toBe(2);
   });
 
   it.each([
